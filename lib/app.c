@@ -1,0 +1,256 @@
+/*
+ * app.c — the FastCGI / CGI process around a route table (app.h).
+ * One transport interface (get a parameter, read the body, write bytes)
+ * serves both libfcgi's FCGX_Request and the plain CGI environment.
+ */
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "app.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+struct transport {
+	const char *(*param)(struct transport *t, const char *name);
+	long (*read)(struct transport *t, char *buf, size_t n);
+	void (*write)(struct transport *t, const char *buf, size_t n);
+	FCGX_Request *fcgi;   /* NULL for CGI */
+};
+
+static const char *fcgi_param(struct transport *t, const char *name)
+{
+	return FCGX_GetParam(name, t->fcgi->envp);
+}
+
+static long fcgi_read(struct transport *t, char *buf, size_t n)
+{
+	return FCGX_GetStr(buf, (int)n, t->fcgi->in);
+}
+
+static void fcgi_write(struct transport *t, const char *buf, size_t n)
+{
+	FCGX_PutStr(buf, (int)n, t->fcgi->out);
+}
+
+static const char *cgi_param(struct transport *t, const char *name)
+{
+	return getenv(name);
+}
+
+static long cgi_read(struct transport *t, char *buf, size_t n)
+{
+	return (long)fread(buf, 1, n, stdin);
+}
+
+static void cgi_write(struct transport *t, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, stdout);
+}
+
+static void copy_param(struct transport *t, const char *name, char *out, size_t len)
+{
+	const char *v = t->param(t, name);
+	snprintf(out, len, "%s", v ? v : "");
+}
+
+static void set_request_id(struct transport *t, struct pl_request *req)
+{
+	const char *given = t->param(t, "HTTP_X_REQUEST_ID");
+	unsigned char rnd[8];
+	size_t i;
+
+	if (given && *given && strlen(given) < sizeof(req->request_id) &&
+	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(given)) {
+		snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+		return;
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(req->request_id + 2 * i, 3, "%02x", rnd[i]);
+}
+
+/* Reads at most body_limit bytes; more than that marks the body too large. */
+static void read_body(struct transport *t, struct pl_request *req, size_t limit)
+{
+	size_t cap = 4096, len = 0;
+	char *buf;
+
+	if (req->content_length > (long long)limit) {
+		req->body_too_large = true;
+		return;
+	}
+	if (req->content_length == 0)
+		return;
+	buf = pl_xmalloc(cap + 1);
+	for (;;) {
+		long n;
+		if (len == cap) {
+			if (cap > limit) {
+				req->body_too_large = true;
+				break;
+			}
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+			if (!buf)
+				abort();
+		}
+		n = t->read(t, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (req->content_length > 0 && len >= (size_t)req->content_length)
+			break;
+	}
+	if (len > limit)
+		req->body_too_large = true;
+	buf[len] = '\0';
+	req->body = buf;
+	req->body_len = len;
+}
+
+static void build_request(struct transport *t, struct pl_request *req, size_t limit)
+{
+	const char *uri = t->param(t, "REQUEST_URI");
+	const char *cl = t->param(t, "CONTENT_LENGTH");
+	const char *q;
+
+	copy_param(t, "REQUEST_METHOD", req->method, sizeof(req->method));
+	if (uri && *uri) {
+		size_t plen = strcspn(uri, "?");
+		snprintf(req->path, sizeof(req->path), "%.*s", (int)plen, uri);
+		snprintf(req->query, sizeof(req->query), "%s", uri[plen] ? uri + plen + 1 : "");
+	} else {
+		const char *sn = t->param(t, "SCRIPT_NAME"), *pi = t->param(t, "PATH_INFO");
+		snprintf(req->path, sizeof(req->path), "%s%s", sn ? sn : "", pi ? pi : "");
+		q = t->param(t, "QUERY_STRING");
+		snprintf(req->query, sizeof(req->query), "%s", q ? q : "");
+	}
+	copy_param(t, "CONTENT_TYPE", req->content_type, sizeof(req->content_type));
+	copy_param(t, "HTTP_AUTHORIZATION", req->authorization, sizeof(req->authorization));
+	copy_param(t, "REMOTE_ADDR", req->remote_addr, sizeof(req->remote_addr));
+	if (cl && *cl)
+		req->content_length = strtoll(cl, NULL, 10);
+	set_request_id(t, req);
+	read_body(t, req, limit);
+}
+
+static void write_response(struct transport *t, const struct pl_request *req,
+			   const struct pl_response *resp)
+{
+	char head[512];
+	char *body = resp->body ? pl_json_print(resp->body) : NULL;
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "Status: %d %s\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n"
+		     "X-Request-Id: %s\r\n",
+		     resp->status, pl_http_status_text(resp->status), req->request_id);
+	if (body)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: application/json\r\n");
+	if (resp->allow[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", resp->allow);
+	if (resp->retry_after > 0)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", resp->retry_after);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	t->write(t, head, (size_t)n);
+	if (body) {
+		t->write(t, body, strlen(body));
+		free(body);
+	}
+}
+
+static void serve_one(struct pl_ctx *ctx, struct transport *t,
+		      const struct pl_route *routes, size_t nroutes)
+{
+	struct pl_request req;
+	struct pl_response resp;
+
+	pl_request_init(&req);
+	pl_response_init(&resp);
+	build_request(t, &req, ctx->cfg.body_limit);
+	pl_log_set_request(req.request_id);
+	pl_http_dispatch(ctx, routes, nroutes, &req, &resp);
+	/* A handler that left a transaction open must not leak it. */
+	pl_db_rollback(ctx->db);
+	write_response(t, &req, &resp);
+	if (resp.status >= 500)
+		pl_warn_log("%s %s -> %d", req.method, req.path, resp.status);
+	pl_request_release(&req);
+	pl_response_release(&resp);
+	pl_log_set_request(NULL);
+}
+
+int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->program = program;
+	if (sodium_init() < 0)
+		return pl_err_set(err, 500, "sodium_init failed");
+	if (pl_config_load(&ctx->cfg, err) < 0)
+		return -1;
+	pl_log_init(program, (enum pl_log_level)ctx->cfg.log_level);
+	return pl_db_open(ctx->cfg.db_path, ctx->cfg.busy_timeout_ms, &ctx->db, err);
+}
+
+void pl_ctx_close(struct pl_ctx *ctx)
+{
+	pl_db_close(ctx->db);
+	ctx->db = NULL;
+}
+
+int pl_app_main(const char *program, const struct pl_route *routes, size_t nroutes)
+{
+	struct pl_ctx ctx;
+	struct pl_err err = { 0 };
+	struct transport t = { 0 };
+	FCGX_Request fr;
+
+	signal(SIGPIPE, SIG_IGN);
+	pl_log_init(program, PL_LOG_INFO);
+	if (pl_ctx_open(&ctx, program, &err) < 0) {
+		pl_err_log("cannot start: %s", err.message);
+		pl_ctx_close(&ctx);
+		return 1;
+	}
+	if (FCGX_IsCGI()) {
+		t.param = cgi_param;
+		t.read = cgi_read;
+		t.write = cgi_write;
+		serve_one(&ctx, &t, routes, nroutes);
+		fflush(stdout);
+	} else {
+		FCGX_Init();
+		FCGX_InitRequest(&fr, 0, 0);
+		t.param = fcgi_param;
+		t.read = fcgi_read;
+		t.write = fcgi_write;
+		t.fcgi = &fr;
+		while (FCGX_Accept_r(&fr) >= 0) {
+			serve_one(&ctx, &t, routes, nroutes);
+			FCGX_Finish_r(&fr);
+		}
+	}
+	pl_ctx_close(&ctx);
+	return 0;
+}
+
+static const char sql_health[] = "SELECT count(*) FROM sqlite_master";
+
+void pl_health_handler(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	sqlite3_stmt *st = pl_db_stmt(ctx->db, sql_health, NULL);
+	bool ok = st && sqlite3_step(st) == SQLITE_ROW && pl_db_version(ctx->db) > 0;
+	cJSON *body = cJSON_CreateObject();
+
+	pl_db_done(st);
+	cJSON_AddStringToObject(body, "status", ok ? "ok" : "error");
+	cJSON_AddStringToObject(body, "db", ok ? "ok" : "error");
+	cJSON_AddStringToObject(body, "version", PL_VERSION);
+	pl_resp_json(resp, ok ? 200 : 503, body);
+}

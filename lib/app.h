@@ -1,0 +1,46 @@
+/*
+ * app.h — the process around the handlers: a per-process context (config
+ * and database handle, nothing per request) and the main loop that serves
+ * requests as FastCGI (libfcgi's FCGX_Accept_r) or, when started as plain
+ * CGI (FCGX_IsCGI), serves exactly one request from the CGI environment
+ * (RFC 3875) and exits.
+ */
+#ifndef PL_APP_H
+#define PL_APP_H
+
+#include <stddef.h>
+#include "config.h"
+#include "db.h"
+#include "http.h"
+
+/* Per-process state shared by every request of one process. */
+struct pl_ctx {
+	const char *program;     /* e.g. "auth" */
+	struct pl_config cfg;
+	struct pl_db *db;        /* owned; one connection per process */
+};
+
+/*
+ * pl_ctx_open: loads the configuration and opens the database for
+ * `program` (borrowed string). Returns 0, or -1 with `err`.
+ * pl_ctx_close releases what pl_ctx_open set up.
+ */
+int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err);
+void pl_ctx_close(struct pl_ctx *ctx);
+
+/*
+ * pl_app_main: the whole life of a FastCGI/CGI program: open the context,
+ * then accept and dispatch requests against `routes` until the web server
+ * closes the socket (FastCGI) or after one request (CGI). Returns the
+ * process exit status. A request can never take the process down: every
+ * failure becomes a JSON error response.
+ */
+int pl_app_main(const char *program, const struct pl_route *routes, size_t nroutes);
+
+/* The route every app serves: GET /api/health (database check). */
+void pl_health_handler(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp);
+#define PL_HEALTH_ROUTE { "GET", "/api/health", pl_health_handler, 0 }
+
+#define PL_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,192 @@
+/* config.c — defaults, config file, environment (config.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "log.h"
+
+enum key_type { K_STR, K_INT, K_SIZE };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;      /* for strings: buffer size */
+	long min, max;    /* for numbers */
+};
+
+#define STR(n, f)  { n, K_STR, offsetof(struct pl_config, f), sizeof(((struct pl_config *)0)->f), 0, 0 }
+#define INT(n, f, lo, hi) { n, K_INT, offsetof(struct pl_config, f), 0, lo, hi }
+#define SIZE(n, f, lo, hi) { n, K_SIZE, offsetof(struct pl_config, f), 0, lo, hi }
+
+static const struct key keys[] = {
+	STR("db_path", db_path),
+	STR("jwt_secret_file", jwt_secret_file),
+	INT("access_token_ttl", access_ttl, 60, 86400 * 7),
+	INT("refresh_token_ttl", refresh_ttl, 300, 86400 * 365),
+	SIZE("body_limit", body_limit, 1024, 16 * 1024 * 1024),
+	INT("presence_window", presence_window, 5, 86400),
+	INT("busy_timeout", busy_timeout_ms, 100, 60000),
+	INT("ws_port", ws_port, 1, 65535),
+	STR("ws_listen", ws_listen),
+	INT("ws_poll_ms", ws_poll_ms, 1, 10000),
+	INT("log_level", log_level, 0, 3),
+};
+
+static void set_defaults(struct pl_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->db_path, sizeof(cfg->db_path), "var/parley.db");
+	snprintf(cfg->jwt_secret_file, sizeof(cfg->jwt_secret_file), "var/jwt_secret");
+	cfg->access_ttl = 3600;
+	cfg->refresh_ttl = 30 * 86400;
+	cfg->body_limit = 65536;
+	cfg->presence_window = 60;
+	cfg->busy_timeout_ms = 5000;
+	cfg->ws_port = 8081;
+	snprintf(cfg->ws_listen, sizeof(cfg->ws_listen), "127.0.0.1");
+	cfg->ws_poll_ms = 5;
+	cfg->log_level = 2;
+}
+
+static int set_key(struct pl_config *cfg, const struct key *k, const char *value,
+		   const char *origin, struct pl_err *err)
+{
+	char *base = (char *)cfg + k->offset;
+	char *end;
+	long v;
+
+	if (k->type == K_STR) {
+		if (strlen(value) >= k->size)
+			return pl_err_set(err, 500, "%s: value of %s too long", origin, k->name);
+		memcpy(base, value, strlen(value) + 1);
+		return 0;
+	}
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < k->min || v > k->max)
+		return pl_err_set(err, 500, "%s: %s must be an integer in [%ld, %ld]",
+				  origin, k->name, k->min, k->max);
+	if (k->type == K_INT)
+		*(int *)(void *)base = (int)v;
+	else
+		*(size_t *)(void *)base = (size_t)v;
+	return 0;
+}
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(struct pl_config *cfg, const char *path, struct pl_err *err)
+{
+	char line[2048], origin[1100];
+	int lineno = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return pl_err_set(err, 500, "cannot open config file %s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *s, *eq;
+		const struct key *k;
+
+		lineno++;
+		if ((s = strchr(line, '#')))
+			*s = '\0';
+		s = strip(line);
+		if (!*s)
+			continue;
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		if (!(eq = strchr(s, '='))) {
+			rc = pl_err_set(err, 500, "%s: expected key = value", origin);
+			break;
+		}
+		*eq = '\0';
+		if (!(k = find_key(strip(s)))) {
+			rc = pl_err_set(err, 500, "%s: unknown key %s", origin, strip(s));
+			break;
+		}
+		rc = set_key(cfg, k, strip(eq + 1), origin, err);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int load_env(struct pl_config *cfg, struct pl_err *err)
+{
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v;
+		size_t j;
+
+		snprintf(name, sizeof(name), "PARLEY_%s", keys[i].name);
+		for (j = 7; name[j]; j++)
+			name[j] = (char)toupper((unsigned char)name[j]);
+		if ((v = getenv(name)) && set_key(cfg, &keys[i], v, name, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_secret(struct pl_config *cfg, struct pl_err *err)
+{
+	const char *inline_secret = getenv("PARLEY_JWT_SECRET");
+	ssize_t n;
+	int fd;
+
+	if (inline_secret && *inline_secret) {
+		size_t len = strlen(inline_secret);
+		if (len > sizeof(cfg->jwt_secret))
+			len = sizeof(cfg->jwt_secret);
+		memcpy(cfg->jwt_secret, inline_secret, len);
+		cfg->jwt_secret_len = len;
+	} else {
+		fd = open(cfg->jwt_secret_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pl_err_set(err, 500, "cannot open jwt_secret_file %s: %s",
+					  cfg->jwt_secret_file, strerror(errno));
+		n = read(fd, cfg->jwt_secret, sizeof(cfg->jwt_secret));
+		close(fd);
+		if (n < 0)
+			return pl_err_set(err, 500, "cannot read jwt_secret_file %s", cfg->jwt_secret_file);
+		/* A trailing newline (echo > file) is not part of the key. */
+		while (n > 0 && (cfg->jwt_secret[n - 1] == '\n' || cfg->jwt_secret[n - 1] == '\r'))
+			n--;
+		cfg->jwt_secret_len = (size_t)n;
+	}
+	if (cfg->jwt_secret_len < 32)
+		return pl_err_set(err, 500, "jwt secret is shorter than 32 bytes");
+	return 0;
+}
+
+int pl_config_load(struct pl_config *cfg, struct pl_err *err)
+{
+	const char *file = getenv("PARLEY_CONFIG");
+
+	set_defaults(cfg);
+	if (file && *file && load_file(cfg, file, err) < 0)
+		return -1;
+	if (load_env(cfg, err) < 0)
+		return -1;
+	return load_secret(cfg, err);
+}

@@ -1,0 +1,43 @@
+/*
+ * config.h — parley's configuration: built-in defaults, then an optional
+ * config file, then environment variables (each later source wins).
+ *
+ * The file is named by $PARLEY_CONFIG; lines are `key = value`, `#` starts
+ * a comment. Every key has an environment twin: PARLEY_ + upper-case key
+ * (db_path -> PARLEY_DB_PATH). Keys are documented in README.md.
+ */
+#ifndef PL_CONFIG_H
+#define PL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+#define PL_SECRET_MAX 256
+
+struct pl_config {
+	char db_path[1024];          /* db_path: SQLite file (default var/parley.db) */
+	char jwt_secret_file[1024];  /* jwt_secret_file: file holding the HS256 key */
+	unsigned char jwt_secret[PL_SECRET_MAX]; /* the key bytes read from it */
+	size_t jwt_secret_len;       /* key length in bytes (>= 32 required) */
+	int access_ttl;              /* access_token_ttl: seconds (default 3600) */
+	int refresh_ttl;             /* refresh_token_ttl: seconds (default 30 days) */
+	size_t body_limit;           /* body_limit: request body bytes (default 65536) */
+	int presence_window;         /* presence_window: seconds (default 60) */
+	int busy_timeout_ms;         /* busy_timeout: SQLite busy wait, ms (default 5000) */
+	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 (default 8081) */
+	char ws_listen[64];          /* ws_listen: daemon address (default 127.0.0.1) */
+	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms (default 5) */
+	int log_level;               /* log_level: 0 error .. 3 debug (default 2) */
+};
+
+/*
+ * pl_config_load: fills `cfg` from defaults, the file named by
+ * $PARLEY_CONFIG (if set) and the environment, then reads the JWT secret
+ * from jwt_secret_file (or $PARLEY_JWT_SECRET, the key itself). A missing
+ * or short (< 32 bytes) secret is an error: parley never runs unkeyed.
+ * Returns 0, or -1 with `err` describing the problem (status 500).
+ */
+int pl_config_load(struct pl_config *cfg, struct pl_err *err);
+
+#endif

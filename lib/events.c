@@ -1,0 +1,155 @@
+/* events.c — the events table: append, read after a cursor, visibility (events.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "channels.h"
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+static const char sql_append[] =
+	"INSERT INTO events (type, scope, channel_id, user_id, payload, created_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_after[] =
+	"SELECT id, type, scope, channel_id, user_id, payload, created_at FROM events "
+	"WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char sql_last[] = "SELECT coalesce(max(id), 0) FROM events";
+/* Users sharing at least one channel with ?2 include ?1? */
+static const char sql_peers[] =
+	"SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id "
+	"WHERE a.user_id = ?1 AND b.user_id = ?2 LIMIT 1";
+
+int pl_event_append(struct pl_db *db, const char *type, enum pl_event_scope scope,
+		    int64_t channel_id, int64_t user_id, const cJSON *payload,
+		    int64_t *id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_append, err);
+	char *text;
+	int step;
+
+	if (!st)
+		return -1;
+	text = pl_json_print(payload);
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)scope);
+	if (channel_id)
+		sqlite3_bind_int64(st, 3, channel_id);
+	if (user_id)
+		sqlite3_bind_int64(st, 4, user_id);
+	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, pl_now_ms());
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	free(text);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "append event %s: %s", type, pl_db_last_error(db));
+	if (id)
+		*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	return 0;
+}
+
+int pl_events_after(struct pl_db *db, int64_t after_id, size_t max,
+		    struct pl_event *out, size_t *n, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_after, err);
+	int step = SQLITE_DONE;
+
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pl_event *ev = &out[(*n)++];
+		memset(ev, 0, sizeof(*ev));
+		ev->id = sqlite3_column_int64(st, 0);
+		snprintf(ev->type, sizeof(ev->type), "%s", (const char *)sqlite3_column_text(st, 1));
+		ev->scope = (enum pl_event_scope)sqlite3_column_int(st, 2);
+		ev->channel_id = sqlite3_column_int64(st, 3);
+		ev->user_id = sqlite3_column_int64(st, 4);
+		ev->payload = pl_xstrdup((const char *)sqlite3_column_text(st, 5));
+		ev->created_at = sqlite3_column_int64(st, 6);
+	}
+	pl_db_done(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			pl_event_release(&out[i]);
+		*n = 0;
+		return pl_err_internal(err, "read events: %s", pl_db_last_error(db));
+	}
+	return 0;
+}
+
+void pl_event_release(struct pl_event *ev)
+{
+	free(ev->payload);
+	ev->payload = NULL;
+}
+
+int64_t pl_event_last_id(struct pl_db *db)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_last, NULL);
+	int64_t id = -1;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	return id;
+}
+
+static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_peers, NULL);
+	bool yes;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	pl_db_done(st);
+	return yes;
+}
+
+bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *ev)
+{
+	switch (ev->scope) {
+	case PL_SCOPE_CHANNEL:
+		return pl_channel_is_member(db, user_id, ev->channel_id);
+	case PL_SCOPE_USER:
+		return ev->user_id == user_id;
+	case PL_SCOPE_ALL:
+		return true;
+	case PL_SCOPE_PEERS:
+		return ev->user_id == user_id || share_channel(db, user_id, ev->user_id);
+	}
+	return false;
+}
+
+cJSON *pl_event_render(const struct pl_event *ev)
+{
+	cJSON *payload = cJSON_Parse(ev->payload);
+	cJSON *obj, *item;
+
+	if (!cJSON_IsObject(payload)) {
+		cJSON_Delete(payload);
+		return NULL;
+	}
+	obj = cJSON_CreateObject();
+	cJSON_AddStringToObject(obj, "type", ev->type);
+	cJSON_AddNumberToObject(obj, "event_id", (double)ev->id);
+	if (ev->channel_id)
+		cJSON_AddNumberToObject(obj, "channel_id", (double)ev->channel_id);
+	/* Move the payload's fields after the envelope's. */
+	while ((item = cJSON_DetachItemFromArray(payload, 0)) != NULL) {
+		if (cJSON_GetObjectItemCaseSensitive(obj, item->string))
+			cJSON_Delete(item);
+		else
+			cJSON_AddItemToObject(obj, item->string, item);
+	}
+	cJSON_Delete(payload);
+	return obj;
+}

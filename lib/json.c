@@ -1,0 +1,178 @@
+/* json.c — strict JSON parsing and typed field access over cJSON (json.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json.h"
+#include "util.h"
+
+/*
+ * Lexical pre-scan of the raw text: nesting depth outside strings, and
+ * the \u0000 escape inside strings (cJSON would silently truncate there).
+ */
+static int prescan(const char *s, size_t len, struct pl_err *err)
+{
+	int depth = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\' && i + 1 < len) {
+				if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+					return pl_err_set(err, 400, "invalid JSON: \\u0000 is not allowed in strings");
+				i++;
+			} else if (c == '"') {
+				in_string = false;
+			}
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > PL_JSON_MAX_DEPTH)
+				return pl_err_set(err, 400, "invalid JSON: nested deeper than %d", PL_JSON_MAX_DEPTH);
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Duplicate keys and non-finite numbers, anywhere in the tree. */
+static int check_tree(const cJSON *v, struct pl_err *err)
+{
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+		return pl_err_set(err, 400, "invalid JSON: number out of range");
+	if (cJSON_IsObject(v)) {
+		size_t n = 0, i = 0;
+		const cJSON *c;
+		const char **keys;
+		int rc = 0;
+
+		cJSON_ArrayForEach(c, v)
+			n++;
+		keys = pl_xmalloc(n * sizeof(*keys));
+		cJSON_ArrayForEach(c, v)
+			keys[i++] = c->string;
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		for (i = 1; i < n && rc == 0; i++)
+			if (strcmp(keys[i - 1], keys[i]) == 0)
+				rc = pl_err_set(err, 400, "invalid JSON: duplicate key \"%.40s\"", keys[i]);
+		free(keys);
+		if (rc < 0)
+			return -1;
+	}
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		const cJSON *c;
+		cJSON_ArrayForEach(c, v)
+			if (check_tree(c, err) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+int pl_json_parse(const char *buf, size_t len, cJSON **out, struct pl_err *err)
+{
+	const char *end = NULL;
+	char *copy;
+	cJSON *v;
+
+	*out = NULL;
+	if (len == 0)
+		return pl_err_set(err, 400, "invalid JSON: empty body");
+	if (memchr(buf, '\0', len))
+		return pl_err_set(err, 400, "invalid JSON: NUL byte");
+	if (!pl_utf8_valid(buf, len, NULL))
+		return pl_err_set(err, 400, "invalid JSON: body is not valid UTF-8");
+	if (prescan(buf, len, err) < 0)
+		return -1;
+	copy = pl_xstrndup(buf, len);
+	v = cJSON_ParseWithOpts(copy, &end, 1);
+	free(copy);
+	if (!v)
+		return pl_err_set(err, 400, "invalid JSON: malformed or trailing data");
+	if (check_tree(v, err) < 0) {
+		cJSON_Delete(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return (v && !cJSON_IsNull(v)) ? v : NULL;
+}
+
+static int absent(const char *key, bool required, struct pl_err *err)
+{
+	if (required)
+		return pl_err_set(err, 400, "field \"%s\" is required", key);
+	return 1;
+}
+
+int pl_json_string(const cJSON *obj, const char *key, bool required, const char **out, struct pl_err *err)
+{
+	const cJSON *v = field(obj, key);
+
+	if (!v)
+		return absent(key, required, err);
+	if (!cJSON_IsString(v))
+		return pl_err_set(err, 400, "field \"%s\" must be a string", key);
+	*out = v->valuestring;
+	return 0;
+}
+
+int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, struct pl_err *err)
+{
+	const cJSON *v = field(obj, key);
+	double d;
+
+	if (!v)
+		return absent(key, required, err);
+	d = v->valuedouble;
+	if (!cJSON_IsNumber(v) || d < 1 || d > 9007199254740992.0 || d != floor(d))
+		return pl_err_set(err, 400, "field \"%s\" must be a positive integer id", key);
+	*out = (int64_t)d;
+	return 0;
+}
+
+int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, struct pl_err *err)
+{
+	const cJSON *v = field(obj, key);
+
+	if (!v)
+		return absent(key, required, err);
+	if (!cJSON_IsBool(v))
+		return pl_err_set(err, 400, "field \"%s\" must be a boolean", key);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+char *pl_json_print(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	if (!s)
+		abort(); /* cJSON fails only on allocation */
+	return s;
+}
+
+cJSON *pl_json_add_time(cJSON *obj, const char *key, int64_t ms)
+{
+	char buf[PL_TIME_LEN];
+
+	if (ms == 0)
+		return cJSON_AddNullToObject(obj, key);
+	return cJSON_AddStringToObject(obj, key, pl_time_format(ms, buf));
+}
+
+cJSON *pl_json_add_id(cJSON *obj, const char *key, int64_t id)
+{
+	if (id == 0)
+		return cJSON_AddNullToObject(obj, key);
+	return cJSON_AddNumberToObject(obj, key, (double)id);
+}

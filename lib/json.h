@@ -1,0 +1,52 @@
+/*
+ * json.h — JSON at the edge, through cJSON. cJSON 1.7.15 alone accepts
+ * invalid UTF-8, truncates at \u0000, keeps the first of duplicate keys,
+ * turns 1e400 into inf and accepts trailing garbage (FACTS.md); this module
+ * refuses all of those, and nesting deeper than PL_JSON_MAX_DEPTH, so
+ * handlers only ever see a clean document.
+ */
+#ifndef PL_JSON_H
+#define PL_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+#define PL_JSON_MAX_DEPTH 32
+
+/*
+ * pl_json_parse: parses the `len` bytes at `buf` (need not be NUL-
+ * terminated) as one JSON value (RFC 8259) and checks the rules above.
+ * On success *out owns the tree: release with cJSON_Delete(). Returns 0,
+ * or -1 with `err` = 400 and a message naming the problem.
+ */
+int pl_json_parse(const char *buf, size_t len, cJSON **out, struct pl_err *err);
+
+/*
+ * Field getters for an object `obj`. Each returns 0 when the field is
+ * present with the right type (setting *out), 1 when it is absent or null
+ * and `required` is false (leaving *out untouched), and -1 with `err` = 400
+ * naming the field when it is missing but required or of the wrong type.
+ * Strings are borrowed from `obj`.
+ */
+int pl_json_string(const cJSON *obj, const char *key, bool required, const char **out, struct pl_err *err);
+/* integers: JSON numbers with no fraction within [1, 2^53] (ids) */
+int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, struct pl_err *err);
+int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, struct pl_err *err);
+
+/*
+ * pl_json_print: serializes `v` unformatted. Caller frees the string with
+ * free(3) (cJSON uses malloc). Aborts on exhaustion.
+ */
+char *pl_json_print(const cJSON *v);
+
+/* pl_json_add_time: adds `key` as an RFC 3339 string for `ms`, or null
+ * when ms is 0. Returns the added item (owned by `obj`). */
+cJSON *pl_json_add_time(cJSON *obj, const char *key, int64_t ms);
+
+/* pl_json_add_id: adds `key` as a number, or null when id is 0. */
+cJSON *pl_json_add_id(cJSON *obj, const char *key, int64_t id);
+
+#endif

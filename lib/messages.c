@@ -1,0 +1,259 @@
+/* messages.c — posting and reading messages (messages.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "channels.h"
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "messages.h"
+#include "util.h"
+
+#define MESSAGE_COLUMNS \
+	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
+	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at " \
+	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
+static const char sql_message_by_id[] = MESSAGE_COLUMNS "WHERE m.id = ?1";
+static const char sql_by_client_id[] =
+	"SELECT id FROM messages WHERE user_id = ?1 AND client_msg_id = ?2";
+static const char sql_reply_channel[] = "SELECT channel_id FROM messages WHERE id = ?1";
+static const char sql_insert_message[] =
+	"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* Newest first below ?2 and above ?3; the caller reverses. */
+static const char sql_history_desc[] = MESSAGE_COLUMNS
+	"WHERE m.channel_id = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4";
+static const char sql_history_asc[] = MESSAGE_COLUMNS
+	"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4";
+
+int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (pl_json_id(obj, "channel_id", true, &out->channel_id, err) < 0 ||
+	    pl_json_string(obj, "content", true, &out->content, err) < 0 ||
+	    pl_json_string(obj, "client_msg_id", false, &out->client_msg_id, err) < 0 ||
+	    pl_json_id(obj, "reply_to", false, &out->reply_to, err) < 0)
+		return -1;
+	return 0;
+}
+
+static cJSON *message_from_row(sqlite3_stmt *st)
+{
+	cJSON *m = cJSON_CreateObject();
+	const char *cmid = (const char *)sqlite3_column_text(st, 9);
+	bool deleted = sqlite3_column_int(st, 7) != 0;
+
+	cJSON_AddNumberToObject(m, "id", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddNumberToObject(m, "channel_id", (double)sqlite3_column_int64(st, 1));
+	cJSON_AddNumberToObject(m, "user_id", (double)sqlite3_column_int64(st, 2));
+	cJSON_AddStringToObject(m, "username", (const char *)sqlite3_column_text(st, 3));
+	cJSON_AddStringToObject(m, "content", deleted ? "" : (const char *)sqlite3_column_text(st, 4));
+	pl_json_add_time(m, "created_at", sqlite3_column_int64(st, 5));
+	pl_json_add_time(m, "edited_at", sqlite3_column_int64(st, 6));
+	cJSON_AddBoolToObject(m, "deleted", deleted);
+	pl_json_add_id(m, "reply_to", sqlite3_column_int64(st, 8));
+	if (cmid)
+		cJSON_AddStringToObject(m, "client_msg_id", cmid);
+	else
+		cJSON_AddNullToObject(m, "client_msg_id");
+	cJSON_AddArrayToObject(m, "reactions");
+	return m;
+}
+
+static cJSON *message_json(struct pl_db *db, int64_t id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
+	cJSON *m = NULL;
+	int step;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		m = message_from_row(st);
+	else if (step == SQLITE_DONE)
+		pl_err_set(err, 404, "no such message");
+	else
+		pl_err_internal(err, "message %lld: %s", (long long)id, pl_db_last_error(db));
+	pl_db_done(st);
+	return m;
+}
+
+static int validate(const struct pl_message_new *in, char **content, struct pl_err *err)
+{
+	size_t cps = 0, cmlen;
+
+	*content = NULL;
+	if (in->client_msg_id) {
+		cmlen = strlen(in->client_msg_id);
+		if (cmlen < 1 || cmlen > PL_CLIENT_MSG_ID_MAX || !pl_utf8_valid(in->client_msg_id, cmlen, NULL))
+			return pl_err_set(err, 400, "client_msg_id must be 1-%d bytes", PL_CLIENT_MSG_ID_MAX);
+	}
+	*content = pl_trim(in->content);
+	if (!pl_utf8_valid(*content, strlen(*content), &cps) || cps < 1 || cps > PL_CONTENT_MAX) {
+		free(*content);
+		*content = NULL;
+		return pl_err_set(err, 400, "content must be 1-%d characters", PL_CONTENT_MAX);
+	}
+	return 0;
+}
+
+/* The id of this user's message with `client_msg_id`, 0 if none, -1 error. */
+static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cmid, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_by_client_id, err);
+	int64_t id = 0;
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, cmid, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else if (step != SQLITE_DONE)
+		id = pl_err_internal(err, "client_msg_id lookup: %s", pl_db_last_error(db));
+	pl_db_done(st);
+	return id;
+}
+
+static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_reply_channel, err);
+	bool ok;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, reply_to);
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == channel_id;
+	pl_db_done(st);
+	return ok ? 0 : pl_err_set(err, 400, "reply_to must be a message of the same channel");
+}
+
+static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
+			      const char *content, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_message, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, in->channel_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_text(st, 3, content, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pl_now_ms());
+	if (in->reply_to)
+		sqlite3_bind_int64(st, 5, in->reply_to);
+	if (in->client_msg_id)
+		sqlite3_bind_text(st, 6, in->client_msg_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "insert message: %s", pl_db_last_error(db));
+	return sqlite3_last_insert_rowid(pl_db_handle(db));
+}
+
+/* Inserts the message and its event; returns the message object. */
+static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
+		    const char *content, struct pl_err *err)
+{
+	int64_t id;
+	cJSON *msg, *payload;
+	int rc;
+
+	if (in->reply_to && check_reply_to(db, in->reply_to, in->channel_id, err) < 0)
+		return NULL;
+	if ((id = insert_message(db, user_id, in, content, err)) < 0)
+		return NULL;
+	if (!(msg = message_json(db, id, err)))
+		return NULL;
+	payload = cJSON_CreateObject();
+	cJSON_AddItemReferenceToObject(payload, "message", msg);
+	rc = pl_event_append(db, "message.created", PL_SCOPE_CHANNEL, in->channel_id, user_id,
+			     payload, NULL, err);
+	cJSON_Delete(payload);
+	if (rc < 0) {
+		cJSON_Delete(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
+		    cJSON **out, bool *created, struct pl_err *err)
+{
+	char *content = NULL;
+	cJSON *msg = NULL;
+	int64_t existing = 0;
+	bool joined;
+	int rc = -1;
+
+	*out = NULL;
+	*created = false;
+	if (validate(in, &content, err) < 0)
+		return -1;
+	if (pl_db_begin(db, err) < 0)
+		goto out;
+	if (pl_authz_channel(db, user_id, in->channel_id, PL_ACT_POST, NULL, err) < 0)
+		goto out;
+	if (in->client_msg_id && (existing = find_client_msg(db, user_id, in->client_msg_id, err)) < 0)
+		goto out;
+	if (existing > 0) {
+		msg = message_json(db, existing, err);
+	} else {
+		/* Posting in a public channel joins it. */
+		if (pl_channel_join_locked(db, user_id, in->channel_id, &joined, err) < 0)
+			goto out;
+		msg = store(db, user_id, in, content, err);
+		*created = msg != NULL;
+	}
+	if (msg)
+		rc = pl_db_commit(db, err);
+out:
+	if (rc < 0) {
+		pl_db_rollback(db);
+		cJSON_Delete(msg);
+		msg = NULL;
+		*created = false;
+	}
+	free(content);
+	*out = msg;
+	return rc;
+}
+
+int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err)
+{
+	bool ascending = after > 0 && before == 0;
+	sqlite3_stmt *st;
+	cJSON *arr;
+	int step;
+
+	*out = NULL;
+	if (limit < 1 || limit > 200)
+		return pl_err_set(err, 400, "limit must be 1-200");
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, ascending ? sql_history_asc : sql_history_desc, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int64(st, 3, after > 0 ? after : 0);
+	sqlite3_bind_int(st, 4, limit);
+	arr = cJSON_CreateArray();
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *m = message_from_row(st);
+		if (ascending)
+			cJSON_AddItemToArray(arr, m);
+		else
+			cJSON_InsertItemInArray(arr, 0, m);  /* oldest first */
+	}
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return pl_err_internal(err, "history: %s", pl_db_last_error(db));
+	}
+	*out = arr;
+	return 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * messages.h — posting and reading messages. pl_message_post is THE way a
+ * message is stored: POST /api/messages and the WebSocket frame both call
+ * it, so the rules (who may post where, what a message is, idempotency by
+ * client_msg_id) live in one place.
+ */
+#ifndef PL_MESSAGES_H
+#define PL_MESSAGES_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+
+#define PL_CONTENT_MAX 4000      /* code points, after trimming */
+#define PL_CLIENT_MSG_ID_MAX 64  /* bytes */
+
+struct pl_message_new {
+	int64_t channel_id;
+	const char *content;         /* borrowed; trimmed before storing */
+	const char *client_msg_id;   /* optional (NULL) */
+	int64_t reply_to;            /* optional (0) */
+};
+
+/*
+ * pl_message_new_from_json: reads {"channel_id","content","client_msg_id"?,
+ * "reply_to"?} from `obj` into `out` (strings borrowed from `obj`), type-
+ * checking each field. Returns 0 or -1 with `err` = 400.
+ */
+int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err);
+
+/*
+ * pl_message_post: stores a message by `user_id`. Checks content (1-4000
+ * code points after trimming, valid UTF-8), the channel (pl_authz_channel
+ * POST; posting in a public channel joins it), `reply_to` (a message of the
+ * same channel). A repeat of a `client_msg_id` already used by this user
+ * stores nothing and returns the first message with *created = false.
+ * Message and message.created event are written in one transaction.
+ * *out receives the message object (caller frees). Returns 0, or -1 with
+ * `err`: 400 invalid, 404 channel or reply_to not visible.
+ */
+int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
+		    cJSON **out, bool *created, struct pl_err *err);
+
+/*
+ * pl_message_history: up to `limit` (1-200) messages of `channel_id`,
+ * oldest first: those with id < `before` (when before > 0), else those
+ * with id > `after` (when after > 0), else the newest page. Served by the
+ * (channel_id, id) index. *out receives a JSON array (caller frees).
+ * Returns 0, or -1 with `err` (404 when the channel is not readable).
+ */
+int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err);
+
+#endif

@@ -1,0 +1,160 @@
+/* presence.c — who is online, and where (presence.h). */
+#include <string.h>
+#include "channels.h"
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "presence.h"
+#include "util.h"
+
+static const char sql_upsert[] =
+	"INSERT INTO presence (user_id, channel_id, status, last_seen) VALUES (?1, ?2, coalesce(?3, 'online'), ?4) "
+	"ON CONFLICT (user_id, channel_id) DO UPDATE SET last_seen = excluded.last_seen, "
+	"status = coalesce(?3, status)";
+static const char sql_leave[] =
+	"DELETE FROM presence WHERE user_id = ?1 AND (channel_id = ?2 OR (?2 = 0 AND channel_id <> 0))";
+#define STATUS_OF_P \
+	"coalesce((SELECT s.status FROM presence s WHERE s.user_id = p.user_id AND s.channel_id = 0), 'online')"
+#define LAST_SEEN_OF_P "(SELECT max(l.last_seen) FROM presence l WHERE l.user_id = p.user_id)"
+/* Everyone online who shares a channel with ?1 (and ?1 itself). */
+static const char sql_list_all[] =
+	"SELECT p.user_id, u.username, "
+	"(SELECT c.channel_id FROM presence c WHERE c.user_id = p.user_id AND c.channel_id <> 0 "
+	"ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
+	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
+	"WHERE p.user_id = ?1 OR EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b "
+	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 AND b.user_id = p.user_id) "
+	"GROUP BY p.user_id HAVING max(p.last_seen) >= ?2 ORDER BY u.username LIMIT 1000";
+/* Everyone online who joined channel ?3. */
+static const char sql_list_channel[] =
+	"SELECT p.user_id, u.username, p.channel_id, " STATUS_OF_P ", " LAST_SEEN_OF_P " "
+	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
+	"WHERE p.channel_id = ?3 AND " LAST_SEEN_OF_P " >= ?2 ORDER BY u.username LIMIT 1000";
+
+static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
+		  struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_upsert, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, channel_id);
+	if (status)
+		sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pl_now_ms());
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "presence upsert: %s", pl_db_last_error(db));
+	return 0;
+}
+
+static int announce(struct pl_db *db, int64_t user_id, int64_t channel_id, bool online,
+		    struct pl_err *err)
+{
+	cJSON *p = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddNumberToObject(p, "user_id", (double)user_id);
+	cJSON_AddStringToObject(p, "status", online ? "online" : "offline");
+	cJSON_AddBoolToObject(p, "online", online);
+	if (channel_id)
+		cJSON_AddNumberToObject(p, "channel_id", (double)channel_id);
+	rc = pl_event_append(db, "presence", PL_SCOPE_PEERS, 0, user_id, p, NULL, err);
+	cJSON_Delete(p);
+	return rc;
+}
+
+int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
+{
+	bool joined;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_channel_join_locked(db, user_id, channel_id, &joined, err) < 0 ||
+	    upsert(db, user_id, channel_id, NULL, err) < 0 ||
+	    upsert(db, user_id, 0, NULL, err) < 0 ||
+	    announce(db, user_id, channel_id, true, err) < 0)
+		goto out;
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = -1, step;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_leave, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, channel_id);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		pl_err_internal(err, "presence leave: %s", pl_db_last_error(db));
+		goto out;
+	}
+	/* Still online (socket or heartbeat); only the channel presence ends. */
+	if (announce(db, user_id, channel_id, true, err) < 0)
+		goto out;
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err)
+{
+	if (status && strcmp(status, "online") != 0 && strcmp(status, "away") != 0 &&
+	    strcmp(status, "dnd") != 0)
+		return pl_err_set(err, 400, "status must be online, away or dnd");
+	return upsert(db, user_id, 0, status, err);
+}
+
+int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int window_s,
+		     cJSON **out, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	cJSON *body, *arr;
+	int step;
+
+	*out = NULL;
+	if (channel_id && pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, channel_id ? sql_list_channel : sql_list_all, err)))
+		return -1;
+	if (!channel_id)
+		sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, pl_now_ms() - (int64_t)window_s * 1000);
+	if (channel_id)
+		sqlite3_bind_int64(st, 3, channel_id);
+	body = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(body, "online_users");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "user_id", (double)sqlite3_column_int64(st, 0));
+		cJSON_AddStringToObject(e, "username", (const char *)sqlite3_column_text(st, 1));
+		pl_json_add_id(e, "channel_id", sqlite3_column_int64(st, 2));
+		cJSON_AddBoolToObject(e, "online", 1);
+		cJSON_AddStringToObject(e, "status", (const char *)sqlite3_column_text(st, 3));
+		pl_json_add_time(e, "last_seen", sqlite3_column_int64(st, 4));
+		cJSON_AddItemToArray(arr, e);
+	}
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		cJSON_Delete(body);
+		return pl_err_internal(err, "presence list: %s", pl_db_last_error(db));
+	}
+	*out = body;
+	return 0;
+}

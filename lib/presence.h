@@ -1,0 +1,44 @@
+/*
+ * presence.h — who is online. A user is online while the ws-daemon holds
+ * a socket for them (it refreshes last_seen) or they sent a heartbeat or
+ * presence call within the configured window (presence_window seconds).
+ * Rows: (user_id, channel_id) with channel_id 0 meaning "no channel".
+ */
+#ifndef PL_PRESENCE_H
+#define PL_PRESENCE_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+
+/*
+ * pl_presence_join: marks `user_id` present in `channel_id` now; joins a
+ * public channel the user is not yet a member of (so that clients of the
+ * reference design receive its messages); writes a presence event.
+ * Returns 0 or -1 (`err`: 404 channel not visible).
+ */
+int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
+
+/* pl_presence_leave: removes presence in `channel_id` (0: everywhere) and
+ * writes a presence event. Returns 0 or -1 (`err`). */
+int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
+
+/*
+ * pl_presence_touch: refreshes `user_id`'s last_seen (channel 0) with
+ * `status` ("online", "away", "dnd"; NULL keeps the current one). Used by
+ * the heartbeat endpoint and by the ws-daemon for users holding a socket.
+ * Returns 0 or -1.
+ */
+int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err);
+
+/*
+ * pl_presence_list: users seen within `window_s` seconds, filtered to
+ * `channel_id` when non-zero (which must be readable by `user_id`), as
+ * {"online_users":[{"user_id","username","channel_id","online","status",
+ * "last_seen"}]}. *out is new (caller frees). Returns 0 or -1 (`err`).
+ */
+int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int window_s,
+		     cJSON **out, struct pl_err *err);
+
+#endif

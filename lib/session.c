@@ -1,0 +1,168 @@
+/* session.c — login, sessions and the bearer check (session.h). */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "log.h"
+#include "password.h"
+#include "session.h"
+#include "users.h"
+#include "util.h"
+
+#define REFRESH_BYTES 32
+
+static const char sql_find_user[] =
+	"SELECT id, username, password_hash FROM users "
+	"WHERE username = ?1 AND deleted_at IS NULL";
+static const char sql_insert_session[] =
+	"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_check_session[] =
+	"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
+	"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "
+	"AND s.expires_at > ?3 AND u.deleted_at IS NULL";
+
+/* A new refresh token (base64url text) and the hex hash stored for it. */
+static void new_refresh_token(char token[64], char hash_hex[65])
+{
+	unsigned char raw[REFRESH_BYTES], hash[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(token, 64, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)token, strlen(token), NULL, 0);
+	sodium_bin2hex(hash_hex, 65, hash, sizeof(hash));
+}
+
+static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
+			  int64_t *sid, char refresh[64], struct pl_err *err)
+{
+	char hash_hex[65];
+	int64_t now = pl_now_ms();
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	new_refresh_token(refresh, hash_hex);
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_insert_session, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, hash_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now + (int64_t)refresh_ttl * 1000);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		pl_err_internal(err, "insert session: %s", pl_db_last_error(db));
+		goto out;
+	}
+	*sid = sqlite3_last_insert_rowid(pl_db_handle(db));
+	pl_db_done(st);
+	st = NULL;
+	rc = pl_db_commit(db, err);
+out:
+	pl_db_done(st);
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+/* Looks the user up; copies id, canonical name and hash. 1 when unknown. */
+static int find_user(struct pl_db *db, const char *username, int64_t *id,
+		     char name[PL_USERNAME_MAX + 1], char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_find_user, err);
+	int step, rc = 1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		snprintf(name, PL_USERNAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", (const char *)sqlite3_column_text(st, 2));
+		rc = 0;
+	} else if (step != SQLITE_DONE) {
+		rc = pl_err_internal(err, "find user: %s", pl_db_last_error(db));
+	}
+	pl_db_done(st);
+	return rc;
+}
+
+int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *username,
+		     const char *password, cJSON **out, struct pl_err *err)
+{
+	char name[PL_USERNAME_MAX + 1], hash[PL_PASSWORD_HASH_LEN], refresh[64];
+	char *access = NULL;
+	int64_t uid = 0, sid = 0;
+	size_t plen = strlen(password);
+	cJSON *body = NULL, *user;
+	int found;
+
+	*out = NULL;
+	found = strlen(username) <= PL_USERNAME_MAX ? find_user(db, username, &uid, name, hash, err) : 1;
+	if (found < 0)
+		return -1;
+	if (found == 1 || plen > 1024) {
+		pl_password_dummy_verify(password, plen > 1024 ? 1024 : plen);
+		return pl_err_set(err, 401, "invalid username or password");
+	}
+	if (pl_password_verify(hash, password, plen) < 0)
+		return pl_err_set(err, 401, "invalid username or password");
+	if (create_session(db, uid, cfg->refresh_ttl, &sid, refresh, err) < 0)
+		return -1;
+	if (pl_token_issue(cfg->jwt_secret, cfg->jwt_secret_len, uid, name, sid,
+			   pl_now_ms() / 1000, cfg->access_ttl, &access, err) < 0)
+		return -1;
+	if (!(user = pl_user_json(db, uid, true, err))) {
+		free(access);
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "token", access);
+	cJSON_AddStringToObject(body, "access_token", access);
+	cJSON_AddStringToObject(body, "refresh_token", refresh);
+	cJSON_AddStringToObject(body, "token_type", "Bearer");
+	cJSON_AddNumberToObject(body, "expires_in", cfg->access_ttl);
+	cJSON_AddItemToObject(body, "user", user);
+	free(access);
+	sodium_memzero(refresh, sizeof(refresh));
+	*out = body;
+	return 0;
+}
+
+static int session_active(struct pl_db *db, const struct pl_claims *c, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_check_session, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->session_id);
+	sqlite3_bind_int64(st, 2, c->user_id);
+	sqlite3_bind_int64(st, 3, pl_now_ms());
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "check session: %s", pl_db_last_error(db));
+	return pl_err_set(err, 401, "session revoked or expired");
+}
+
+int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
+			    const char *authorization, bool bare,
+			    struct pl_claims *claims, struct pl_err *err)
+{
+	const char *token = authorization;
+
+	if (!bare) {
+		if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+			return pl_err_set(err, 401, "missing bearer token");
+		token = authorization + 7;
+		while (*token == ' ')
+			token++;
+	}
+	if (pl_token_verify(cfg->jwt_secret, cfg->jwt_secret_len, token,
+			    pl_now_ms() / 1000, claims, err) < 0)
+		return -1;
+	return session_active(db, claims, err);
+}

@@ -1,0 +1,55 @@
+/*
+ * util.h — small helpers every parley program uses: an allocator that
+ * aborts on exhaustion (one policy instead of a check at every call site),
+ * wall-clock time in milliseconds, RFC 3339 formatting and UTF-8 checks.
+ */
+#ifndef PL_UTIL_H
+#define PL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/*
+ * pl_xmalloc, pl_xcalloc, pl_xstrdup, pl_xstrndup: like malloc(3) and
+ * friends, but abort(3) after logging when memory is exhausted, so they
+ * never return NULL. The caller owns the result and releases it with free(3).
+ */
+void *pl_xmalloc(size_t n);
+void *pl_xcalloc(size_t count, size_t n);
+char *pl_xstrdup(const char *s);
+char *pl_xstrndup(const char *s, size_t n);
+
+/* pl_now_ms: milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t pl_now_ms(void);
+
+/* Size of a buffer for pl_time_format, including the terminating NUL. */
+#define PL_TIME_LEN 64
+
+/*
+ * pl_time_format: writes `ms` (milliseconds since the epoch) as RFC 3339
+ * UTC with milliseconds, e.g. "2026-11-20T09:15:02.123Z" (RFC 3339 §5.6),
+ * into `out` (at least PL_TIME_LEN bytes). Returns `out`.
+ */
+char *pl_time_format(int64_t ms, char out[PL_TIME_LEN]);
+
+/*
+ * pl_utf8_valid: true when the `len` bytes at `s` are well-formed UTF-8
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+ * When `codepoints` is not NULL it receives the number of code points.
+ */
+bool pl_utf8_valid(const char *s, size_t len, size_t *codepoints);
+
+/*
+ * pl_trim: returns a newly allocated copy of `s` without leading and
+ * trailing ASCII white space (space, tab, CR, LF). Caller frees.
+ */
+char *pl_trim(const char *s);
+
+/*
+ * pl_parse_id: parses a positive decimal id (1..INT64_MAX) from the NUL-
+ * terminated `s`, nothing else allowed. Returns 0 and sets *out, or -1.
+ */
+int pl_parse_id(const char *s, int64_t *out);
+
+#endif
