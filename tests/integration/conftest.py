@@ -1,0 +1,242 @@
+"""Fixtures: one real parley server (scripts/serve.sh) for the whole session.
+
+The server is started the way an operator would: `scripts/serve.sh` with
+PORT, WS_PORT and PARLEY_VAR in the environment, in its own process group so
+teardown can stop lighttpd, the FastCGI apps and the ws-daemon together.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers import Api, WS, make_user
+
+REPO = Path(__file__).resolve().parents[2]
+SERVE = REPO / "scripts" / "serve.sh"
+READY_TIMEOUT = 20.0
+
+
+def _free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1 (held open together so the
+    kernel cannot hand out the same one twice)."""
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def _tail(path, n=60):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError as e:
+        return "(%s: %s)" % (path, e)
+
+
+def _logs_tail(var):
+    out = ["--- serve.log ---", _tail(os.path.join(var, "serve.log"))]
+    logdir = os.path.join(var, "log")
+    if os.path.isdir(logdir):
+        for name in sorted(os.listdir(logdir)):
+            p = os.path.join(logdir, name)
+            if os.path.isfile(p):
+                out += ["--- log/%s ---" % name, _tail(p, 30)]
+    return "\n".join(out)
+
+
+class Server:
+    def __init__(self, port, ws_port, var, proc):
+        self.port = port
+        self.ws_port = ws_port
+        self.base = "http://127.0.0.1:%d" % port
+        self.ws = "ws://127.0.0.1:%d/ws" % port
+        self.var = var
+        self.db = os.path.join(var, "parley.db")
+        self.proc = proc
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def logs(self):
+        return _logs_tail(self.var)
+
+    def processes(self):
+        """{pid: command line} of every process in the server's group
+        (serve.sh, lighttpd, the FastCGI apps, the ws-daemon)."""
+        out = {}
+        try:
+            pgid = os.getpgid(self.proc.pid)
+        except ProcessLookupError:
+            return out
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+                fields = stat[stat.rindex(")") + 2:].split()
+                if fields[0] == "Z" or int(fields[2]) != pgid:
+                    continue
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, ValueError, IndexError):
+                continue
+            out[int(d)] = cmd.strip()
+        return out
+
+    def ws_url(self, token=None, **params):
+        q = []
+        if token is not None:
+            q.append("token=" + token)
+        q += ["%s=%s" % kv for kv in params.items()]
+        return self.ws + ("?" + "&".join(q) if q else "")
+
+    def connect(self, token, timeout=5.0):
+        """Open /ws?token=... and read the hello frame."""
+        return WS(self.ws_url(token), timeout=timeout)
+
+
+def _stop(proc):
+    if proc.poll() is not None:
+        return
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    # children (lighttpd, daemon, fcgi apps) share the group: make sure
+    # none outlives the suite.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if proc.poll() is None:
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server():
+    assert SERVE.exists(), "%s missing: build the server first" % SERVE
+    port, ws_port = _free_ports(2)
+    var = tempfile.mkdtemp(prefix="parley-it-")
+    env = dict(os.environ, PORT=str(port), WS_PORT=str(ws_port), PARLEY_VAR=var)
+    log = open(os.path.join(var, "serve.log"), "wb")
+    proc = subprocess.Popen(["bash", str(SERVE)], cwd=str(REPO), env=env,
+                            stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    srv = Server(port, ws_port, var, proc)
+    deadline = time.monotonic() + READY_TIMEOUT
+    last = None
+    while True:
+        if proc.poll() is not None:
+            _stop(proc)
+            log.close()
+            pytest.fail("serve.sh exited with %s before becoming ready\n%s"
+                        % (proc.returncode, srv.logs()), pytrace=False)
+        try:
+            r = requests.get(srv.base + "/api/health", timeout=2)
+            if r.status_code == 200:
+                break
+            last = "%d %s" % (r.status_code, r.text[:200])
+        except requests.RequestException as e:
+            last = repr(e)
+        if time.monotonic() > deadline:
+            _stop(proc)
+            log.close()
+            pytest.fail("server not ready after %.0f s (last: %s)\n%s"
+                        % (READY_TIMEOUT, last, srv.logs()), pytrace=False)
+        time.sleep(0.2)
+    try:
+        yield srv
+    finally:
+        _stop(proc)
+        log.close()
+        if os.environ.get("PARLEY_KEEP_VAR"):
+            print("\nparley var dir kept: %s" % var)
+        else:
+            shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def api(server):
+    return Api(server.base)
+
+
+@pytest.fixture(autouse=True)
+def still_serving(request):
+    """After every test that used the server: no server process died or was
+    replaced (lighttpd respawns a crashed FastCGI app, so a crash shows up
+    as a changed pid), and it still answers /api/health."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    srv = request.getfixturevalue("server")
+    before = srv.processes()
+    yield
+    assert srv.alive(), "serve.sh died during the test\n" + srv.logs()
+    after = srv.processes()
+    gone = {pid: cmd for pid, cmd in before.items() if pid not in after}
+    assert not gone, "server processes died during the test: %r\n%s" % (
+        gone, srv.logs())
+    try:
+        r = requests.get(srv.base + "/api/health", timeout=5)
+    except requests.RequestException as e:
+        pytest.fail("server stopped answering after the test: %r\n%s"
+                    % (e, srv.logs()), pytrace=False)
+    assert r.status_code == 200, "health after test: %d %s\n%s" % (
+        r.status_code, r.text[:200], srv.logs())
+
+
+# A small pool of users shared by the whole session. Registrations are rate
+# limited per client address (30 per hour by default) and every test comes
+# from 127.0.0.1, so tests share these instead of registering their own.
+
+@pytest.fixture(scope="session")
+def alice(api):
+    return make_user(api, "alice")
+
+
+@pytest.fixture(scope="session")
+def bob(api):
+    return make_user(api, "bob")
+
+
+@pytest.fixture(scope="session")
+def carol(api):
+    return make_user(api, "carol")
+
+
+@pytest.fixture(scope="session")
+def dave(api):
+    return make_user(api, "dave")
