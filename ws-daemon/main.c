@@ -1,0 +1,112 @@
+/*
+ * main.c — parley-wsd, the WebSocket daemon behind lighttpd's /ws: opens
+ * the parley context (config + database), builds the lws context listening
+ * on cfg.ws_listen:cfg.ws_port (loopback only), runs the loop until SIGTERM
+ * or SIGINT, then frees everything and exits 0.
+ *
+ * Environment: the usual parley configuration (config.h), e.g.
+ * PARLEY_DB_PATH, PARLEY_JWT_SECRET_FILE, PARLEY_WS_PORT.
+ */
+#include <signal.h>
+#include <string.h>
+#include "delivery.h"
+#include "log.h"
+#include "protocol.h"
+#include "wsd.h"
+
+/* Set by the signal handler, read by the loop: the only other global. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* No SA_RESTART: the signal interrupts poll(), so the loop sees the flag
+ * at once (the event poll timer also wakes it every ws_poll_ms). */
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* lws's own log lines, through parley's log (errors only; lws warnings,
+ * e.g. every refused upgrade, are debug noise). */
+static void lws_log_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	pl_log_write(level == LLL_ERR ? PL_LOG_WARN : PL_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
+
+/* Server pings after 25 s without traffic (lighttpd drops proxied
+ * connections idle for 60 s); no valid traffic for 70 s hangs up. */
+static const lws_retry_bo_t idle_policy = {
+	.secs_since_valid_ping = 25,
+	.secs_since_valid_hangup = 70,
+};
+
+static struct lws_context *create_lws(struct wsd *w)
+{
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.port = w->ctx.cfg.ws_port;
+	info.iface = w->ctx.cfg.ws_listen;
+	/* iface alone still listened on every address: IPv6 off as well. */
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.protocols = wsd_protocols;
+	info.retry_and_idle_policy = &idle_policy;
+	info.user = w;
+	info.gid = -1;
+	info.uid = -1;
+	return lws_create_context(&info);
+}
+
+int main(void)
+{
+	struct wsd w;
+	struct pl_err err = { 0 };
+	int rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	pl_log_init("wsd", PL_LOG_INFO);
+	lws_set_log_level(LLL_ERR, lws_log_emit);
+	install_signals();
+	if (pl_ctx_open(&w.ctx, "wsd", &err) < 0) {
+		pl_err_log("cannot start: %s", err.message);
+		goto out;
+	}
+	if (wsd_delivery_init(&w, &err) < 0) {
+		pl_err_log("cannot start: %s", err.message);
+		goto out;
+	}
+	w.lws = create_lws(&w);
+	if (!w.lws) {
+		pl_err_log("cannot listen on %s:%d", w.ctx.cfg.ws_listen, w.ctx.cfg.ws_port);
+		goto out;
+	}
+	wsd_timers_start(&w);
+	pl_info_log("listening on %s:%d (event poll every %d ms)",
+		    w.ctx.cfg.ws_listen, w.ctx.cfg.ws_port, w.ctx.cfg.ws_poll_ms);
+	while (!stop_requested)
+		if (lws_service(w.lws, 0) < 0)
+			break;
+	pl_info_log("stopping (%zu sockets open)", w.nconns);
+	rc = 0;
+out:
+	if (w.lws)
+		lws_context_destroy(w.lws);  /* closes every socket: CLOSED frees each */
+	wsd_delivery_release(&w);
+	pl_ctx_close(&w.ctx);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * wsd.h — the ws-daemon's state: one per-process struct (struct wsd, the
+ * lws context's user pointer) and one per-socket struct (struct wsd_conn,
+ * the lws per-session data). Nothing else survives between callbacks.
+ *
+ * Invariants:
+ * - Every established, authenticated socket is on wsd.conns exactly once,
+ *   from LWS_CALLBACK_ESTABLISHED until LWS_CALLBACK_CLOSED.
+ * - conn.cursor is the id of the last event that was considered for the
+ *   socket (queued if visible, skipped if not): the socket receives every
+ *   visible event with a higher id, once, in id order.
+ * - wsd.cursor is the id of the last event the live pass handled. A socket
+ *   that is not catching up has cursor >= wsd.cursor, so the live pass alone
+ *   brings it every later event; a socket catching up (?since=) reads the
+ *   events table itself until a short read proves it reached the head.
+ * - A socket's queue holds at most WSD_QUEUE_SOFT_* of event frames: a
+ *   socket that falls that far behind (a burst, a slow link) stops taking
+ *   live events and catches up from the events table instead, at its own
+ *   pace, with no gap and no duplicate (its cursor did not move). Replies
+ *   (ack, error, pong) may go past the soft limit; past WSD_QUEUE_MAX_* the
+ *   socket is dropped. So is a socket that has frames queued but has not
+ *   taken one for WSD_STALL_MS (a client that does not read).
+ * - WebSocket frames are written only from LWS_CALLBACK_SERVER_WRITEABLE
+ *   (a refused upgrade's HTTP error is written from the filter callback,
+ *   before any 101, as lws_return_http_status would).
+ */
+#ifndef WSD_H
+#define WSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libwebsockets.h>
+#include "app.h"
+#include "events.h"
+
+#define WSD_BATCH 256                 /* events read per query (catch-up) */
+#define WSD_LIVE_BATCH 64             /* events per live pass: sockets drain in between */
+#define WSD_BACKLOG_POLL_MS 1         /* next live pass after a full one */
+#define WSD_QUEUE_SOFT_FRAMES 500     /* event frames queued per socket... */
+#define WSD_QUEUE_SOFT_BYTES (512 << 10) /* ...and bytes: beyond, it catches up */
+#define WSD_QUEUE_MAX_FRAMES 1000     /* any frames per socket... */
+#define WSD_QUEUE_MAX_BYTES (1 << 20) /* ...and bytes: beyond, the socket is dropped */
+#define WSD_STALL_MS 15000            /* frames queued, none taken this long: dropped */
+#define WSD_CATCHUP_LOW 64            /* replay more only below this many queued frames */
+#define WSD_FALLBACK_POLL_MS 1000     /* read events at least this often */
+#define WSD_HOUSEKEEPING_S 5          /* stall check period */
+#define WSD_PRESENCE_TICKS 4          /* presence refresh every 4 housekeeping ticks (20 s) */
+
+/*
+ * One serialized frame with LWS_PRE bytes of headroom before the text, as
+ * lws_write() needs. Shared by every socket it is queued on; freed when the
+ * last reference goes (wsd_frame_unref).
+ */
+struct wsd_frame {
+	unsigned refs;
+	size_t len;                    /* bytes of text after the headroom */
+	unsigned char buf[];           /* LWS_PRE + len bytes */
+};
+
+struct wsd_qitem {
+	struct wsd_frame *frame;       /* one reference held by the queue */
+	struct wsd_qitem *next;
+};
+
+struct wsd;
+
+/* Per-socket state: lws allocates and zeroes it, and frees it after CLOSED. */
+struct wsd_conn {
+	struct wsd_conn *prev, *next;  /* on wsd.conns while registered */
+	struct wsd *wsd;
+	struct lws *wsi;
+	int64_t user_id;               /* from the access token */
+	int64_t session_id;
+	int64_t since;                 /* ?since=, valid when has_since */
+	bool has_since;
+	bool authed;                   /* the upgrade was accepted */
+	bool registered;               /* on wsd.conns */
+	bool catching_up;              /* replaying history after ?since= */
+	bool dead;                     /* dropped (queue bound): queue nothing more */
+	int64_t cursor;                /* see the invariants above */
+	struct wsd_qitem *head, *tail; /* outgoing frames, oldest first */
+	size_t qlen, qbytes;
+	int64_t progress_ms;           /* last time the queue moved (monotonic) */
+	char *rx;                      /* a message arriving in parts (owned) */
+	size_t rx_len;
+	bool rx_binary;                /* the message being received is binary */
+};
+
+/* Per-process state: the one deliberate context struct. */
+struct wsd {
+	struct pl_ctx ctx;             /* config + database connection */
+	struct lws_context *lws;
+	struct wsd_conn *conns;        /* registered sockets */
+	size_t nconns;
+	int64_t cursor;                /* last event handled by the live pass */
+	int64_t data_version;          /* last PRAGMA data_version seen */
+	int64_t last_read_ms;          /* when the live pass last read events */
+	bool dirty;                    /* this process committed: run a pass */
+	struct pl_event *live_buf;     /* WSD_BATCH events for the live pass */
+	struct pl_event *replay_buf;   /* WSD_BATCH events for catch-up reads */
+	lws_sorted_usec_list_t poll_sul;
+	lws_sorted_usec_list_t house_sul;
+	unsigned house_ticks;
+};
+
+#endif
