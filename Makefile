@@ -12,7 +12,7 @@ CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-co
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
 endif
-LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lm
 B       := build
 
 LIB_SRC  := $(wildcard lib/*.c)

@@ -122,7 +122,12 @@ const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
 		if (!match_pattern(routes[i].pattern, path, NULL))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
-			match_pattern(routes[i].pattern, path, req);
+			/* Decoding can still fail (bad escape, NUL, too long): 404. */
+			if (req && !match_pattern(routes[i].pattern, path, req)) {
+				req->nparams = 0;
+				*status = 404;
+				return NULL;
+			}
 			return &routes[i];
 		}
 		path_known = true;
@@ -287,7 +292,8 @@ int pl_query_int(const struct pl_request *req, const char *name, long min, long 
 	if (rc == 1)
 		return 1;
 	v = rc == 0 ? strtol(buf, &end, 10) : 0;
-	if (rc < 0 || !buf[0] || *end || v < min || v > max)
+	if (rc < 0 || !(isdigit((unsigned char)buf[0]) || (buf[0] == '-' && isdigit((unsigned char)buf[1]))) ||
+	    *end || v < min || v > max)
 		return pl_err_set(err, 400, "query parameter \"%s\" must be an integer in [%ld, %ld]", name, min, max);
 	*out = v;
 	return 0;

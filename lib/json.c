@@ -1,13 +1,52 @@
 /* json.c — strict JSON parsing and typed field access over cJSON (json.h). */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
 #include "util.h"
 
+/* Length of the RFC 8259 number at s (-1 if malformed):
+ * -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static long number_len(const char *s, size_t len)
+{
+	size_t i = 0, digits;
+
+	if (i < len && s[i] == '-')
+		i++;
+	if (i < len && s[i] == '0') {
+		i++;
+	} else {
+		for (digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
+			digits++;
+		if (!digits)
+			return -1;
+	}
+	if (i < len && s[i] == '.') {
+		for (i++, digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
+			digits++;
+		if (!digits)
+			return -1;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
+			digits++;
+		if (!digits)
+			return -1;
+	}
+	if (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.'))
+		return -1;  /* e.g. 01 */
+	return (long)i;
+}
+
 /*
- * Lexical pre-scan of the raw text: nesting depth outside strings, and
- * the \u0000 escape inside strings (cJSON would silently truncate there).
+ * Lexical pre-scan of the raw text, for what cJSON lets through: nesting
+ * depth, the \u0000 escape (cJSON would truncate there), raw control
+ * characters inside strings, and numbers outside RFC 8259's grammar
+ * (cJSON reads them with strtod: 01, 1., .5).
  */
 static int prescan(const char *s, size_t len, struct pl_err *err)
 {
@@ -17,6 +56,8 @@ static int prescan(const char *s, size_t len, struct pl_err *err)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return pl_err_set(err, 400, "invalid JSON: control character in a string");
 			if (c == '\\' && i + 1 < len) {
 				if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
 					return pl_err_set(err, 400, "invalid JSON: \\u0000 is not allowed in strings");
@@ -26,6 +67,11 @@ static int prescan(const char *s, size_t len, struct pl_err *err)
 			}
 		} else if (c == '"') {
 			in_string = true;
+		} else if (c == '-' || isdigit((unsigned char)c) || c == '.') {
+			long n = c == '.' ? -1 : number_len(s + i, len - i);
+			if (n < 0)
+				return pl_err_set(err, 400, "invalid JSON: malformed number");
+			i += (size_t)n - 1;
 		} else if (c == '{' || c == '[') {
 			if (++depth > PL_JSON_MAX_DEPTH)
 				return pl_err_set(err, 400, "invalid JSON: nested deeper than %d", PL_JSON_MAX_DEPTH);

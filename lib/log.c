@@ -36,6 +36,11 @@ void pl_log_write(enum pl_log_level level, const char *func, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* One line per record: control characters (newlines from SQL, or
+	 * anything a client sent) become spaces, so lines cannot be forged. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	/* One write per line keeps lines from interleaving between processes. */
 	char line[1280];
 	int n = snprintf(line, sizeof(line), "parley %s[%ld] %s req=%s %s: %s\n",

@@ -38,7 +38,8 @@ int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struc
  * stores nothing and returns the first message with *created = false.
  * Message and message.created event are written in one transaction.
  * *out receives the message object (caller frees). Returns 0, or -1 with
- * `err`: 400 invalid, 404 channel or reply_to not visible.
+ * `err`: 400 invalid (including a reply_to that is not a message of the
+ * same channel), 404 channel not visible.
  */
 int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
 		    cJSON **out, bool *created, struct pl_err *err);

@@ -51,12 +51,16 @@ int64_t pl_now_ms(void)
 
 char *pl_time_format(int64_t ms, char out[PL_TIME_LEN])
 {
-	time_t secs = (time_t)(ms / 1000);
+	/* Floor division, so times before the epoch format correctly. */
+	int64_t secs64 = ms / 1000 - (ms % 1000 < 0);
+	int milli = (int)(ms - secs64 * 1000);
+	time_t secs = (time_t)secs64;
 	struct tm tm;
+
 	gmtime_r(&secs, &tm);
 	snprintf(out, PL_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+		 tm.tm_min, tm.tm_sec, milli);
 	return out;
 }
 
