@@ -19,7 +19,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A    := $(B)/libparley.a
 
-APPS     := auth channels messages presence
+APPS     := $(patsubst fcgi-apps/%.c,%,$(wildcard fcgi-apps/*.c))
 APP_BINS := $(APPS:%=$(B)/bin/parley-%)
 WS_SRC   := $(wildcard ws-daemon/*.c)
 WS_OBJ   := $(WS_SRC:%.c=$(B)/%.o)

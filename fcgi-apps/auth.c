@@ -1,6 +1,6 @@
 /*
  * auth.c — the /api/auth resource (API.md "Auth"): register, login,
- * validate. Thin handlers: the rules live in lib/users.c and lib/session.c.
+ * validate, ws-ticket. Thin handlers: the rules live in lib/users.c and lib/session.c.
  */
 #include <string.h>
 #include "app.h"
@@ -57,10 +57,28 @@ static void handle_validate(struct pl_ctx *ctx, struct pl_request *req, struct p
 	pl_resp_json(resp, 200, body);
 }
 
+/* POST /api/auth/ws-ticket -> 200 {"ticket","expires_in":30}; 401. */
+static void handle_ws_ticket(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	char ticket[PL_WS_TICKET_LEN];
+	cJSON *body;
+
+	if (pl_ws_ticket_issue(ctx->db, &req->principal, ticket, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "ticket", ticket);
+	cJSON_AddNumberToObject(body, "expires_in", PL_WS_TICKET_TTL);
+	pl_resp_json(resp, 200, body);
+}
+
 static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/register", handle_register, PL_ROUTE_BODY },
 	{ "POST", "/api/auth/login", handle_login, PL_ROUTE_BODY },
 	{ "GET", "/api/auth/validate", handle_validate, PL_ROUTE_AUTH },
+	{ "POST", "/api/auth/ws-ticket", handle_ws_ticket, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	PL_HEALTH_ROUTE,
 };
 

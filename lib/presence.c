@@ -158,3 +158,29 @@ int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int 
 	*out = body;
 	return 0;
 }
+
+int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
+{
+	struct pl_access acc;
+	cJSON *p;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_POST, &acc, err) < 0)
+		goto out;
+	if (acc.role == PL_ROLE_NONE) {
+		pl_err_set(err, 404, "not a member of this channel");
+		goto out;
+	}
+	p = cJSON_CreateObject();
+	cJSON_AddNumberToObject(p, "user_id", (double)user_id);
+	rc = pl_event_append(db, "typing", PL_SCOPE_CHANNEL, channel_id, user_id, p, NULL, err);
+	cJSON_Delete(p);
+	if (rc == 0)
+		rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}

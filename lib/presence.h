@@ -41,4 +41,13 @@ int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, str
 int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int window_s,
 		     cJSON **out, struct pl_err *err);
 
+/*
+ * pl_presence_typing: announces that `user_id` is typing in `channel_id`
+ * with a `typing` event to the channel's members. The caller must be a
+ * member (404 otherwise, as for any channel it may not post in). Typing is
+ * ephemeral: readers deliver it live and never replay it on resume.
+ * Returns 0 or -1 (`err`).
+ */
+int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
+
 #endif

@@ -1,5 +1,6 @@
 /* session.c — login, sessions and the bearer check (session.h). */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -165,4 +166,133 @@ int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 			    pl_now_ms() / 1000, claims, err) < 0)
 		return -1;
 	return session_active(db, claims, err);
+}
+
+int pl_session_check(struct pl_db *db, int64_t session_id, int64_t user_id, struct pl_err *err)
+{
+	struct pl_claims c = { .user_id = user_id, .session_id = session_id };
+	return session_active(db, &c, err);
+}
+
+static const char sql_ticket_sweep[] = "DELETE FROM ws_tickets WHERE expires_at <= ?1";
+static const char sql_ticket_insert[] =
+	"INSERT INTO ws_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_ticket_take[] =
+	"DELETE FROM ws_tickets WHERE ticket_hash = ?1 RETURNING user_id, session_id, expires_at";
+static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
+
+static int step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
+{
+	int step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "ticket: %s", pl_db_last_error(db));
+	return 0;
+}
+
+int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
+		       char out[PL_WS_TICKET_LEN], struct pl_err *err)
+{
+	char hash_hex[65];
+	int64_t now = pl_now_ms();
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	new_refresh_token(out, hash_hex);  /* same shape: 32 random bytes */
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_ticket_sweep, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, now);
+	if (step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_ticket_insert, err)))
+		goto out;
+	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, claims->user_id);
+	sqlite3_bind_int64(st, 3, claims->session_id);
+	sqlite3_bind_int64(st, 4, now + PL_WS_TICKET_TTL * 1000);
+	if (step_done(db, st, err) < 0)
+		goto out;
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+/* Deletes the ticket row and reads it; 1 when there was none. */
+static int take_ticket(struct pl_db *db, const char *hash_hex, int64_t *uid, int64_t *sid,
+		       int64_t *expires, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_ticket_take, err);
+	int step, rc = 1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*uid = sqlite3_column_int64(st, 0);
+		*sid = sqlite3_column_int64(st, 1);
+		*expires = sqlite3_column_int64(st, 2);
+		rc = 0;
+		step = sqlite3_step(st);
+	}
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "take ticket: %s", pl_db_last_error(db));
+	return rc;
+}
+
+static int fill_username(struct pl_db *db, struct pl_claims *claims, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_username, err);
+	int rc = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, claims->user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(claims->username, sizeof(claims->username), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	pl_db_done(st);
+	return rc == 0 ? 0 : pl_err_set(err, 401, "invalid or expired ticket");
+}
+
+int pl_ws_ticket_redeem(struct pl_db *db, const char *ticket, struct pl_claims *claims,
+			struct pl_err *err)
+{
+	unsigned char hash[32];
+	char hash_hex[65];
+	int64_t expires = 0;
+	int found, rc = -1;
+
+	memset(claims, 0, sizeof(*claims));
+	if (!ticket || strlen(ticket) < 16 || strlen(ticket) >= PL_WS_TICKET_LEN)
+		return pl_err_set(err, 401, "invalid or expired ticket");
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)ticket, strlen(ticket), NULL, 0);
+	sodium_bin2hex(hash_hex, sizeof(hash_hex), hash, sizeof(hash));
+	/* Deleting under the write lock makes the ticket single-use even when
+	 * two daemons race for it. */
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	found = take_ticket(db, hash_hex, &claims->user_id, &claims->session_id, &expires, err);
+	if (found < 0)
+		goto out;
+	if (pl_db_commit(db, err) < 0)
+		goto out;
+	if (found == 1 || expires <= pl_now_ms()) {
+		pl_err_set(err, 401, "invalid or expired ticket");
+		goto out;
+	}
+	if (pl_session_check(db, claims->session_id, claims->user_id, err) < 0 ||
+	    fill_username(db, claims, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	pl_db_rollback(db);
+	if (rc < 0)
+		memset(claims, 0, sizeof(*claims));
+	return rc;
 }

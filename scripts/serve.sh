@@ -6,7 +6,8 @@
 #
 # Environment: PORT (default 8080), WS_PORT (default PORT+1), PARLEY_VAR
 # (data dir, default ./var), PARLEY_BIN (default build/bin), PARLEY_PROCS
-# (FastCGI processes per program, default 2), PARLEY_WSD=0 (no ws-daemon).
+# (FastCGI processes per program, default 2), PARLEY_WSD=0 (no ws-daemon),
+# PARLEY_EXTRA_CONF (lines appended to the generated parley.conf).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,12 +34,27 @@ jwt_secret_file = $VAR/jwt_secret
 ws_port = $WS_PORT
 ws_listen = 127.0.0.1
 CONF
+# Extra settings for this run (tests use it), appended verbatim.
+if [ -n "${PARLEY_EXTRA_CONF:-}" ]; then
+	printf '%s\n' "$PARLEY_EXTRA_CONF" >>"$VAR/parley.conf"
+fi
 export PARLEY_CONFIG="$VAR/parley.conf"
 
 "$BIN/parleyctl" migrate "$ROOT/schema"
 
+# One fastcgi.server entry per FastCGI program built: /api/<name> is served
+# by parley-<name>; every other /api/ path by one more parley-auth (JSON 404s).
+FASTCGI=$VAR/fastcgi.conf.part
+: >"$FASTCGI"
+for app in "$BIN"/parley-*; do
+	name=${app##*/parley-}
+	case $name in wsd | ctl) continue ;; esac
+	printf '  "/api/%s" => (( "socket" => parley_run + "/%s.sock", "bin-path" => parley_bin + "/parley-%s",\n                "bin-environment" => parley_env, "max-procs" => %s, "check-local" => "disable" )),\n' \
+		"$name" "$name" "$name" "$PROCS" >>"$FASTCGI"
+done
 sed -e "s|@PORT@|$PORT|g" -e "s|@WS_PORT@|$WS_PORT|g" -e "s|@VAR@|$VAR|g" \
     -e "s|@ROOT@|$ROOT|g" -e "s|@BIN@|$BIN|g" -e "s|@PROCS@|$PROCS|g" \
+    -e "/@FASTCGI@/{r $FASTCGI" -e "d}" \
     "$ROOT/scripts/lighttpd.conf.in" >"$VAR/lighttpd.conf"
 mkdir -p "$ROOT/www"
 lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null

@@ -5,6 +5,7 @@ PORT, WS_PORT and PARLEY_VAR in the environment, in its own process group so
 teardown can stop lighttpd, the FastCGI apps and the ws-daemon together.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -145,12 +146,24 @@ def _stop(proc):
         proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def server():
+# Config lines every test server gets (appended to its parley.conf through
+# PARLEY_EXTRA_CONF). Rate limits are per client address and every test
+# client is 127.0.0.1, so the shared server gets generous limits; a test
+# of the limits themselves starts its own server with start_server().
+SUITE_CONF = ""
+
+
+@contextlib.contextmanager
+def start_server(extra_conf="", env_extra=None):
+    """Start scripts/serve.sh on free ports with a fresh data dir, wait
+    until /api/health answers, yield a Server, and stop everything after.
+    `extra_conf` is appended to the generated parley.conf."""
     assert SERVE.exists(), "%s missing: build the server first" % SERVE
     port, ws_port = _free_ports(2)
     var = tempfile.mkdtemp(prefix="parley-it-")
-    env = dict(os.environ, PORT=str(port), WS_PORT=str(ws_port), PARLEY_VAR=var)
+    env = dict(os.environ, PORT=str(port), WS_PORT=str(ws_port), PARLEY_VAR=var,
+               PARLEY_EXTRA_CONF=SUITE_CONF + "\n" + extra_conf)
+    env.update(env_extra or {})
     log = open(os.path.join(var, "serve.log"), "wb")
     proc = subprocess.Popen(["bash", str(SERVE)], cwd=str(REPO), env=env,
                             stdin=subprocess.DEVNULL, stdout=log,
@@ -186,6 +199,12 @@ def server():
             print("\nparley var dir kept: %s" % var)
         else:
             shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    with start_server() as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
