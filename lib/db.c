@@ -291,3 +291,38 @@ int pl_db_migrate(struct pl_db *db, const char *schema_dir, int *applied, struct
 		*applied = count;
 	return rc;
 }
+
+int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		pl_err_internal(err, "cannot open backup file %s: %s", path, sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return -1;
+	}
+	if (!(b = sqlite3_backup_init(dst, "main", db->h, "main"))) {
+		pl_err_internal(err, "backup init: %s", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return -1;
+	}
+	/* -1: every page in one step, so the source snapshot cannot change
+	 * under the copy (a stepwise backup restarts on every write). */
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(5);
+	} while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		pl_err_internal(err, "backup to %s failed: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -1;
+	}
+	/* The copy is a standalone file: no WAL beside it. */
+	rc = sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+	sqlite3_close(dst);
+	return rc == SQLITE_OK ? 0 : pl_err_internal(err, "backup journal mode: %s", sqlite3_errstr(rc));
+}

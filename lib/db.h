@@ -61,6 +61,15 @@ int pl_db_migrate(struct pl_db *db, const char *schema_dir, int *applied, struct
 /* pl_db_version: PRAGMA user_version, or -1 on error. */
 int pl_db_version(struct pl_db *db);
 
+/*
+ * pl_db_backup: writes a consistent copy of the live database to `path`
+ * (created or overwritten) with the SQLite online backup API
+ * (https://sqlite.org/backup.html), in one step inside one read
+ * transaction: in WAL mode writers go on meanwhile, and the copy holds
+ * exactly what was committed when it began. Returns 0 or -1 (`err`).
+ */
+int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err);
+
 /* pl_db_last_error: sqlite3_errmsg of the connection (borrowed). */
 const char *pl_db_last_error(struct pl_db *db);
 

@@ -1,49 +1,128 @@
 /*
- * parleyctl.c — parley's admin command line. Commands:
+ * parleyctl.c — parley's admin command line (see parleyctl(8)):
  *   parleyctl migrate [SCHEMA_DIR]   apply pending schema/NNN_*.sql migrations
- *   parleyctl version                print the schema version of the database
- * Configuration as for every parley program (env, $PARLEY_CONFIG).
+ *   parleyctl version                print the database's schema version
+ *   parleyctl backup FILE            online, consistent copy of the database
+ *   parleyctl stats                  users, channels, messages, db size, events
+ * Configuration as for every parley program ($PARLEY_CONFIG, PARLEY_* env).
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "app.h"
 #include "log.h"
 
+struct command {
+	const char *name;
+	int min_args;             /* after the command name */
+	int (*run)(struct pl_ctx *ctx, int argc, char **argv);
+	const char *usage;
+};
+
+static int cmd_migrate(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int applied = 0;
+
+	if (pl_db_migrate(ctx->db, argc > 0 ? argv[0] : "schema", &applied, &err) < 0) {
+		fprintf(stderr, "parleyctl: migrate failed: %s\n", err.message);
+		return 1;
+	}
+	printf("parleyctl: %d migration(s) applied, schema version %d\n", applied, pl_db_version(ctx->db));
+	return 0;
+}
+
+static int cmd_version(struct pl_ctx *ctx, int argc, char **argv)
+{
+	printf("%d\n", pl_db_version(ctx->db));
+	return 0;
+}
+
+static int cmd_backup(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+
+	if (pl_db_backup(ctx->db, argv[0], &err) < 0) {
+		fprintf(stderr, "parleyctl: backup failed: %s\n", err.message);
+		return 1;
+	}
+	printf("parleyctl: backup written to %s\n", argv[0]);
+	return 0;
+}
+
+static const char sql_stats[] =
+	"SELECT (SELECT count(*) FROM users WHERE deleted_at IS NULL), "
+	"(SELECT count(*) FROM channels), (SELECT count(*) FROM messages), "
+	"(SELECT count(*) FROM events), (SELECT coalesce(max(id), 0) FROM events), "
+	"(SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())";
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static int cmd_stats(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	sqlite3_stmt *st = pl_db_stmt(ctx->db, sql_stats, &err);
+	char wal[1100];
+	int rc = 1;
+
+	if (!st) {
+		fprintf(stderr, "parleyctl: stats failed: %s\n", err.message);
+		return 1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(wal, sizeof(wal), "%s-wal", ctx->cfg.db_path);
+		printf("users %lld\nchannels %lld\nmessages %lld\nevents %lld\nlast_event_id %lld\n"
+		       "db_bytes %lld\nwal_bytes %lld\nschema_version %d\n",
+		       sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		       sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+		       file_size(wal), pl_db_version(ctx->db));
+		rc = 0;
+	} else {
+		fprintf(stderr, "parleyctl: stats failed: %s\n", pl_db_last_error(ctx->db));
+	}
+	pl_db_done(st);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
+	{ "version", 0, cmd_version, "version" },
+	{ "backup", 1, cmd_backup, "backup FILE" },
+	{ "stats", 0, cmd_stats, "stats" },
+};
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: parleyctl migrate [SCHEMA_DIR] | version\n");
+	fprintf(stderr, "usage:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  parleyctl %s\n", commands[i].usage);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
+	const struct command *cmd = NULL;
 	struct pl_ctx ctx;
 	struct pl_err err = { 0 };
-	int applied = 0, rc = 1;
+	int rc;
 
-	if (argc < 2)
+	for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd || argc - 2 < cmd->min_args)
 		return usage();
 	pl_log_init("parleyctl", PL_LOG_INFO);
 	if (pl_ctx_open(&ctx, "parleyctl", &err) < 0) {
 		fprintf(stderr, "parleyctl: %s\n", err.message);
-		goto out;
+		pl_ctx_close(&ctx);
+		return 1;
 	}
-	if (strcmp(argv[1], "migrate") == 0) {
-		const char *dir = argc > 2 ? argv[2] : "schema";
-		if (pl_db_migrate(ctx.db, dir, &applied, &err) < 0) {
-			fprintf(stderr, "parleyctl: migrate failed: %s\n", err.message);
-			goto out;
-		}
-		printf("parleyctl: %d migration(s) applied, schema version %d\n",
-		       applied, pl_db_version(ctx.db));
-		rc = 0;
-	} else if (strcmp(argv[1], "version") == 0) {
-		printf("%d\n", pl_db_version(ctx.db));
-		rc = 0;
-	} else {
-		rc = usage();
-	}
-out:
+	rc = cmd->run(&ctx, argc - 2, argv + 2);
 	pl_ctx_close(&ctx);
 	return rc;
 }
