@@ -24,7 +24,7 @@ static int cmd_migrate(struct pl_ctx *ctx, int argc, char **argv)
 	struct pl_err err = { 0 };
 	int applied = 0;
 
-	if (pl_db_migrate(ctx->db, argc > 0 ? argv[0] : "schema", &applied, &err) < 0) {
+	if (pl_db_migrate(ctx->db, argc > 0 ? argv[0] : ctx->cfg.schema_dir, &applied, &err) < 0) {
 		fprintf(stderr, "parleyctl: migrate failed: %s\n", err.message);
 		return 1;
 	}
