@@ -28,7 +28,25 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean
+.PHONY: all deps run check unit integration clean install uninstall
+
+# Installation (FHS): make install PREFIX=/usr/local DESTDIR=
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib/parley
+BINDIR     := $(PREFIX)/bin
+SBINDIR    := $(PREFIX)/sbin
+LIBEXECDIR := $(PREFIX)/libexec/parley
+DATADIR    := $(PREFIX)/share/parley
+DOCDIR     := $(PREFIX)/share/doc/parley
+MANDIR     := $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g'
+UNITS := parley-wsd.service parley-migrate.service parley-fcgi@.socket parley-fcgi@.service
 all: $(APP_BINS) $(WS_BIN) $(CTL_BIN)
 
 $(B)/%.o: %.c $(wildcard lib/*.h)
@@ -76,6 +94,38 @@ integration: all
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
 	@scripts/check.sh $(UNIT_BINS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/parley
+	install -m 0755 $(CTL_BIN) $(DESTDIR)$(BINDIR)/parleyctl
+	install -m 0755 $(WS_BIN) $(DESTDIR)$(SBINDIR)/parley-wsd
+	install -m 0755 $(APP_BINS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
+	cp -R www/. $(DESTDIR)$(DATADIR)/www/ 2>/dev/null || true
+	install -m 0644 README.md docs/DECISIONS.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 lighttpd.conf.example nginx.conf.example $(DESTDIR)$(DOCDIR)/examples/
+	$(SUBST) parley.conf.example > $(DESTDIR)$(DOCDIR)/examples/parley.conf
+	install -m 0644 man/parley.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/parleyctl.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS); do $(SUBST) contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 contrib/systemd/parley.sysusers $(DESTDIR)$(SYSUSERSDIR)/parley.conf
+	install -m 0644 contrib/systemd/parley.tmpfiles $(DESTDIR)$(TMPFILESDIR)/parley.conf
+	@# The config file is the admin's: installed once, never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf || \
+		{ $(SUBST) parley.conf.example > $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf && \
+		  chmod 0640 $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf; }
+
+# Removes what install put in place, except the configuration, the token
+# key and the data (/etc/parley, $(STATEDIR)): those are the admin's.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/parleyctl $(DESTDIR)$(SBINDIR)/parley-wsd
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man5/parley.conf.5 $(DESTDIR)$(MANDIR)/man8/parleyctl.8
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/parley.conf $(DESTDIR)$(TMPFILESDIR)/parley.conf
 
 clean:
 	rm -rf $(B)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# check.sh — runs every test parley has: the C unit tests (cmocka), then
-# the integration suite (pytest against real lighttpd, FastCGI programs,
-# ws-daemon and SQLite). Prints one closing line "N passed, N failed" over
-# everything and exits non-zero on any failure. Usage: scripts/check.sh UNIT_BIN...
+# check.sh — runs every test parley has: the C unit tests (cmocka), the
+# integration suite (pytest against real lighttpd, FastCGI programs,
+# ws-daemon and SQLite), then the core of that suite again behind nginx
+# (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi).
+# Prints one closing line "N passed, N failed" over everything and exits
+# non-zero on any failure. Usage: scripts/check.sh UNIT_BIN...
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 mkdir -p build/reports
+rm -f build/reports/*.xml
 passed=0
 failed=0
 
@@ -23,13 +26,16 @@ for t in "$@"; do
 	passed=$((passed + p)); failed=$((failed + f))
 done
 
-echo "== integration tests"
-/usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider \
-	--junitxml=build/reports/integration.xml; rc=$?
-read -r ip if_ < <(/usr/bin/python3 - <<'PY'
-import xml.etree.ElementTree as ET
+# pytest_run NAME ARGS...: runs pytest, adds its counts from the JUnit XML.
+pytest_run() {
+	local name=$1 rc counts
+	shift
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--junitxml="build/reports/$name.xml" "$@"; rc=$?
+	counts=$(/usr/bin/python3 - "build/reports/$name.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
 try:
-    root = ET.parse("build/reports/integration.xml").getroot()
+    root = ET.parse(sys.argv[1]).getroot()
 except Exception:
     print(0, 1); raise SystemExit
 suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
@@ -39,9 +45,21 @@ sk = sum(int(s.get("skipped", 0)) for s in suites)
 print(t - f - sk, f)
 PY
 )
-if [ "$rc" -ne 0 ] && [ "$if_" -eq 0 ]; then if_=1; fi
-if [ "$ip" -eq 0 ] && [ "$if_" -eq 0 ]; then if_=1; echo "check: the integration suite ran no test"; fi
-passed=$((passed + ip)); failed=$((failed + if_))
+	read -r p f <<<"$counts"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: $name ran no test"; fi
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
+echo "== integration tests (lighttpd + FastCGI)"
+pytest_run integration tests/integration
+
+# The core suite, one suite on three servers.
+CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_websocket.py)
+echo "== core integration tests (nginx + spawn-fcgi)"
+PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
+echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
+PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,7 +7,7 @@ PKGS=(
 	gcc make pkg-config
 	libfcgi-dev libsqlite3-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev libcmocka-dev
-	lighttpd sqlite3 curl
+	lighttpd nginx spawn-fcgi sqlite3 curl
 	python3 python3-requests python3-websocket python3-pytest
 )
 

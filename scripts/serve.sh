@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # serve.sh — runs parley in the foreground: migrates the database, makes a
-# JWT secret if there is none, writes the lighttpd config, then starts the
-# ws-daemon and lighttpd (which spawns the FastCGI programs). Ctrl-C or
+# JWT secret if there is none, writes the web server's config, then starts
+# the ws-daemon and the web server with the FastCGI programs. Ctrl-C or
 # SIGTERM stops everything it started.
 #
-# Environment: PORT (default 8080), WS_PORT (default PORT+1), PARLEY_VAR
-# (data dir, default ./var), PARLEY_BIN (default build/bin), PARLEY_PROCS
-# (FastCGI processes per program, default 2), PARLEY_WSD=0 (no ws-daemon),
-# PARLEY_EXTRA_CONF (lines appended to the generated parley.conf).
+# Environment:
+#   PORT (default 8080), WS_PORT (default PORT+1), PARLEY_VAR (data dir,
+#   default ./var), PARLEY_PROCS (FastCGI processes per program, default 2),
+#   PARLEY_FRONTEND: lighttpd (default: lighttpd spawns the FastCGI programs)
+#     | nginx (nginx, with the programs started by spawn-fcgi)
+#     | cgi (lighttpd mod_cgi: every request runs a program as plain CGI),
+#   PARLEY_WSD=0 (no ws-daemon), PARLEY_EXTRA_CONF (lines appended to the
+#   generated parley.conf), PARLEY_BIN (FastCGI programs, default build/bin),
+#   PARLEY_WSD_BIN, PARLEY_CTL_BIN, PARLEY_SCHEMA_DIR, PARLEY_WWW (to serve
+#   from an installed tree).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,11 +21,17 @@ PORT=${PORT:-8080}
 WS_PORT=${WS_PORT:-$((PORT + 1))}
 VAR=${PARLEY_VAR:-$ROOT/var}
 BIN=${PARLEY_BIN:-$ROOT/build/bin}
+WSD_BIN=${PARLEY_WSD_BIN:-$BIN/parley-wsd}
+CTL_BIN=${PARLEY_CTL_BIN:-$BIN/parleyctl}
+SCHEMA=${PARLEY_SCHEMA_DIR:-$ROOT/schema}
+WWW=${PARLEY_WWW:-$ROOT/www}
 PROCS=${PARLEY_PROCS:-2}
+FRONTEND=${PARLEY_FRONTEND:-lighttpd}
 
 mkdir -p "$VAR/log" "$VAR/run"
 VAR=$(cd "$VAR" && pwd)
-rm -f "$VAR"/run/*.sock*   # sockets of a previous run
+rm -f "$VAR"/run/*.sock* "$VAR"/run/*.pid # left by a previous run
+mkdir -p "$WWW"
 
 if [ ! -s "$VAR/jwt_secret" ]; then
 	(umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$VAR/jwt_secret")
@@ -30,6 +42,7 @@ chmod 600 "$VAR/jwt_secret"
 cat >"$VAR/parley.conf" <<CONF
 # Written by scripts/serve.sh; keys are documented in README.md.
 db_path = $VAR/parley.db
+schema_dir = $SCHEMA
 jwt_secret_file = $VAR/jwt_secret
 ws_port = $WS_PORT
 ws_listen = 127.0.0.1
@@ -40,42 +53,90 @@ if [ -n "${PARLEY_EXTRA_CONF:-}" ]; then
 fi
 export PARLEY_CONFIG="$VAR/parley.conf"
 
-"$BIN/parleyctl" migrate "$ROOT/schema"
+"$CTL_BIN" migrate "$SCHEMA"
 
-# One fastcgi.server entry per FastCGI program built: /api/<name> is served
-# by parley-<name>; every other /api/ path by one more parley-auth (JSON 404s).
-FASTCGI=$VAR/fastcgi.conf.part
-: >"$FASTCGI"
+# The FastCGI programs built (parley-<name> serves /api/<name>).
+apps=()
 for app in "$BIN"/parley-*; do
 	name=${app##*/parley-}
 	case $name in wsd | ctl) continue ;; esac
-	printf '  "/api/%s" => (( "socket" => parley_run + "/%s.sock", "bin-path" => parley_bin + "/parley-%s",\n                "bin-environment" => parley_env, "max-procs" => %s, "check-local" => "disable" )),\n' \
-		"$name" "$name" "$name" "$PROCS" >>"$FASTCGI"
+	apps+=("$name")
 done
-sed -e "s|@PORT@|$PORT|g" -e "s|@WS_PORT@|$WS_PORT|g" -e "s|@VAR@|$VAR|g" \
-    -e "s|@ROOT@|$ROOT|g" -e "s|@BIN@|$BIN|g" -e "s|@PROCS@|$PROCS|g" \
-    -e "/@FASTCGI@/{r $FASTCGI" -e "d}" \
-    "$ROOT/scripts/lighttpd.conf.in" >"$VAR/lighttpd.conf"
-mkdir -p "$ROOT/www"
-lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
+
+# Fills a template: @KEY@ values, and @APPS@ with one generated line per
+# program (the line template in $1, with %s for the program's name).
+render() {
+	local template=$1 line=$2 out=$3 part="$VAR/apps.part" name
+	: >"$part"
+	for name in "${apps[@]}"; do
+		printf '%s\n' "${line//%s/$name}" >>"$part"
+	done
+	sed -e "s|@PORT@|$PORT|g" -e "s|@WS_PORT@|$WS_PORT|g" -e "s|@VAR@|$VAR|g" \
+	    -e "s|@ROOT@|$ROOT|g" -e "s|@BIN@|$BIN|g" -e "s|@PROCS@|$PROCS|g" \
+	    -e "s|@WWW@|$WWW|g" -e "s/@APPS_ALT@/$(IFS='|'; echo "${apps[*]}")/g" \
+	    -e "/@APPS@/{r $part" -e "d}" "$template" >"$out"
+}
 
 pids=()
+pidfiles=()
 stop() {
 	trap - INT TERM EXIT
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for f in "${pidfiles[@]}"; do
+		[ -f "$f" ] && kill -TERM $(cat "$f") 2>/dev/null || true
+	done
 	wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
+case $FRONTEND in
+lighttpd)
+	render "$ROOT/scripts/lighttpd.conf.in" \
+	  '  "/api/%s" => (( "socket" => parley_run + "/%s.sock", "bin-path" => parley_bin + "/parley-%s", "bin-environment" => parley_env, "max-procs" => @PROCS@, "check-local" => "disable" )),' \
+	  "$VAR/lighttpd.conf"
+	sed -i "s|@PROCS@|$PROCS|g" "$VAR/lighttpd.conf"
+	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
+	lighttpd -D -f "$VAR/lighttpd.conf" &
+	pids+=($!)
+	;;
+cgi)
+	render "$ROOT/scripts/lighttpd-cgi.conf.in" \
+	  '$HTTP["url"] =~ "^/api/%s(/|$)" { alias.url = ( "/api/%s" => "@BIN@/parley-%s" ) cgi.assign = ( "" => "" ) }' \
+	  "$VAR/lighttpd.conf"
+	sed -i "s|@BIN@|$BIN|g" "$VAR/lighttpd.conf"
+	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
+	lighttpd -D -f "$VAR/lighttpd.conf" &
+	pids+=($!)
+	;;
+nginx)
+	# spawn-fcgi: the socket must be usable by nginx's workers, which run
+	# as an unprivileged user (FACTS.md): they need to reach run/ too.
+	chmod o+x "$VAR" "$VAR/run"
+	for name in "${apps[@]}" misc; do
+		prog=$name; [ "$name" = misc ] && prog=auth
+		spawn-fcgi -s "$VAR/run/$name.sock" -M 0666 -F "$PROCS" -P "$VAR/run/$name.pid" \
+			-- "$BIN/parley-$prog" >/dev/null 2>>"$VAR/log/fcgi.log"
+		pidfiles+=("$VAR/run/$name.pid")
+	done
+	render "$ROOT/scripts/nginx.conf.in" '' "$VAR/nginx.conf"
+	mkdir -p "$VAR/nginx"
+	nginx -t -q -c "$VAR/nginx.conf" -p "$VAR/nginx" -g 'daemon off;'
+	nginx -c "$VAR/nginx.conf" -p "$VAR/nginx" -g 'daemon off;' &
+	pids+=($!)
+	;;
+*)
+	echo "parley: unknown PARLEY_FRONTEND=$FRONTEND (lighttpd, nginx or cgi)" >&2
+	exit 2
+	;;
+esac
+
 if [ "${PARLEY_WSD:-1}" != 0 ]; then
-	"$BIN/parley-wsd" 2>>"$VAR/log/wsd.log" &
+	"$WSD_BIN" 2>>"$VAR/log/wsd.log" &
 	pids+=($!)
 fi
-lighttpd -D -f "$VAR/lighttpd.conf" &
-pids+=($!)
 
-echo "parley: serving on http://127.0.0.1:$PORT (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
-# When either process dies, stop the other and report failure.
+echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
+# When a server process dies, stop the others and report failure.
 set +e
 wait -n
 rc=$?

@@ -99,6 +99,28 @@ class Server:
             except (OSError, ValueError, IndexError):
                 continue
             out[int(d)] = cmd.strip()
+        # spawn-fcgi (nginx frontend) starts the programs in sessions of
+        # their own and lists them in run/*.pid.
+        run = os.path.join(self.var, "run")
+        for name in os.listdir(run) if os.path.isdir(run) else []:
+            if not name.endswith(".pid"):
+                continue
+            try:
+                with open(os.path.join(run, name)) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            for pid in pids:
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        out[pid] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                except OSError:
+                    pass
+        # As plain CGI every request is a short-lived process: only the
+        # long-lived ones (lighttpd, ws-daemon, serve.sh) are tracked.
+        if os.environ.get("PARLEY_FRONTEND") == "cgi":
+            out = {pid: cmd for pid, cmd in out.items()
+                   if cmd and ("/parley-" not in cmd or "parley-wsd" in cmd)}
         return out
 
     def ws_url(self, token=None, **params):
@@ -150,7 +172,8 @@ def _stop(proc):
 # PARLEY_EXTRA_CONF). Rate limits are per client address and every test
 # client is 127.0.0.1, so the shared server gets generous limits; a test
 # of the limits themselves starts its own server with start_server().
-SUITE_CONF = ""
+SUITE_CONF = ("login_user_limit = 100000\nlogin_addr_limit = 100000\n"
+              "register_addr_limit = 100000\nverify_request_limit = 100000\n")
 
 
 @contextlib.contextmanager
