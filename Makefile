@@ -28,7 +28,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean install uninstall
+.PHONY: all deps run check unit integration clean install uninstall cgi
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -117,6 +117,10 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf || \
 		{ $(SUBST) parley.conf.example > $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf && \
 		  chmod 0640 $(DESTDIR)$(SYSCONFDIR)/parley/parley.conf; }
+
+# Plain CGI for shared hosts: the same programs, named parley-<name>.cgi.
+cgi: all
+	for a in $(APPS); do install -m 0755 $(B)/bin/parley-$$a cgi-bin/parley-$$a.cgi; done
 
 # Removes what install put in place, except the configuration, the token
 # key and the data (/etc/parley, $(STATEDIR)): those are the admin's.
