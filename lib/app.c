@@ -159,10 +159,9 @@ static void write_response(struct transport *t, const struct pl_request *req,
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", resp->retry_after);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	t->write(t, head, (size_t)n);
-	if (body) {
+	if (body && strcmp(req->method, "HEAD") != 0)
 		t->write(t, body, strlen(body));
-		free(body);
-	}
+	free(body);
 }
 
 static void serve_one(struct pl_ctx *ctx, struct transport *t,

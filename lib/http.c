@@ -178,8 +178,9 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 	const struct pl_route *route;
 	int status = 404;
 
-	route = pl_route_match(routes, n, req->method, req->path, req, &status,
-			       resp->allow, sizeof(resp->allow));
+	/* HEAD is GET without the body (RFC 9110 §9.3.2): the transport drops it. */
+	route = pl_route_match(routes, n, strcmp(req->method, "HEAD") == 0 ? "GET" : req->method,
+			       req->path, req, &status, resp->allow, sizeof(resp->allow));
 	if (!route) {
 		if (status == 405)
 			pl_resp_error(resp, 405, "method %s not allowed here", req->method);

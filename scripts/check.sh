@@ -61,5 +61,19 @@ PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
 echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
 PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}"
 
+# The web client in Chromium, the OpenAPI checks and the Postman collection.
+if [ -x scripts/check-client.sh ]; then
+	echo "== client: browser, OpenAPI, Postman"
+	scripts/check-client.sh >build/reports/client.log 2>&1; rc=$?
+	cat build/reports/client.log
+	out=$(tail -1 build/reports/client.log)
+	p=$(printf '%s' "$out" | sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	f=$(printf '%s' "$out" | sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: the client checks reported nothing"; fi
+	passed=$((passed + p)); failed=$((failed + f))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
