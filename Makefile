@@ -7,10 +7,12 @@ CC      ?= cc
 PKGS    := sqlite3 libsodium libjwt libcjson
 WSPKGS  := libwebsockets
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+# CFLAGS is the user's (optimisation, sanitizers); PL_CFLAGS adds ours.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PL_CFLAGS = $(CFLAGS) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Ilib \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(WERROR),1)
-CFLAGS  += -Werror
+PL_CFLAGS += -Werror
 endif
 LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lm
 B       := build
@@ -28,7 +30,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean install uninstall cgi
+.PHONY: all deps run check unit integration clean install uninstall cgi sanitize
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -51,7 +53,7 @@ all: $(APP_BINS) $(WS_BIN) $(CTL_BIN)
 
 $(B)/%.o: %.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(PL_CFLAGS) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -59,23 +61,23 @@ $(LIB_A): $(LIB_OBJ)
 
 $(B)/bin/parley-%: $(B)/fcgi-apps/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
 $(CTL_BIN): $(B)/tools/parleyctl.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
 $(B)/ws-daemon/%.o: ws-daemon/%.c $(wildcard lib/*.h) $(wildcard ws-daemon/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(WSPKGS)) -c -o $@ $<
+	$(CC) $(PL_CFLAGS) $(shell pkg-config --cflags $(WSPKGS)) -c -o $@ $<
 
 $(WS_BIN): $(WS_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(WSPKGS)) $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) -o $@ $^ $(shell pkg-config --libs $(WSPKGS)) $(LDLIBS_CORE)
 
 $(B)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard lib/*.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilib -o $@ $< $(LIB_A) $(shell pkg-config --libs cmocka) $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) -Ilib -o $@ $< $(LIB_A) $(shell pkg-config --libs cmocka) $(LDLIBS_CORE)
 
 # Install any missing Debian package (says what it installs), then nothing else.
 deps:
@@ -91,9 +93,20 @@ unit: $(UNIT_BINS)
 integration: all
 	@scripts/run-integration.sh
 
+# The same programs and unit tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report aborts the process, so the suites
+# see it as a failure). make check runs the suites on this build too.
+SAN_B     := build/san
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+sanitize:
+	@$(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="$(SAN_FLAGS)" WERROR=1 all \
+		$(UNIT_SRC:tests/unit/%.c=$(SAN_B)/tests/%)
+
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
-	@scripts/check.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory sanitize
+	@SAN_BIN=$(SAN_B)/bin SAN_UNIT="$(UNIT_SRC:tests/unit/%.c=$(SAN_B)/tests/%)" \
+		scripts/check.sh $(UNIT_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \

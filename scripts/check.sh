@@ -2,7 +2,9 @@
 # check.sh — runs every test parley has: the C unit tests (cmocka), the
 # integration suite (pytest against real lighttpd, FastCGI programs,
 # ws-daemon and SQLite), then the core of that suite again behind nginx
-# (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi).
+# (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi),
+# then unit and integration suites on the sanitizer build (SAN_BIN,
+# SAN_UNIT), then the client checks (scripts/check-client.sh).
 # Prints one closing line "N passed, N failed" over everything and exits
 # non-zero on any failure. Usage: scripts/check.sh UNIT_BIN...
 set -uo pipefail
@@ -13,18 +15,24 @@ rm -f build/reports/*.xml
 passed=0
 failed=0
 
+# run_units BIN...: runs cmocka test programs, adds their counts.
+run_units() {
+	local t out rc p f
+	for t in "$@"; do
+		out=$("$t" 2>&1); rc=$?
+		printf '%s\n' "$out"
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		p=${p:-0}; f=${f:-0}
+		# A crash, a sanitizer report or a run that reported nothing fails.
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: $t ran no test"; fi
+		passed=$((passed + p)); failed=$((failed + f))
+	done
+}
+
 echo "== unit tests"
-for t in "$@"; do
-	out=$("$t" 2>&1); rc=$?
-	printf '%s\n' "$out"
-	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-	p=${p:-0}; f=${f:-0}
-	# A crash or a run that reported nothing counts as one failure.
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: $t ran no test"; fi
-	passed=$((passed + p)); failed=$((failed + f))
-done
+run_units "$@"
 
 # pytest_run NAME ARGS...: runs pytest, adds its counts from the JUnit XML.
 pytest_run() {
@@ -60,6 +68,16 @@ echo "== core integration tests (nginx + spawn-fcgi)"
 PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
 echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
 PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}"
+
+# Everything again on the AddressSanitizer + UBSan build (make sanitize):
+# a report aborts the process; the suite's teardown also scans the logs.
+if [ -n "${SAN_BIN:-}" ]; then
+	echo "== unit tests (sanitizers)"
+	# shellcheck disable=SC2086
+	run_units ${SAN_UNIT:-}
+	echo "== integration tests (sanitizers)"
+	PARLEY_BIN=$SAN_BIN pytest_run integration-san tests/integration
+fi
 
 # The web client in Chromium, the OpenAPI checks and the Postman collection.
 if [ -x scripts/check-client.sh ]; then

@@ -21,6 +21,7 @@ PORT=${PORT:-8080}
 WS_PORT=${WS_PORT:-$((PORT + 1))}
 VAR=${PARLEY_VAR:-$ROOT/var}
 BIN=${PARLEY_BIN:-$ROOT/build/bin}
+BIN=$(cd "$BIN" && pwd)   # lighttpd needs absolute program paths
 WSD_BIN=${PARLEY_WSD_BIN:-$BIN/parley-wsd}
 CTL_BIN=${PARLEY_CTL_BIN:-$BIN/parleyctl}
 SCHEMA=${PARLEY_SCHEMA_DIR:-$ROOT/schema}

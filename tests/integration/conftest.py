@@ -50,6 +50,27 @@ def _tail(path, n=60):
         return "(%s: %s)" % (path, e)
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def _sanitizer_reports(var):
+    out = []
+    for root, _dirs, files in os.walk(var):
+        for name in files:
+            if not (name.endswith(".log")):
+                continue
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if any(m in line for m in SANITIZER_MARKS):
+                    out.append("%s: %s" % (name, line.strip()))
+    return out[:40]
+
+
 def _logs_tail(var):
     out = ["--- serve.log ---", _tail(os.path.join(var, "serve.log"))]
     logdir = os.path.join(var, "log")
@@ -218,10 +239,14 @@ def start_server(extra_conf="", env_extra=None):
     finally:
         _stop(proc)
         log.close()
+        reports = _sanitizer_reports(var)
         if os.environ.get("PARLEY_KEEP_VAR"):
             print("\nparley var dir kept: %s" % var)
         else:
             shutil.rmtree(var, ignore_errors=True)
+    # A sanitizer build (make sanitize; PARLEY_BIN=build/san/bin) reports
+    # memory errors and undefined behaviour in the logs: any is a failure.
+    assert not reports, "sanitizer reports in the server logs:\n" + "\n".join(reports)
 
 
 @pytest.fixture(scope="session")
