@@ -30,7 +30,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean install uninstall cgi sanitize
+.PHONY: all deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -102,9 +102,28 @@ sanitize:
 	@$(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="$(SAN_FLAGS)" WERROR=1 all \
 		$(UNIT_SRC:tests/unit/%.c=$(SAN_B)/tests/%)
 
+# libFuzzer targets (tests/fuzz/): the library built with clang and
+# coverage, each target linked with the fuzzer. make fuzz FUZZ_SECONDS=N.
+FUZZ_B      := build/fuzz
+FUZZ_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_B)/%)
+FUZZ_SECONDS ?= 60
+fuzz-build:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang CFLAGS="$(FUZZ_FLAGS)" $(FUZZ_B)/libparley.a
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libparley.a
+	clang $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -Ilib $(shell pkg-config --cflags $(PKGS)) \
+		-o $@ $< $(FUZZ_B)/libparley.a $(LDLIBS_CORE)
+
+fuzz: deps fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz-build
 	@SAN_BIN=$(SAN_B)/bin SAN_UNIT="$(UNIT_SRC:tests/unit/%.c=$(SAN_B)/tests/%)" \
 		scripts/check.sh $(UNIT_BINS)
 

@@ -79,6 +79,16 @@ if [ -n "${SAN_BIN:-}" ]; then
 	PARLEY_BIN=$SAN_BIN pytest_run integration-san tests/integration
 fi
 
+# Each fuzz target briefly (make fuzz runs them longer), regressions first.
+if [ -x build/fuzz/fuzz_json ]; then
+	echo "== fuzz smoke runs"
+	scripts/fuzz.sh "${FUZZ_SECONDS:-8}" >build/reports/fuzz.log 2>&1
+	cat build/reports/fuzz.log
+	read -r p f < <(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' build/reports/fuzz.log | tail -1)
+	p=${p:-0}; f=${f:-1}
+	passed=$((passed + p)); failed=$((failed + f))
+fi
+
 # The web client in Chromium, the OpenAPI checks and the Postman collection.
 if [ -x scripts/check-client.sh ]; then
 	echo "== client: browser, OpenAPI, Postman"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	gcc make pkg-config
+	gcc make pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libsqlite3-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev libcmocka-dev
 	lighttpd nginx spawn-fcgi sqlite3 curl
