@@ -76,7 +76,7 @@ if [ -n "${SAN_BIN:-}" ]; then
 	# shellcheck disable=SC2086
 	run_units ${SAN_UNIT:-}
 	echo "== integration tests (sanitizers)"
-	PARLEY_BIN=$SAN_BIN pytest_run integration-san tests/integration
+	PARLEY_BIN=$SAN_BIN pytest_run integration-san -m "not slow" tests/integration
 fi
 
 # Each fuzz target briefly (make fuzz runs them longer), regressions first.

@@ -131,8 +131,22 @@ nginx)
 	;;
 esac
 
+# The ws-daemon, restarted if it dies, as a supervisor (systemd's
+# Restart=on-failure) would.
+supervise_wsd() {
+	local child
+	set +e   # a dying daemon is expected here, not a reason to stop
+	trap 'kill -TERM $child 2>/dev/null; wait $child 2>/dev/null; exit 0' TERM INT
+	while :; do
+		"$WSD_BIN" 2>>"$VAR/log/wsd.log" &
+		child=$!
+		wait $child
+		echo "parley: ws-daemon exited (status $?); restarting" >>"$VAR/log/wsd.log"
+		sleep 0.2
+	done
+}
 if [ "${PARLEY_WSD:-1}" != 0 ]; then
-	"$WSD_BIN" 2>>"$VAR/log/wsd.log" &
+	supervise_wsd &
 	pids+=($!)
 fi
 
