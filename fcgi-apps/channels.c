@@ -1,11 +1,13 @@
 /*
  * channels.c — the /api/channels resource (API.md "Channels"): list,
- * create, get, join. Rules in lib/channels.c.
+ * create, get, patch, delete, dm, join, members, read markers, typing.
+ * Rules (and the one authorization function) in lib/channels.c.
  */
 #include <stdlib.h>
 #include "app.h"
 #include "channels.h"
 #include "json.h"
+#include "presence.h"
 #include "util.h"
 
 /* GET /api/channels -> 200 {"channels":[...]}. */
@@ -24,10 +26,12 @@ static void handle_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 	pl_resp_json(resp, 200, body);
 }
 
-/* Reads the optional "members" array of ids; *ids is malloc'd (caller frees). */
-static int read_members(const cJSON *json, int64_t **ids, size_t *n, struct pl_err *err)
+/* Reads the optional array of ids `key` (at most `max`); *ids is
+ * malloc'd (caller frees). */
+static int read_ids(const cJSON *json, const char *key, size_t max, int64_t **ids, size_t *n,
+		    struct pl_err *err)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(json, "members"), *it;
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(json, key), *it;
 	size_t i = 0;
 
 	*ids = NULL;
@@ -35,15 +39,15 @@ static int read_members(const cJSON *json, int64_t **ids, size_t *n, struct pl_e
 	if (!arr || cJSON_IsNull(arr))
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return pl_err_set(err, 400, "field \"members\" must be an array of user ids");
+		return pl_err_set(err, 400, "field \"%s\" must be an array of user ids", key);
 	*n = (size_t)cJSON_GetArraySize(arr);
-	if (*n > 100)
-		return pl_err_set(err, 400, "at most 100 members at creation");
-	*ids = pl_xcalloc(*n, sizeof(**ids));
+	if (*n > max)
+		return pl_err_set(err, 400, "field \"%s\": at most %zu users", key, max);
+	*ids = pl_xcalloc(*n ? *n : 1, sizeof(**ids));
 	cJSON_ArrayForEach(it, arr) {
 		double d = it->valuedouble;
 		if (!cJSON_IsNumber(it) || d < 1 || d > 9007199254740992.0 || d != (double)(int64_t)d)
-			return pl_err_set(err, 400, "field \"members\" must be an array of user ids");
+			return pl_err_set(err, 400, "field \"%s\" must be an array of user ids", key);
 		(*ids)[i++] = (int64_t)d;
 	}
 	return 0;
@@ -60,7 +64,7 @@ static void handle_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	if (pl_json_string(req->json, "name", true, &in.name, &err) < 0 ||
 	    pl_json_string(req->json, "kind", false, &in.kind, &err) < 0 ||
 	    pl_json_string(req->json, "topic", false, &in.topic, &err) < 0 ||
-	    read_members(req->json, &members, &in.nmembers, &err) < 0) {
+	    read_ids(req->json, "members", 100, &members, &in.nmembers, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		goto out;
 	}
@@ -120,11 +124,157 @@ static void handle_join(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 		pl_resp_json(resp, 200, ch);
 }
 
+/* PATCH /api/channels/{id} {"name"?,"topic"?} -> 200 channel; 400; 403
+ * not owner/admin (or a dm); 404; 409 name taken. */
+static void handle_patch(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	const char *name = NULL, *topic = NULL;
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *ch;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_json_string(req->json, "name", false, &name, &err) < 0 ||
+	    pl_json_string(req->json, "topic", false, &topic, &err) < 0 ||
+	    pl_channel_update(ctx->db, req->principal.user_id, id, name, topic, &ch, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, ch);
+}
+
+/* DELETE /api/channels/{id} -> 204; 403 not the owner; 404. */
+static void handle_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_channel_delete(ctx->db, req->principal.user_id, id, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+/* POST /api/channels/dm {"user_ids":[...]} -> 200 existing / 201 new dm
+ * channel; 400 (not 1-8 other existing users). */
+static void handle_dm(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t *ids = NULL;
+	size_t n = 0;
+	bool created;
+	cJSON *ch;
+
+	if (!cJSON_GetObjectItemCaseSensitive(req->json, "user_ids"))
+		pl_err_set(&err, 400, "field \"user_ids\" is required");
+	if (err.status || read_ids(req->json, "user_ids", 8, &ids, &n, &err) < 0 ||
+	    pl_channel_dm(ctx->db, req->principal.user_id, ids, n, &created, &ch, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, created ? 201 : 200, ch);
+	free(ids);
+}
+
+/* GET /api/channels/{id}/members -> 200 {"members":[...]}; 404. */
+static void handle_members(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_channel_members(ctx->db, req->principal.user_id, id, &body, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
+/* POST /api/channels/{id}/members {"user_id","role"?} -> 201 member (200
+ * when only the role changed); 400; 403; 404; 409 no owner left. */
+static void handle_member_add(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *role = NULL;
+	int64_t id, user = 0;
+	bool created;
+	cJSON *m;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_json_id(req->json, "user_id", true, &user, &err) < 0 ||
+	    pl_json_string(req->json, "role", false, &role, &err) < 0 ||
+	    pl_channel_member_set(ctx->db, req->principal.user_id, id, user, role, &created, &m, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, created ? 201 : 200, m);
+}
+
+/* DELETE /api/channels/{id}/members/{user_id} -> 204; 403; 404; 409 the
+ * last owner leaving. */
+static void handle_member_remove(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, user;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_parse_id(req->params[1], &user) < 0) {
+		pl_resp_error(resp, 404, "not a member of this channel");
+		return;
+	}
+	if (pl_channel_member_remove(ctx->db, req->principal.user_id, id, user, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+/* POST /api/channels/{id}/read {"message_id"} -> 204; 400; 403 not
+ * joined (public); 404. */
+static void handle_read(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, mid = 0;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_json_id(req->json, "message_id", true, &mid, &err) < 0 ||
+	    pl_channel_mark_read(ctx->db, req->principal.user_id, id, mid, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+/* POST /api/channels/{id}/typing -> 204; 404 not a member. */
+static void handle_typing(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_presence_typing(ctx->db, req->principal.user_id, id, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
 static const struct pl_route routes[] = {
 	{ "GET", "/api/channels", handle_list, PL_ROUTE_AUTH },
 	{ "POST", "/api/channels", handle_create, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "POST", "/api/channels/dm", handle_dm, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "GET", "/api/channels/{id}", handle_get, PL_ROUTE_AUTH },
+	{ "PATCH", "/api/channels/{id}", handle_patch, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "DELETE", "/api/channels/{id}", handle_delete, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "POST", "/api/channels/{id}/join", handle_join, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "GET", "/api/channels/{id}/members", handle_members, PL_ROUTE_AUTH },
+	{ "POST", "/api/channels/{id}/members", handle_member_add, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "DELETE", "/api/channels/{id}/members/{user_id}", handle_member_remove,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/channels/{id}/read", handle_read, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "POST", "/api/channels/{id}/typing", handle_typing, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	PL_HEALTH_ROUTE,
 };
 

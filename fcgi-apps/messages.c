@@ -1,11 +1,16 @@
 /*
  * messages.c — the /api/messages resource (API.md "Messages"): post and
- * history. Posting is pl_message_post, the same function the WebSocket
- * daemon calls for a post frame.
+ * history, get, edit, delete, reactions, search. Posting is
+ * pl_message_post, the same function the WebSocket daemon calls for a
+ * post frame; who may do what is pl_authz_channel / pl_authz_message.
  */
+#include <stdlib.h>
 #include "app.h"
 #include "json.h"
 #include "messages.h"
+#include "reactions.h"
+#include "search.h"
+#include "util.h"
 
 /* GET /api/messages/history?channel=&before=&after=&limit= -> 200 [messages];
  * 400 bad query; 404 channel not readable. */
@@ -45,9 +50,121 @@ static void handle_post(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 	pl_resp_json(resp, created ? 201 : 200, msg);
 }
 
+static int path_id(const struct pl_request *req, int64_t *id, struct pl_response *resp)
+{
+	if (pl_parse_id(req->params[0], id) < 0) {
+		pl_resp_error(resp, 404, "no such message");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /api/messages/{id} -> 200 message; 404 missing or not readable. */
+static void handle_get(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *msg;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_message_get(ctx->db, req->principal.user_id, id, &msg, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, msg);
+}
+
+/* PATCH /api/messages/{id} {"content"} -> 200 message; 400; 403 not the
+ * author; 404; 409 deleted. */
+static void handle_patch(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *content = NULL;
+	int64_t id;
+	cJSON *msg;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_json_string(req->json, "content", true, &content, &err) < 0 ||
+	    pl_message_edit(ctx->db, req->principal.user_id, id, content, &msg, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, msg);
+}
+
+/* DELETE /api/messages/{id} -> 204; 403 neither author nor owner/admin; 404. */
+static void handle_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_message_delete(ctx->db, req->principal.user_id, id, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+/* PUT / DELETE /api/messages/{id}/reactions/{emoji} -> 204 (idempotent);
+ * 400 bad emoji; 404; 409 deleted message. */
+static void reaction(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp, bool add)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_reaction_set(ctx->db, req->principal.user_id, id, req->params[1], add, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+static void handle_react(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	reaction(ctx, req, resp, true);
+}
+
+static void handle_unreact(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	reaction(ctx, req, resp, false);
+}
+
+/* GET /api/messages/search?q=&channel=&limit= -> 200 {"messages":[...]};
+ * 400 bad query; 404 channel not readable. */
+static void handle_search(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	char q[PL_SEARCH_Q_MAX + 1];
+	int64_t channel = 0;
+	long limit = 50;
+	int found = pl_query_get(req, "q", q, sizeof(q));
+	cJSON *body;
+
+	if (found != 0) {
+		pl_resp_error(resp, 400, found > 0 ? "q is required" : "q must be at most %d bytes",
+			      PL_SEARCH_Q_MAX);
+		return;
+	}
+	if (pl_query_id(req, "channel", false, &channel, &err) < 0 ||
+	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
+	    pl_message_search(ctx->db, req->principal.user_id, q, channel, (int)limit, &body, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
 static const struct pl_route routes[] = {
 	{ "GET", "/api/messages/history", handle_history, PL_ROUTE_AUTH },
+	{ "GET", "/api/messages/search", handle_search, PL_ROUTE_AUTH },
 	{ "POST", "/api/messages", handle_post, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "GET", "/api/messages/{id}", handle_get, PL_ROUTE_AUTH },
+	{ "PATCH", "/api/messages/{id}", handle_patch, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "DELETE", "/api/messages/{id}", handle_delete, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "PUT", "/api/messages/{id}/reactions/{emoji}", handle_react, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "DELETE", "/api/messages/{id}/reactions/{emoji}", handle_unreact,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	PL_HEALTH_ROUTE,
 };
 

@@ -6,6 +6,7 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "users.h"
 #include "util.h"
 
 static const char sql_access[] =
@@ -19,6 +20,33 @@ static const char sql_insert_member[] =
 	"INSERT OR IGNORE INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_user_exists[] =
 	"SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL";
+static const char sql_message_owner[] =
+	"SELECT channel_id, user_id FROM messages WHERE id = ?1";
+static const char sql_update_channel[] =
+	"UPDATE channels SET name = coalesce(?2, name), topic = coalesce(?3, topic) WHERE id = ?1";
+static const char sql_delete_channel[] = "DELETE FROM channels WHERE id = ?1";
+static const char sql_member_ids[] =
+	"SELECT user_id FROM channel_members WHERE channel_id = ?1";
+static const char sql_members[] =
+	"SELECT user_id, role, joined_at FROM channel_members WHERE channel_id = ?1 "
+	"ORDER BY joined_at, user_id";
+static const char sql_member_one[] =
+	"SELECT role, joined_at FROM channel_members WHERE channel_id = ?1 AND user_id = ?2";
+static const char sql_set_role[] =
+	"UPDATE channel_members SET role = ?3 WHERE channel_id = ?1 AND user_id = ?2";
+static const char sql_owner_count[] =
+	"SELECT count(*) FROM channel_members WHERE channel_id = ?1 AND role = 'owner'";
+static const char sql_remove_member[] =
+	"DELETE FROM channel_members WHERE channel_id = ?1 AND user_id = ?2";
+static const char sql_message_channel[] = "SELECT channel_id FROM messages WHERE id = ?1";
+static const char sql_mark_read[] =
+	"UPDATE channel_members SET last_read_id = ?3 "
+	"WHERE channel_id = ?1 AND user_id = ?2 AND last_read_id < ?3";
+static const char sql_dm_by_key[] = "SELECT id FROM channels WHERE dm_key = ?1";
+static const char sql_insert_dm[] =
+	"INSERT INTO channels (name, kind, topic, created_by, created_at, dm_key) "
+	"VALUES (?1, 'dm', '', ?2, ?3, ?4)";
+static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 
 /* One SELECT list for the channel object, as user ?1 sees it. */
 #define CHANNEL_COLUMNS \
@@ -309,5 +337,662 @@ out:
 	}
 	free(name);
 	*out = ch;
+	return rc;
+}
+
+/* ---- messages: the second half of the one authorization function ---- */
+
+int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
+		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_message_owner, err);
+	int64_t chan = 0, author = 0;
+	struct pl_access acc;
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		chan = sqlite3_column_int64(st, 0);
+		author = sqlite3_column_int64(st, 1);
+	}
+	pl_db_done(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return pl_err_internal(err, "message owner: %s", pl_db_last_error(db));
+	if (step == SQLITE_DONE)
+		return pl_err_set(err, 404, "no such message");
+	if (pl_authz_channel(db, user_id, chan, action == PL_MSG_REACT ? PL_ACT_POST : PL_ACT_READ,
+			     &acc, err) < 0) {
+		if (err && err->status == 404)
+			pl_err_set(err, 404, "no such message");
+		return -1;
+	}
+	if (channel_id)
+		*channel_id = chan;
+	if (action == PL_MSG_EDIT && author != user_id)
+		return pl_err_set(err, 403, "only the author may edit a message");
+	if (action == PL_MSG_DELETE && author != user_id && acc.role < PL_ROLE_ADMIN)
+		return pl_err_set(err, 403, "only the author or the channel's owner/admins may delete a message");
+	return 0;
+}
+
+/* ---- small helpers ---- */
+
+/* Runs a statement of one int64 parameter (and an optional second) to
+ * completion. Returns 0 or -1 (`err` 500). */
+static int exec_ids(struct pl_db *db, const char *sql, int64_t a, int64_t b, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		return pl_err_internal(err, "statement: %s", pl_db_last_error(db));
+	return 0;
+}
+
+/* The first column of a one-int64-parameter query; `dflt` when no row. */
+static int64_t query_id(struct pl_db *db, const char *sql, int64_t a, int64_t dflt)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, NULL);
+	int64_t v = dflt;
+
+	if (!st)
+		return dflt;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	return v;
+}
+
+/* Appends one event whose payload is {"<key>": <borrowed item>} plus,
+ * when user_key, {"user_id": subject}. */
+static int event_with(struct pl_db *db, const char *type, enum pl_event_scope scope,
+		      int64_t channel_id, int64_t user_id, const char *key, cJSON *item,
+		      struct pl_err *err)
+{
+	cJSON *payload = cJSON_CreateObject();
+	int rc;
+
+	if (key && item)
+		cJSON_AddItemReferenceToObject(payload, key, item);
+	else
+		cJSON_AddNumberToObject(payload, "user_id", (double)user_id);
+	rc = pl_event_append(db, type, scope, channel_id, user_id, payload, NULL, err);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+/* The channel as a non-member sees it (for channel.* event payloads). */
+static cJSON *channel_public_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
+{
+	cJSON *ch = pl_channel_json(db, user_id, id, err);
+
+	if (ch) {
+		cJSON_ReplaceItemInObject(ch, "role", cJSON_CreateNull());
+		cJSON_ReplaceItemInObject(ch, "unread_count", cJSON_CreateNumber(0));
+	}
+	return ch;
+}
+
+static int finish(struct pl_db *db, int rc, struct pl_err *err)
+{
+	if (rc == 0)
+		rc = pl_db_commit(db, err);
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+/* ---- update / delete ---- */
+
+static int validate_patch(const char *name, const char *topic, char **tname, struct pl_err *err)
+{
+	size_t cps = 0;
+
+	*tname = NULL;
+	if (topic && (!pl_utf8_valid(topic, strlen(topic), &cps) || cps > 250))
+		return pl_err_set(err, 400, "topic must be at most 250 characters");
+	if (!name)
+		return 0;
+	*tname = pl_trim(name);
+	if (!pl_utf8_valid(*tname, strlen(*tname), &cps) || cps < 1 || cps > 80) {
+		free(*tname);
+		*tname = NULL;
+		return pl_err_set(err, 400, "name must be 1-80 characters");
+	}
+	return 0;
+}
+
+static int update_row(struct pl_db *db, int64_t channel_id, const char *name, const char *topic,
+		      struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_update_channel, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	if (name)
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (topic)
+		sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step == SQLITE_CONSTRAINT_UNIQUE || step == SQLITE_CONSTRAINT)
+		return pl_err_set(err, 409, "a channel with that name already exists");
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "update channel: %s", pl_db_last_error(db));
+	return 0;
+}
+
+int pl_channel_update(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		      const char *name, const char *topic, cJSON **out, struct pl_err *err)
+{
+	struct pl_access acc;
+	char *tname = NULL;
+	cJSON *pub = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (validate_patch(name, topic, &tname, err) < 0)
+		return -1;
+	if (pl_db_begin(db, err) < 0)
+		goto out;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_MANAGE, &acc, err) < 0)
+		goto out;
+	if (strcmp(acc.kind, "dm") == 0) {
+		pl_err_set(err, 403, "a direct message channel cannot be changed");
+		goto out;
+	}
+	if (update_row(db, channel_id, tname, topic, err) < 0 ||
+	    !(pub = channel_public_json(db, user_id, channel_id, err)) ||
+	    event_with(db, "channel.updated", strcmp(acc.kind, "public") == 0 ? PL_SCOPE_ALL : PL_SCOPE_CHANNEL,
+		       channel_id, user_id, "channel", pub, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	rc = finish(db, rc, err);
+	free(tname);
+	cJSON_Delete(pub);
+	if (rc == 0 && !(*out = pl_channel_json(db, user_id, channel_id, err)))
+		rc = -1;
+	return rc;
+}
+
+/* channel.deleted for a private channel: one USER-scoped copy per member. */
+static int announce_deleted_to_members(struct pl_db *db, int64_t channel_id, cJSON *pub,
+				       struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_member_ids, err);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			int64_t *nids = pl_xcalloc(cap, sizeof(*ids));
+			if (ids)
+				memcpy(nids, ids, n * sizeof(*ids));
+			free(ids);
+			ids = nids;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	pl_db_done(st);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = event_with(db, "channel.deleted", PL_SCOPE_USER, channel_id, ids[i], "channel", pub, err);
+	free(ids);
+	return rc;
+}
+
+int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
+{
+	struct pl_access acc;
+	cJSON *pub = NULL;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, &acc, err) < 0)
+		goto out;
+	if (acc.role != PL_ROLE_OWNER) {
+		pl_err_set(err, 403, "only the channel's owner may delete it");
+		goto out;
+	}
+	if (!(pub = channel_public_json(db, user_id, channel_id, err)))
+		goto out;
+	if (strcmp(acc.kind, "public") == 0)
+		rc = event_with(db, "channel.deleted", PL_SCOPE_ALL, channel_id, user_id, "channel", pub, err);
+	else
+		rc = announce_deleted_to_members(db, channel_id, pub, err);
+	if (rc == 0)
+		rc = exec_ids(db, sql_delete_channel, channel_id, 0, err);
+out:
+	cJSON_Delete(pub);
+	return finish(db, rc, err);
+}
+
+/* ---- members ---- */
+
+static cJSON *member_json(struct pl_db *db, int64_t uid, const char *role, int64_t joined_at)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON *u = pl_user_json(db, uid, false, NULL);
+
+	if (!u) {  /* an erased account: what is left of it */
+		u = cJSON_CreateObject();
+		cJSON_AddNumberToObject(u, "id", (double)uid);
+		cJSON_AddStringToObject(u, "username", "");
+	}
+	cJSON_AddItemToObject(m, "user", u);
+	cJSON_AddStringToObject(m, "role", role);
+	pl_json_add_time(m, "joined_at", joined_at);
+	return m;
+}
+
+int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		       cJSON **out, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	cJSON *arr, *body;
+	int64_t *ids = NULL, *times = NULL;
+	char (*roles)[8] = NULL;
+	size_t n = 0, cap = 0;
+	int step;
+
+	*out = NULL;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_members, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	/* Collect first: pl_user_json uses its own statement. */
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = realloc(ids, cap * sizeof(*ids));
+			times = realloc(times, cap * sizeof(*times));
+			roles = realloc(roles, cap * sizeof(*roles));
+			if (!ids || !times || !roles)
+				abort();
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		snprintf(roles[n], sizeof(roles[n]), "%s", (const char *)sqlite3_column_text(st, 1));
+		times[n++] = sqlite3_column_int64(st, 2);
+	}
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		free(ids), free(times), free(roles);
+		return pl_err_internal(err, "members: %s", pl_db_last_error(db));
+	}
+	body = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(body, "members");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, member_json(db, ids[i], roles[i], times[i]));
+	free(ids), free(times), free(roles);
+	*out = body;
+	return 0;
+}
+
+/* The member's role (PL_ROLE_NONE when not a member) and joined_at. */
+static enum pl_role member_role(struct pl_db *db, int64_t channel_id, int64_t uid, int64_t *joined)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_member_one, NULL);
+	enum pl_role r = PL_ROLE_NONE;
+
+	if (!st)
+		return PL_ROLE_NONE;
+	sqlite3_bind_int64(st, 1, channel_id);
+	sqlite3_bind_int64(st, 2, uid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r = role_from_text((const char *)sqlite3_column_text(st, 0));
+		if (joined)
+			*joined = sqlite3_column_int64(st, 1);
+	}
+	pl_db_done(st);
+	return r;
+}
+
+static const char *role_text(enum pl_role r)
+{
+	return r == PL_ROLE_OWNER ? "owner" : r == PL_ROLE_ADMIN ? "admin" : "member";
+}
+
+/* Checks who may give `target` (now `cur`) the role `want`. */
+static int check_role_change(struct pl_db *db, int64_t channel_id, const struct pl_access *acc,
+			     enum pl_role cur, enum pl_role want, struct pl_err *err)
+{
+	if (strcmp(acc->kind, "dm") == 0)
+		return pl_err_set(err, 403, "direct message membership is fixed");
+	if ((want == PL_ROLE_OWNER || cur == PL_ROLE_OWNER) && acc->role != PL_ROLE_OWNER)
+		return pl_err_set(err, 403, "only an owner may grant or take away ownership");
+	if (cur == PL_ROLE_OWNER && want != PL_ROLE_OWNER &&
+	    query_id(db, sql_owner_count, channel_id, 0) <= 1)
+		return pl_err_set(err, 409, "the channel would be left without an owner");
+	return 0;
+}
+
+static int parse_role(const char *role, enum pl_role *out, struct pl_err *err)
+{
+	if (!role || strcmp(role, "member") == 0)
+		*out = PL_ROLE_MEMBER;
+	else if (strcmp(role, "admin") == 0)
+		*out = PL_ROLE_ADMIN;
+	else if (strcmp(role, "owner") == 0)
+		*out = PL_ROLE_OWNER;
+	else
+		return pl_err_set(err, 400, "role must be \"member\", \"admin\" or \"owner\"");
+	return 0;
+}
+
+static int set_member(struct pl_db *db, int64_t channel_id, int64_t target, enum pl_role cur,
+		      enum pl_role want, bool *created, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	cJSON *payload;
+	int step, rc;
+
+	if (cur == PL_ROLE_NONE)
+		return add_member(db, channel_id, target, role_text(want), true, created, err);
+	if (cur == want)
+		return 0;
+	if (!(st = pl_db_stmt(db, sql_set_role, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	sqlite3_bind_int64(st, 2, target);
+	sqlite3_bind_text(st, 3, role_text(want), -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "set role: %s", pl_db_last_error(db));
+	payload = cJSON_CreateObject();
+	cJSON_AddNumberToObject(payload, "user_id", (double)target);
+	cJSON_AddStringToObject(payload, "role", role_text(want));
+	rc = pl_event_append(db, "member.updated", PL_SCOPE_CHANNEL, channel_id, target, payload, NULL, err);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id, int64_t target,
+			  const char *role, bool *created, cJSON **out, struct pl_err *err)
+{
+	struct pl_access acc;
+	enum pl_role want = PL_ROLE_MEMBER, cur;
+	int64_t joined = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*created = false;
+	if (parse_role(role, &want, err) < 0)
+		return -1;
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_MANAGE, &acc, err) < 0)
+		goto out;
+	if (!user_exists(db, target)) {
+		pl_err_set(err, 400, "no user with id %lld", (long long)target);
+		goto out;
+	}
+	cur = member_role(db, channel_id, target, NULL);
+	if (check_role_change(db, channel_id, &acc, cur, want, err) < 0 ||
+	    set_member(db, channel_id, target, cur, want, created, err) < 0)
+		goto out;
+	member_role(db, channel_id, target, &joined);
+	*out = member_json(db, target, role_text(want), joined);
+	rc = 0;
+out:
+	rc = finish(db, rc, err);
+	if (rc < 0) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		*created = false;
+	}
+	return rc;
+}
+
+/* Who may remove `target` (role `tr`) from the channel. */
+static int check_remove(struct pl_db *db, int64_t user_id, int64_t channel_id, int64_t target,
+			const struct pl_access *acc, enum pl_role tr, struct pl_err *err)
+{
+	if (strcmp(acc->kind, "dm") == 0)
+		return pl_err_set(err, 403, "direct message membership is fixed");
+	if (target != user_id) {
+		if (acc->role < PL_ROLE_ADMIN)
+			return pl_err_set(err, 403, "only the channel's owner or admins may remove members");
+		if (tr == PL_ROLE_NONE)
+			return pl_err_set(err, 404, "not a member of this channel");
+		if (tr >= PL_ROLE_ADMIN && acc->role != PL_ROLE_OWNER)
+			return pl_err_set(err, 403, "only an owner may remove an owner or admin");
+		return 0;
+	}
+	if (tr == PL_ROLE_NONE)
+		return pl_err_set(err, 404, "not a member of this channel");
+	if (tr == PL_ROLE_OWNER && query_id(db, sql_owner_count, channel_id, 0) <= 1)
+		return pl_err_set(err, 409, "the last owner cannot leave: make someone else owner first");
+	return 0;
+}
+
+int pl_channel_member_remove(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			     int64_t target, struct pl_err *err)
+{
+	struct pl_access acc;
+	enum pl_role tr;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, &acc, err) < 0)
+		goto out;
+	tr = member_role(db, channel_id, target, NULL);
+	if (check_remove(db, user_id, channel_id, target, &acc, tr, err) < 0)
+		goto out;
+	if (exec_ids(db, sql_remove_member, channel_id, target, err) < 0 ||
+	    event_with(db, "member.left", PL_SCOPE_CHANNEL, channel_id, target, NULL, NULL, err) < 0 ||
+	    event_with(db, "member.left", PL_SCOPE_USER, channel_id, target, NULL, NULL, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	return finish(db, rc, err);
+}
+
+/* ---- read markers ---- */
+
+/* Moves the marker forward; *moved says whether it did. */
+static int move_marker(struct pl_db *db, int64_t channel_id, int64_t user_id, int64_t message_id,
+		       bool *moved, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_mark_read, err);
+	int step;
+
+	*moved = false;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, message_id);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
+	*moved = sqlite3_changes(pl_db_handle(db)) > 0;
+	return 0;
+}
+
+int pl_channel_mark_read(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			 int64_t message_id, struct pl_err *err)
+{
+	struct pl_access acc;
+	cJSON *payload;
+	bool moved;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, &acc, err) < 0)
+		goto out;
+	if (acc.role == PL_ROLE_NONE) {
+		pl_err_set(err, 403, "join the channel first");
+		goto out;
+	}
+	if (query_id(db, sql_message_channel, message_id, 0) != channel_id) {
+		pl_err_set(err, 400, "message_id must be a message of this channel");
+		goto out;
+	}
+	if (move_marker(db, channel_id, user_id, message_id, &moved, err) < 0)
+		goto out;
+	rc = 0;
+	if (moved) {
+		payload = cJSON_CreateObject();
+		cJSON_AddNumberToObject(payload, "user_id", (double)user_id);
+		cJSON_AddNumberToObject(payload, "message_id", (double)message_id);
+		rc = pl_event_append(db, "read", PL_SCOPE_CHANNEL, channel_id, user_id, payload, NULL, err);
+		cJSON_Delete(payload);
+	}
+out:
+	return finish(db, rc, err);
+}
+
+/* ---- direct messages ---- */
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorted, distinct ids of the caller plus `others`, each an existing
+ * user; *n receives the count. Caller frees. */
+static int64_t *dm_people(struct pl_db *db, int64_t user_id, const int64_t *others, size_t n_in,
+			  size_t *n, struct pl_err *err)
+{
+	int64_t *ids = pl_xcalloc(n_in + 1, sizeof(*ids));
+	size_t k = 0;
+
+	ids[k++] = user_id;
+	for (size_t i = 0; i < n_in; i++)
+		ids[k++] = others[i];
+	qsort(ids, k, sizeof(*ids), cmp_id);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (*n == 0 || ids[*n - 1] != ids[i])
+			ids[(*n)++] = ids[i];
+	if (*n < 2 || *n > 9) {
+		free(ids);
+		pl_err_set(err, 400, "user_ids must name 1-8 other users");
+		return NULL;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!user_exists(db, ids[i])) {
+			pl_err_set(err, 400, "user_ids: no user with id %lld", (long long)ids[i]);
+			free(ids);
+			return NULL;
+		}
+	return ids;
+}
+
+/* Key "3,8,12" and name "alice, bob, carol" of the sorted ids. */
+static void dm_key_name(struct pl_db *db, const int64_t *ids, size_t n, char *key, size_t klen,
+			char *name, size_t nlen)
+{
+	size_t ku = 0, nu = 0;
+
+	key[0] = name[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = pl_db_stmt(db, sql_username, NULL);
+		const char *u = "";
+
+		ku += (size_t)snprintf(key + ku, klen - ku, "%s%lld", i ? "," : "", (long long)ids[i]);
+		if (st) {
+			sqlite3_bind_int64(st, 1, ids[i]);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				u = (const char *)sqlite3_column_text(st, 0);
+			if (nu < nlen)
+				nu += (size_t)snprintf(name + nu, nlen - nu, "%s%s", i ? ", " : "", u);
+			pl_db_done(st);
+		}
+	}
+}
+
+static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
+		     const char *key, const char *name, int64_t *id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_dm, err);
+	cJSON *ch;
+	bool added;
+	int step, rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, pl_now_ms());
+	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "insert dm: %s", pl_db_last_error(db));
+	*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	for (size_t i = 0; i < n; i++)
+		if (add_member(db, *id, ids[i], "member", false, &added, err) < 0)
+			return -1;
+	if (!(ch = pl_channel_json(db, user_id, *id, err)))
+		return -1;
+	rc = announce_channel(db, user_id, *id, false, ch, err);
+	cJSON_Delete(ch);
+	return rc;
+}
+
+int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size_t n_in,
+		  bool *created, cJSON **out, struct pl_err *err)
+{
+	char key[9 * 21 + 1], name[9 * 34 + 1];
+	int64_t *ids = NULL, id = 0;
+	size_t n;
+	int rc = -1;
+
+	*out = NULL;
+	*created = false;
+	if (n_in < 1 || n_in > 8)
+		return pl_err_set(err, 400, "user_ids must name 1-8 other users");
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(ids = dm_people(db, user_id, others, n_in, &n, err)))
+		goto out;
+	dm_key_name(db, ids, n, key, sizeof(key), name, sizeof(name));
+	{
+		sqlite3_stmt *st = pl_db_stmt(db, sql_dm_by_key, err);
+		if (!st)
+			goto out;
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		pl_db_done(st);
+	}
+	if (id == 0) {
+		if (create_dm(db, user_id, ids, n, key, name, &id, err) < 0)
+			goto out;
+		*created = true;
+	}
+	rc = 0;
+out:
+	free(ids);
+	rc = finish(db, rc, err);
+	if (rc == 0 && !(*out = pl_channel_json(db, user_id, id, err)))
+		rc = -1;
+	if (rc < 0)
+		*created = false;
 	return rc;
 }

@@ -16,6 +16,14 @@
 enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
 enum pl_action { PL_ACT_READ, PL_ACT_POST, PL_ACT_MANAGE };
 
+/* What may be done to one message (pl_authz_message). */
+enum pl_msg_action {
+	PL_MSG_READ,    /* see it: read access to its channel */
+	PL_MSG_REACT,   /* react: post access to its channel */
+	PL_MSG_EDIT,    /* change its content: its author only */
+	PL_MSG_DELETE   /* delete it: its author, or the channel's owner/admins */
+};
+
 struct pl_access {
 	char kind[8];        /* "public", "private", "dm" */
 	enum pl_role role;   /* caller's role, PL_ROLE_NONE if not a member */
@@ -31,6 +39,17 @@ struct pl_access {
  */
 int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		     enum pl_action action, struct pl_access *acc, struct pl_err *err);
+
+/*
+ * pl_authz_message: decides whether `user_id` may perform `action` on
+ * message `message_id`, after pl_authz_channel on its channel (READ, or
+ * POST for PL_MSG_REACT). A message of a channel the user may not see is
+ * 404 like a missing one. *channel_id (may be NULL) receives its channel.
+ * Returns 0 when allowed, -1 with `err`: 404, or 403 (edit by someone
+ * other than the author; delete by a plain member who is not the author).
+ */
+int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
+		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);
 
 /* pl_channel_is_member: true when `user_id` is a member of `channel_id`
  * (the rule for receiving a channel's events). False on any error. */
@@ -76,5 +95,76 @@ cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, st
  * query. Returns a new array (caller frees) or NULL with `err`.
  */
 cJSON *pl_channel_list(struct pl_db *db, int64_t user_id, struct pl_err *err);
+
+/*
+ * pl_channel_update: renames and/or re-topics `channel_id` (owner/admin:
+ * 403 otherwise; dm channels cannot be changed: 403). `name` and `topic`
+ * (borrowed, either may be NULL) follow pl_channel_create's rules. Writes
+ * channel.updated. *out receives the channel object (caller frees).
+ * Returns 0, or -1 with `err`: 400, 403, 404, 409 name taken.
+ */
+int pl_channel_update(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		      const char *name, const char *topic, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_channel_delete: deletes `channel_id` with its messages, reactions,
+ * notifications and memberships (owner only: 403). Writes channel.deleted:
+ * to everyone for a public channel, else one USER-scoped copy per member
+ * (their membership rows go with the channel). Returns 0 or -1 (`err`).
+ */
+int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
+
+/*
+ * pl_channel_members: {"members":[{"user","role","joined_at"}]} of
+ * `channel_id`, oldest member first, after pl_authz_channel READ.
+ * *out is new (caller frees). Returns 0 or -1 (`err` 404).
+ */
+int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		       cJSON **out, struct pl_err *err);
+
+/*
+ * pl_channel_member_set: adds `target` to `channel_id` with `role`
+ * ("member" when NULL, "admin", or "owner"), or changes the role of a
+ * member already there. Needs owner/admin (403); only an owner may grant
+ * or take away "owner" (403); dm membership is fixed (403). Writes
+ * member.joined (new member) or member.updated (role change).
+ * *created says which; *out receives {"user","role","joined_at"}.
+ * Returns 0, or -1 with `err`: 400 (bad role, unknown user), 403, 404,
+ * 409 (the change would leave the channel without an owner).
+ */
+int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id, int64_t target,
+			  const char *role, bool *created, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_channel_member_remove: `target` leaves (target == user_id) or is
+ * removed by an owner/admin (403 otherwise; admins cannot remove owners or
+ * other admins). The last owner cannot leave while anyone else remains:
+ * 409 until ownership is handed over (pl_channel_member_set "owner").
+ * dm membership is fixed (403). Writes member.left to the channel and a
+ * USER-scoped copy to `target`. Returns 0 or -1 (`err`: 403, 404, 409).
+ */
+int pl_channel_member_remove(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			     int64_t target, struct pl_err *err);
+
+/*
+ * pl_channel_mark_read: moves `user_id`'s read marker in `channel_id` to
+ * `message_id` (a message of that channel: 400 otherwise) if that is
+ * forward; never back. The caller must be a member (404 not visible, 403
+ * a public channel not joined). Writes a USER-scoped `read` event when the
+ * marker moved. Returns 0 or -1 (`err`).
+ */
+int pl_channel_mark_read(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			 int64_t message_id, struct pl_err *err);
+
+/*
+ * pl_channel_dm: finds or creates the dm channel of exactly `user_id` plus
+ * the `n` users in `others` (1-8 distinct other users after dropping
+ * duplicates and the caller; each must exist: 400). The set's canonical key
+ * (sorted ids) is unique in the database, so concurrent calls cannot
+ * create two. *created says whether it is new; *out receives the channel
+ * object (caller frees). Returns 0 or -1 (`err` 400).
+ */
+int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size_t n,
+		  bool *created, cJSON **out, struct pl_err *err);
 
 #endif

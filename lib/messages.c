@@ -6,6 +6,8 @@
 #include "json.h"
 #include "log.h"
 #include "messages.h"
+#include "notifications.h"
+#include "reactions.h"
 #include "util.h"
 
 #define MESSAGE_COLUMNS \
@@ -15,6 +17,12 @@
 static const char sql_message_by_id[] = MESSAGE_COLUMNS "WHERE m.id = ?1";
 static const char sql_by_client_id[] =
 	"SELECT id FROM messages WHERE user_id = ?1 AND client_msg_id = ?2";
+static const char sql_edit[] =
+	"UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0";
+static const char sql_soft_delete[] =
+	"UPDATE messages SET content = '', deleted = 1 WHERE id = ?1 AND deleted = 0";
+static const char sql_drop_reactions[] = "DELETE FROM reactions WHERE message_id = ?1";
+static const char sql_drop_notifications[] = "DELETE FROM notifications WHERE message_id = ?1";
 static const char sql_reply_channel[] = "SELECT channel_id FROM messages WHERE id = ?1";
 static const char sql_insert_message[] =
 	"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
@@ -36,7 +44,7 @@ int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struc
 	return 0;
 }
 
-static cJSON *message_from_row(sqlite3_stmt *st)
+static cJSON *message_from_row(struct pl_db *db, sqlite3_stmt *st, int64_t viewer)
 {
 	cJSON *m = cJSON_CreateObject();
 	const char *cmid = (const char *)sqlite3_column_text(st, 9);
@@ -55,11 +63,12 @@ static cJSON *message_from_row(sqlite3_stmt *st)
 		cJSON_AddStringToObject(m, "client_msg_id", cmid);
 	else
 		cJSON_AddNullToObject(m, "client_msg_id");
-	cJSON_AddArrayToObject(m, "reactions");
+	cJSON_AddItemToObject(m, "reactions",
+			      deleted ? cJSON_CreateArray() : pl_reactions_json(db, sqlite3_column_int64(st, 0), viewer));
 	return m;
 }
 
-static cJSON *message_json(struct pl_db *db, int64_t id, struct pl_err *err)
+cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
 	cJSON *m = NULL;
@@ -70,7 +79,7 @@ static cJSON *message_json(struct pl_db *db, int64_t id, struct pl_err *err)
 	sqlite3_bind_int64(st, 1, id);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
-		m = message_from_row(st);
+		m = message_from_row(db, st, viewer);
 	else if (step == SQLITE_DONE)
 		pl_err_set(err, 404, "no such message");
 	else
@@ -156,7 +165,7 @@ static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl
 
 /* Inserts the message and its event; returns the message object. */
 static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
-		    const char *content, struct pl_err *err)
+		    const char *content, const char *kind, struct pl_err *err)
 {
 	int64_t id;
 	cJSON *msg, *payload;
@@ -166,13 +175,15 @@ static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_n
 		return NULL;
 	if ((id = insert_message(db, user_id, in, content, err)) < 0)
 		return NULL;
-	if (!(msg = message_json(db, id, err)))
+	if (!(msg = pl_message_json(db, user_id, id, err)))
 		return NULL;
 	payload = cJSON_CreateObject();
 	cJSON_AddItemReferenceToObject(payload, "message", msg);
 	rc = pl_event_append(db, "message.created", PL_SCOPE_CHANNEL, in->channel_id, user_id,
 			     payload, NULL, err);
 	cJSON_Delete(payload);
+	if (rc == 0)
+		rc = pl_notify_message_locked(db, msg, kind, err);
 	if (rc < 0) {
 		cJSON_Delete(msg);
 		return NULL;
@@ -186,6 +197,7 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 	char *content = NULL;
 	cJSON *msg = NULL;
 	int64_t existing = 0;
+	struct pl_access acc;
 	bool joined;
 	int rc = -1;
 
@@ -195,17 +207,17 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 		return -1;
 	if (pl_db_begin(db, err) < 0)
 		goto out;
-	if (pl_authz_channel(db, user_id, in->channel_id, PL_ACT_POST, NULL, err) < 0)
+	if (pl_authz_channel(db, user_id, in->channel_id, PL_ACT_POST, &acc, err) < 0)
 		goto out;
 	if (in->client_msg_id && (existing = find_client_msg(db, user_id, in->client_msg_id, err)) < 0)
 		goto out;
 	if (existing > 0) {
-		msg = message_json(db, existing, err);
+		msg = pl_message_json(db, user_id, existing, err);
 	} else {
 		/* Posting in a public channel joins it. */
 		if (pl_channel_join_locked(db, user_id, in->channel_id, &joined, err) < 0)
 			goto out;
-		msg = store(db, user_id, in, content, err);
+		msg = store(db, user_id, in, content, acc.kind, err);
 		*created = msg != NULL;
 	}
 	if (msg)
@@ -243,7 +255,7 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	sqlite3_bind_int(st, 4, limit);
 	arr = cJSON_CreateArray();
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *m = message_from_row(st);
+		cJSON *m = message_from_row(db, st, user_id);
 		if (ascending)
 			cJSON_AddItemToArray(arr, m);
 		else
@@ -256,4 +268,117 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	}
 	*out = arr;
 	return 0;
+}
+
+int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, struct pl_err *err)
+{
+	*out = NULL;
+	if (pl_authz_message(db, user_id, id, PL_MSG_READ, NULL, err) < 0)
+		return -1;
+	*out = pl_message_json(db, user_id, id, err);
+	return *out ? 0 : -1;
+}
+
+/* Runs an UPDATE/DELETE on message `id` (text ?2, time ?3 when given);
+ * returns the number of changed rows, or -1. */
+static int change(struct pl_db *db, const char *sql, int64_t id, const char *text, int64_t t,
+		  struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (text)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	if (t)
+		sqlite3_bind_int64(st, 3, t);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "message change: %s", pl_db_last_error(db));
+	return sqlite3_changes(pl_db_handle(db));
+}
+
+/* Writes `type` with {"message": the message as `user_id` sees it}. */
+static cJSON *announce(struct pl_db *db, const char *type, int64_t user_id, int64_t id,
+		       int64_t channel_id, struct pl_err *err)
+{
+	cJSON *msg = pl_message_json(db, user_id, id, err), *payload;
+	int rc;
+
+	if (!msg)
+		return NULL;
+	payload = cJSON_CreateObject();
+	cJSON_AddItemReferenceToObject(payload, "message", msg);
+	rc = pl_event_append(db, type, PL_SCOPE_CHANNEL, channel_id, user_id, payload, NULL, err);
+	cJSON_Delete(payload);
+	if (rc < 0) {
+		cJSON_Delete(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *content,
+		    cJSON **out, struct pl_err *err)
+{
+	struct pl_message_new in = { 0 };
+	char *text = NULL;
+	int64_t channel_id = 0;
+	int changed, rc = -1;
+
+	*out = NULL;
+	in.content = content;
+	if (validate(&in, &text, err) < 0)
+		return -1;
+	if (pl_db_begin(db, err) < 0)
+		goto out;
+	if (pl_authz_message(db, user_id, id, PL_MSG_EDIT, &channel_id, err) < 0 ||
+	    (changed = change(db, sql_edit, id, text, pl_now_ms(), err)) < 0)
+		goto out;
+	if (changed == 0) {
+		pl_err_set(err, 409, "the message is deleted");
+		goto out;
+	}
+	if ((*out = announce(db, "message.updated", user_id, id, channel_id, err)))
+		rc = pl_db_commit(db, err);
+out:
+	if (rc < 0) {
+		pl_db_rollback(db);
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	free(text);
+	return rc;
+}
+
+int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
+{
+	int64_t channel_id = 0;
+	cJSON *msg = NULL;
+	int changed, rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_message(db, user_id, id, PL_MSG_DELETE, &channel_id, err) < 0 ||
+	    (changed = change(db, sql_soft_delete, id, NULL, 0, err)) < 0)
+		goto out;
+	if (changed == 0) {  /* already a tombstone */
+		rc = 0;
+		goto out;
+	}
+	if (change(db, sql_drop_reactions, id, NULL, 0, err) < 0 ||
+	    change(db, sql_drop_notifications, id, NULL, 0, err) < 0 ||
+	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(msg);
+	if (rc == 0)
+		rc = pl_db_commit(db, err);
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
 }

@@ -54,4 +54,34 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err);
 
+/*
+ * pl_message_json: the message object of `id` as `viewer` sees it (its
+ * reactions' "me"). No authorization: callers check pl_authz_message or
+ * pl_authz_channel first. Returns a new object (caller frees) or NULL
+ * with `err` (404 no such message).
+ */
+cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err);
+
+/* pl_message_get: pl_authz_message READ, then pl_message_json. *out is
+ * new (caller frees). Returns 0 or -1 (`err` 404). */
+int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_message_edit: replaces the content of message `id` (author only:
+ * 403; content rules as for posting: 400; a deleted message: 409) and sets
+ * edited_at; the search index follows in the same transaction. Writes
+ * message.updated. *out receives the message (caller frees). Returns 0 or
+ * -1 (`err`).
+ */
+int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *content,
+		    cJSON **out, struct pl_err *err);
+
+/*
+ * pl_message_delete: soft-deletes message `id` (its author, or the
+ * channel's owner/admins: 403): the row stays as a tombstone with content
+ * "" and deleted = true; its reactions and notifications go. Deleting a
+ * deleted message is a no-op. Writes message.deleted. Returns 0 or -1.
+ */
+int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err);
+
 #endif

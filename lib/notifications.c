@@ -1,0 +1,247 @@
+/* notifications.c — mention and dm notifications (notifications.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "channels.h"
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "messages.h"
+#include "notifications.h"
+#include "util.h"
+
+static const char sql_insert[] =
+	"INSERT OR IGNORE INTO notifications (user_id, kind, message_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_dm_others[] =
+	"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2";
+static const char sql_mentioned[] =
+	"SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = ?2 "
+	"WHERE u.username = ?1 AND u.deleted_at IS NULL";
+static const char sql_list_all[] =
+	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+	"WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2";
+static const char sql_list_unread[] =
+	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+	"WHERE user_id = ?1 AND read_at IS NULL ORDER BY id DESC LIMIT ?2";
+static const char sql_read_one[] =
+	"UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL";
+static const char sql_read_all[] =
+	"UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL";
+
+static bool name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+bool pl_mention_next(const char *s, size_t *pos, char out[33])
+{
+	size_t i = *pos;
+
+	for (; s[i]; i++) {
+		size_t j = i + 1, len;
+
+		if (s[i] != '@' || (i > 0 && name_char((unsigned char)s[i - 1])))
+			continue;
+		while (name_char((unsigned char)s[j]))
+			j++;
+		len = j - i - 1;
+		while (len > 0 && (s[i + len] == '.' || s[i + len] == '-'))
+			len--;
+		if (len >= 1 && len <= 32) {
+			memcpy(out, s + i + 1, len);
+			out[len] = '\0';
+			*pos = j;
+			return true;
+		}
+		i = j - 1;
+	}
+	*pos = i;
+	return false;
+}
+
+static int64_t num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* Inserts one notification and announces it to its owner. */
+static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJSON *msg,
+		  struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_insert, err);
+	int64_t now = pl_now_ms(), id;
+	cJSON *payload, *n;
+	int step, rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, num(msg, "id"));
+	sqlite3_bind_int64(st, 4, now);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "notification: %s", pl_db_last_error(db));
+	if (sqlite3_changes(pl_db_handle(db)) == 0)
+		return 0;
+	id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	payload = cJSON_CreateObject();
+	n = cJSON_AddObjectToObject(payload, "notification");
+	cJSON_AddNumberToObject(n, "id", (double)id);
+	cJSON_AddStringToObject(n, "kind", kind);
+	cJSON_AddItemToObject(n, "message", cJSON_Duplicate(msg, 1));
+	pl_json_add_time(n, "created_at", now);
+	cJSON_AddBoolToObject(n, "read", false);
+	rc = pl_event_append(db, "notification", PL_SCOPE_USER, num(msg, "channel_id"), user_id,
+			     payload, NULL, err);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+/* Collects the ids a one-or-two-parameter query returns (caller frees). */
+static int64_t *collect(struct pl_db *db, const char *sql, const char *text, int64_t a, int64_t b,
+			size_t *n, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	int64_t *ids = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (!st)
+		return NULL;
+	if (text) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, a);
+	} else {
+		sqlite3_bind_int64(st, 1, a);
+		sqlite3_bind_int64(st, 2, b);
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if (!(ids = realloc(ids, cap * sizeof(*ids))))
+				abort();
+		}
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	pl_db_done(st);
+	return ids;
+}
+
+static int notify_all(struct pl_db *db, int64_t *ids, size_t n, int64_t author, const char *kind,
+		      const cJSON *msg, struct pl_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (ids[i] != author)
+			rc = notify(db, ids[i], kind, msg, err);
+	free(ids);
+	return rc;
+}
+
+int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kind, struct pl_err *err)
+{
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	int64_t author = num(msg, "user_id"), channel = num(msg, "channel_id");
+	char name[33];
+	size_t pos = 0, n = 0;
+	int64_t *ids;
+	int seen = 0;
+
+	if (strcmp(kind, "dm") == 0) {
+		ids = collect(db, sql_dm_others, NULL, channel, author, &n, err);
+		if (notify_all(db, ids, n, author, "dm", msg, err) < 0)
+			return -1;
+	}
+	if (!cJSON_IsString(content))
+		return 0;
+	while (seen++ < PL_MENTIONS_MAX && pl_mention_next(content->valuestring, &pos, name)) {
+		ids = collect(db, sql_mentioned, name, channel, 0, &n, err);
+		if (notify_all(db, ids, n, author, "mention", msg, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, sqlite3_stmt *st)
+{
+	int64_t mid = sqlite3_column_int64(st, 2);
+	cJSON *n, *msg;
+
+	if (pl_authz_message(db, user_id, mid, PL_MSG_READ, NULL, NULL) < 0 ||
+	    !(msg = pl_message_json(db, user_id, mid, NULL)))
+		return NULL;
+	n = cJSON_CreateObject();
+	cJSON_AddNumberToObject(n, "id", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddStringToObject(n, "kind", (const char *)sqlite3_column_text(st, 1));
+	cJSON_AddItemToObject(n, "message", msg);
+	pl_json_add_time(n, "created_at", sqlite3_column_int64(st, 3));
+	cJSON_AddBoolToObject(n, "read", sqlite3_column_type(st, 4) != SQLITE_NULL);
+	return n;
+}
+
+int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, int limit,
+			  cJSON **out, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	cJSON *body, *arr, *n;
+	int step;
+
+	*out = NULL;
+	if (limit < 1 || limit > 200)
+		return pl_err_set(err, 400, "limit must be 1-200");
+	if (!(st = pl_db_stmt(db, unread_only ? sql_list_unread : sql_list_all, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int(st, 2, limit);
+	body = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(body, "notifications");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((n = notification_from_row(db, user_id, st)))
+			cJSON_AddItemToArray(arr, n);
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		cJSON_Delete(body);
+		return pl_err_internal(err, "notifications: %s", pl_db_last_error(db));
+	}
+	*out = body;
+	return 0;
+}
+
+static int mark(struct pl_db *db, const char *sql, int64_t a, int64_t b, int64_t now, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, now);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	return step == SQLITE_DONE ? 0 : pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
+}
+
+int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
+			  bool all, struct pl_err *err)
+{
+	int64_t now = pl_now_ms();
+	int rc = 0;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (all)
+		rc = mark(db, sql_read_all, user_id, now, 0, err);
+	for (size_t i = 0; !all && i < n && rc == 0; i++)
+		rc = mark(db, sql_read_one, ids[i], user_id, now, err);
+	if (rc == 0)
+		rc = pl_db_commit(db, err);
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * notifications.h — per-user notifications: "mention" (a message naming
+ * the user as @username while they are a member of its channel) and "dm"
+ * (a message in a dm channel, for its other members). Object:
+ * {"id","kind","message","created_at","read"}.
+ */
+#ifndef PL_NOTIFICATIONS_H
+#define PL_NOTIFICATIONS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+
+#define PL_MENTIONS_MAX 50   /* distinct @names looked at per message */
+
+/*
+ * pl_notify_message_locked: creates the notifications a newly stored
+ * message `msg` (its message object, borrowed) causes in a channel of
+ * `kind` ("public", "private", "dm"), each with a USER-scoped
+ * `notification` event. Never notifies the author; at most one
+ * notification per user per message (dm wins over mention). Must run
+ * inside the message's write transaction. Returns 0 or -1 (`err` 500).
+ */
+int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kind, struct pl_err *err);
+
+/*
+ * pl_mention_next: finds the next "@name" in `s` from *pos (a byte
+ * offset, advanced past it): '@' at the start or after a character that
+ * cannot be part of a username, then 1-32 of [A-Za-z0-9_.-] with trailing
+ * '.' and '-' dropped (sentence punctuation). Copies the name into `out`
+ * (33 bytes). Returns true when one was found.
+ */
+bool pl_mention_next(const char *s, size_t *pos, char out[33]);
+
+/*
+ * pl_notifications_list: `user_id`'s notifications, newest first, at most
+ * `limit` (1-200), only unread ones when `unread_only`; notifications of
+ * messages in channels the user can no longer read are left out. *out
+ * receives {"notifications":[...]} (caller frees). Returns 0 or -1.
+ */
+int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, int limit,
+			  cJSON **out, struct pl_err *err);
+
+/*
+ * pl_notifications_read: marks `user_id`'s notifications with the `n`
+ * ids read, or all of them when `all`. Ids that are not the user's are
+ * ignored (no error, nothing revealed). Returns 0 or -1 (`err`).
+ */
+int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
+			  bool all, struct pl_err *err);
+
+#endif

@@ -1,0 +1,167 @@
+/* reactions.c — emoji reactions on messages (reactions.h). */
+#include <string.h>
+#include "channels.h"
+#include "events.h"
+#include "log.h"
+#include "reactions.h"
+#include "util.h"
+
+static const char sql_add[] =
+	"INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_remove[] =
+	"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3";
+static const char sql_is_deleted[] = "SELECT deleted FROM messages WHERE id = ?1";
+/* Served by the primary key (message_id, emoji, user_id). */
+static const char sql_list[] =
+	"SELECT emoji, count(*), max(user_id = ?2), min(created_at) AS first FROM reactions "
+	"WHERE message_id = ?1 GROUP BY emoji ORDER BY first, emoji";
+
+/* Decodes one code point of valid UTF-8 at `s`; returns its length. */
+static size_t utf8_next(const unsigned char *s, unsigned *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		*cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+		return 2;
+	}
+	if ((s[0] & 0xf0) == 0xe0) {
+		*cp = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+		return 3;
+	}
+	*cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) | (s[3] & 0x3fu);
+	return 4;
+}
+
+/* White space and control characters (Unicode Cc and Zs, plus line and
+ * paragraph separators and the BOM). */
+static bool bad_cp(unsigned cp)
+{
+	return cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+bool pl_reaction_emoji_valid(const char *emoji)
+{
+	size_t len = strlen(emoji), i = 0;
+	unsigned cp;
+
+	if (len < 1 || len > PL_EMOJI_MAX || !pl_utf8_valid(emoji, len, NULL))
+		return false;
+	while (i < len) {
+		i += utf8_next((const unsigned char *)emoji + i, &cp);
+		if (bad_cp(cp))
+			return false;
+	}
+	return true;
+}
+
+/* 1 when deleted, 0 when not, -1 on error. */
+static int is_deleted(struct pl_db *db, int64_t message_id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_is_deleted, err);
+	int v = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0) != 0;
+	else
+		pl_err_internal(err, "message deleted flag: %s", pl_db_last_error(db));
+	pl_db_done(st);
+	return v;
+}
+
+/* Inserts or deletes the row; *changed says whether anything changed. */
+static int write_row(struct pl_db *db, int64_t user_id, int64_t message_id, const char *emoji,
+		     bool add, bool *changed, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, add ? sql_add : sql_remove, err);
+	int step;
+
+	*changed = false;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_id);
+	sqlite3_bind_text(st, 2, emoji, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, user_id);
+	if (add)
+		sqlite3_bind_int64(st, 4, pl_now_ms());
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "reaction: %s", pl_db_last_error(db));
+	*changed = sqlite3_changes(pl_db_handle(db)) > 0;
+	return 0;
+}
+
+static int announce(struct pl_db *db, int64_t user_id, int64_t message_id, int64_t channel_id,
+		    const char *emoji, bool add, struct pl_err *err)
+{
+	cJSON *payload = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddNumberToObject(payload, "message_id", (double)message_id);
+	cJSON_AddNumberToObject(payload, "user_id", (double)user_id);
+	cJSON_AddStringToObject(payload, "emoji", emoji);
+	rc = pl_event_append(db, add ? "reaction.added" : "reaction.removed", PL_SCOPE_CHANNEL,
+			     channel_id, user_id, payload, NULL, err);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+int pl_reaction_set(struct pl_db *db, int64_t user_id, int64_t message_id, const char *emoji,
+		    bool add, struct pl_err *err)
+{
+	int64_t channel_id = 0;
+	bool joined, changed;
+	int del, rc = -1;
+
+	if (!pl_reaction_emoji_valid(emoji))
+		return pl_err_set(err, 400, "emoji must be 1-%d bytes of UTF-8 without spaces or control characters",
+				  PL_EMOJI_MAX);
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_message(db, user_id, message_id, PL_MSG_REACT, &channel_id, err) < 0 ||
+	    (del = is_deleted(db, message_id, err)) < 0)
+		goto out;
+	if (del) {
+		pl_err_set(err, 409, "the message is deleted");
+		goto out;
+	}
+	/* Reacting in a public channel joins it, as posting does. */
+	if ((add && pl_channel_join_locked(db, user_id, channel_id, &joined, err) < 0) ||
+	    write_row(db, user_id, message_id, emoji, add, &changed, err) < 0)
+		goto out;
+	rc = changed ? announce(db, user_id, message_id, channel_id, emoji, add, err) : 0;
+out:
+	if (rc == 0)
+		rc = pl_db_commit(db, err);
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+cJSON *pl_reactions_json(struct pl_db *db, int64_t message_id, int64_t viewer)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_list, NULL);
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!st)
+		return arr;
+	sqlite3_bind_int64(st, 1, message_id);
+	sqlite3_bind_int64(st, 2, viewer);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "emoji", (const char *)sqlite3_column_text(st, 0));
+		cJSON_AddNumberToObject(r, "count", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddBoolToObject(r, "me", sqlite3_column_int(st, 2) != 0);
+		cJSON_AddItemToArray(arr, r);
+	}
+	pl_db_done(st);
+	return arr;
+}

@@ -1,0 +1,119 @@
+/* search.c — full-text message search (search.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "channels.h"
+#include "log.h"
+#include "messages.h"
+#include "search.h"
+#include "util.h"
+
+/* Newest first by walking the FTS index by rowid (= message id) in
+ * descending order; only readable channels. */
+static const char sql_search_all[] =
+	"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+	"JOIN channels c ON c.id = m.channel_id "
+	"LEFT JOIN channel_members me ON me.channel_id = m.channel_id AND me.user_id = ?2 "
+	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 "
+	"AND (c.kind = 'public' OR me.user_id IS NOT NULL) "
+	"ORDER BY f.rowid DESC LIMIT ?3";
+static const char sql_search_channel[] =
+	"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 AND m.channel_id = ?2 "
+	"ORDER BY f.rowid DESC LIMIT ?3";
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char *pl_search_expr(const char *q, struct pl_err *err)
+{
+	size_t len = strlen(q), terms = 0, o = 0;
+	char *out;
+
+	if (len > PL_SEARCH_Q_MAX || !pl_utf8_valid(q, len, NULL))
+		return pl_err_set(err, 400, "q must be at most %d bytes of UTF-8", PL_SEARCH_Q_MAX), NULL;
+	out = pl_xmalloc(len * 2 + PL_SEARCH_TERMS_MAX * 3 + 1);
+	for (size_t i = 0; i < len;) {
+		while (i < len && is_space(q[i]))
+			i++;
+		if (i == len)
+			break;
+		if (++terms > PL_SEARCH_TERMS_MAX) {
+			free(out);
+			return pl_err_set(err, 400, "at most %d words", PL_SEARCH_TERMS_MAX), NULL;
+		}
+		if (o)
+			out[o++] = ' ';
+		out[o++] = '"';
+		for (; i < len && !is_space(q[i]); i++) {
+			if (q[i] == '"')
+				out[o++] = '"';
+			out[o++] = q[i];
+		}
+		out[o++] = '"';
+	}
+	out[o] = '\0';
+	if (terms == 0) {
+		free(out);
+		return pl_err_set(err, 400, "q must contain a word"), NULL;
+	}
+	return out;
+}
+
+/* Collects matching ids (at most `limit`); -1 with `err` on failure. */
+static int match_ids(struct pl_db *db, int64_t user_id, const char *expr, int64_t channel_id,
+		     int limit, int64_t *ids, int *n, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, channel_id ? sql_search_channel : sql_search_all, err);
+	int step;
+
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, channel_id ? channel_id : user_id);
+	sqlite3_bind_int(st, 3, limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < limit)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (step == SQLITE_ERROR)  /* an FTS5 query error: the user's input */
+		return pl_err_set(err, 400, "q is not a searchable text");
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		return pl_err_internal(err, "search: %s", pl_db_last_error(db));
+	return 0;
+}
+
+int pl_message_search(struct pl_db *db, int64_t user_id, const char *q, int64_t channel_id,
+		      int limit, cJSON **out, struct pl_err *err)
+{
+	int64_t *ids;
+	char *expr;
+	cJSON *body, *arr;
+	int n = 0;
+
+	*out = NULL;
+	if (limit < 1 || limit > 200)
+		return pl_err_set(err, 400, "limit must be 1-200");
+	if (channel_id && pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	if (!(expr = pl_search_expr(q, err)))
+		return -1;
+	ids = pl_xcalloc((size_t)limit, sizeof(*ids));
+	if (match_ids(db, user_id, expr, channel_id, limit, ids, &n, err) < 0) {
+		free(ids);
+		free(expr);
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(body, "messages");
+	for (int i = 0; i < n; i++) {
+		cJSON *m = pl_message_json(db, user_id, ids[i], NULL);
+		if (m)
+			cJSON_AddItemToArray(arr, m);
+	}
+	free(ids);
+	free(expr);
+	*out = body;
+	return 0;
+}

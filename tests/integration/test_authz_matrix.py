@@ -1,0 +1,162 @@
+"""The authorization matrix (issue 4): every conversation endpoint x every
+role (anonymous, non-member, member, admin, owner, author) -> the expected
+status, for a private and a public channel; plus the leak checks: nothing
+of a private channel shows through history, get-by-id, search, reactions,
+members, notifications or the channel list's unread counts."""
+
+import uuid
+
+import pytest
+
+from conftest import start_server
+from conv_util import CONV_CONF, Conv, emoji_path
+from helpers import assert_json
+
+ROLES = ("anon", "outsider", "member", "admin", "owner", "author")
+
+
+@pytest.fixture(scope="module")
+def cv():
+    with start_server(extra_conf=CONV_CONF) as srv:
+        yield Conv(srv, ["owner", "admin", "member", "author", "outsider", "target"])
+
+
+def fresh(cv, kind):
+    """A channel of `kind` with owner, admin, member and author, and one
+    message by the author (with the member's reaction)."""
+    ch = cv.channel(cv.owner, kind=kind, members=[cv.admin.id, cv.member.id, cv.author.id])
+    r = cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner,
+               {"user_id": cv.admin.id, "role": "admin"})
+    assert r.status_code == 200, r.text
+    m = cv.send(cv.author, ch["id"], "matrix message")
+    assert cv.req("PUT", emoji_path(m["id"], "👀"), cv.member).status_code == 204
+    return ch["id"], m["id"]
+
+
+# (name, method, path(c, m, cv), body(c, m, cv), {role: status} for private, for public)
+E = [
+    ("get channel", "GET", "/api/channels/{c}", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    ("patch channel", "PATCH", "/api/channels/{c}", {"topic": "t"},
+     dict(anon=401, outsider=404, member=403, admin=200, owner=200, author=403),
+     dict(anon=401, outsider=403, member=403, admin=200, owner=200, author=403)),
+    ("delete channel", "DELETE", "/api/channels/{c}", None,
+     dict(anon=401, outsider=404, member=403, admin=403, owner=204, author=403),
+     dict(anon=401, outsider=403, member=403, admin=403, owner=204, author=403)),
+    ("members", "GET", "/api/channels/{c}/members", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    ("join", "POST", "/api/channels/{c}/join", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    ("add member", "POST", "/api/channels/{c}/members", {"user_id": "{target}"},
+     dict(anon=401, outsider=404, member=403, admin=201, owner=201, author=403),
+     dict(anon=401, outsider=403, member=403, admin=201, owner=201, author=403)),
+    ("remove member", "DELETE", "/api/channels/{c}/members/{member}", None,
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=403),
+     dict(anon=401, outsider=403, member=204, admin=204, owner=204, author=403)),
+    ("remove owner", "DELETE", "/api/channels/{c}/members/{owner}", None,
+     dict(anon=401, outsider=404, member=403, admin=403, owner=409, author=403),
+     dict(anon=401, outsider=403, member=403, admin=403, owner=409, author=403)),
+    ("read marker", "POST", "/api/channels/{c}/read", {"message_id": "{m}"},
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
+     dict(anon=401, outsider=403, member=204, admin=204, owner=204, author=204)),
+    ("typing", "POST", "/api/channels/{c}/typing", None,
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204)),
+    ("history", "GET", "/api/messages/history?channel={c}", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    ("post", "POST", "/api/messages", {"channel_id": "{c}", "content": "hi"},
+     dict(anon=401, outsider=404, member=201, admin=201, owner=201, author=201),
+     dict(anon=401, outsider=201, member=201, admin=201, owner=201, author=201)),
+    ("reply", "POST", "/api/messages", {"channel_id": "{c}", "content": "re", "reply_to": "{m}"},
+     dict(anon=401, outsider=404, member=201, admin=201, owner=201, author=201),
+     dict(anon=401, outsider=201, member=201, admin=201, owner=201, author=201)),
+    ("get message", "GET", "/api/messages/{m}", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    ("edit message", "PATCH", "/api/messages/{m}", {"content": "changed"},
+     dict(anon=401, outsider=404, member=403, admin=403, owner=403, author=200),
+     dict(anon=401, outsider=403, member=403, admin=403, owner=403, author=200)),
+    ("delete message", "DELETE", "/api/messages/{m}", None,
+     dict(anon=401, outsider=404, member=403, admin=204, owner=204, author=204),
+     dict(anon=401, outsider=403, member=403, admin=204, owner=204, author=204)),
+    ("react", "PUT", "/api/messages/{m}/reactions/%F0%9F%91%8D", None,
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
+     dict(anon=401, outsider=204, member=204, admin=204, owner=204, author=204)),
+    ("unreact", "DELETE", "/api/messages/{m}/reactions/%F0%9F%91%80", None,
+     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
+     dict(anon=401, outsider=204, member=204, admin=204, owner=204, author=204)),
+    ("search in channel", "GET", "/api/messages/search?q=matrix&channel={c}", None,
+     dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
+     dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+]
+
+
+def fill(v, c, m, cv):
+    if isinstance(v, str):
+        for k, x in (("{c}", c), ("{m}", m), ("{target}", cv.target.id),
+                     ("{member}", cv.member.id), ("{owner}", cv.owner.id)):
+            if v == k:
+                return x
+            v = v.replace(k, str(x))
+        return v
+    if isinstance(v, dict):
+        return {k: fill(x, c, m, cv) for k, x in v.items()}
+    return v
+
+
+@pytest.mark.parametrize("kind", ["private", "public"])
+def test_matrix(cv, kind):
+    failures = []
+    for name, method, path, body, priv, pub in E:
+        expected = priv if kind == "private" else pub
+        for role in ROLES:
+            c, m = fresh(cv, kind)
+            user = None if role == "anon" else getattr(cv, role)
+            r = cv.req(method, fill(path, c, m, cv), user, fill(body, c, m, cv))
+            if r.status_code != expected[role]:
+                failures.append("%s %s as %s: %d (want %d) %s" % (
+                    kind, name, role, r.status_code, expected[role], r.text[:120]))
+            elif r.status_code >= 400:
+                err = r.json().get("error", {})
+                if not err.get("code") or not err.get("message"):
+                    failures.append("%s %s as %s: bad error body %s" % (kind, name, role, r.text))
+    assert not failures, "\n".join(failures)
+
+
+def test_private_channel_leaks_nothing(cv):
+    word = "leak" + uuid.uuid4().hex[:10]
+    c, m = fresh(cv, "private")
+    cv.send(cv.member, c, "%s @%s" % (word, cv.outsider.username))
+    o = cv.outsider
+    # the channel list: not there at all (no unread count, no last id)
+    assert c not in [x["id"] for x in cv.api.channels(o.token)]
+    # search: nothing, with or without naming the channel
+    r = cv.req("GET", "/api/messages/search", o, params={"q": word})
+    assert assert_json(r, 200)["messages"] == []
+    assert cv.req("GET", "/api/messages/search", o, params={"q": word, "channel": c}).status_code == 404
+    # history, message, members, reactions: the same 404 as for nothing at all
+    missing = 10 ** 9
+    for path in ("/api/messages/history?channel=%d", "/api/channels/%d", "/api/channels/%d/members"):
+        a, b = cv.req("GET", path % c, o), cv.req("GET", path % missing, o)
+        assert a.status_code == b.status_code == 404
+        assert a.json() == b.json(), (path, a.text, b.text)
+    a, b = cv.req("GET", "/api/messages/%d" % m, o), cv.req("GET", "/api/messages/%d" % missing, o)
+    assert a.status_code == b.status_code == 404 and a.json() == b.json()
+    a, b = (cv.req("PUT", emoji_path(m, "👍"), o), cv.req("PUT", emoji_path(missing, "👍"), o))
+    assert a.status_code == b.status_code == 404 and a.json() == b.json()
+    # a mention of a non-member notifies nobody
+    ns = cv.req("GET", "/api/notifications", o).json()["notifications"]
+    assert all(n["message"]["channel_id"] != c for n in ns)
+    # a removed member loses it all at once, notifications included
+    cv.send(cv.author, c, "hey @%s %s" % (cv.member.username, word))
+    ns = cv.req("GET", "/api/notifications", cv.member).json()["notifications"]
+    assert any(n["message"]["channel_id"] == c for n in ns)
+    assert cv.req("DELETE", "/api/channels/%d/members/%d" % (c, cv.member.id), cv.owner).status_code == 204
+    ns = cv.req("GET", "/api/notifications", cv.member).json()["notifications"]
+    assert all(n["message"]["channel_id"] != c for n in ns)
+    assert cv.req("GET", "/api/messages/search", cv.member, params={"q": word}).json()["messages"] == []
+    assert cv.req("GET", "/api/messages/history?channel=%d" % c, cv.member).status_code == 404

@@ -1,0 +1,409 @@
+"""Conversations (issue 4): channels, DMs, membership and roles,
+edit/delete/reactions/replies, read markers and unread counts, search,
+mentions and notifications — against a real server of its own."""
+
+import concurrent.futures
+import uuid
+
+import pytest
+
+from conftest import start_server
+from conv_util import CONV_CONF, Conv, emoji_path, ro_db
+from helpers import CHANNEL_KEYS, MESSAGE_KEYS, assert_error, assert_json, assert_time
+
+
+@pytest.fixture(scope="module")
+def cv():
+    with start_server(extra_conf=CONV_CONF) as srv:
+        yield Conv(srv, ["owner", "admin", "member", "author", "outsider", "other"])
+
+
+def events(cv, type_, **match):
+    """Event rows of a type (read-only peek at the events table)."""
+    con = ro_db(cv.srv.db)
+    try:
+        rows = con.execute("SELECT scope, channel_id, user_id, payload FROM events "
+                           "WHERE type = ? ORDER BY id", (type_,)).fetchall()
+    finally:
+        con.close()
+    out = []
+    for scope, ch, uid, payload in rows:
+        if all({"channel_id": ch, "user_id": uid, "scope": scope}[k] == v
+               for k, v in match.items()):
+            out.append((scope, ch, uid, payload))
+    return out
+
+
+# ------------------------------------------------------------ channels
+
+def test_patch_and_delete_channel(cv):
+    ch = cv.channel(cv.owner, topic="t0")
+    cid = ch["id"]
+    r = cv.req("POST", "/api/channels/%d/members" % cid, cv.owner,
+               {"user_id": cv.admin.id, "role": "admin"})
+    m = assert_json(r, 201)
+    assert m["role"] == "admin" and m["user"]["id"] == cv.admin.id
+    assert_time(m["joined_at"])
+    # admin may rename; the new name shows; name clash 409
+    r = cv.req("PATCH", "/api/channels/%d" % cid, cv.admin, {"topic": "new topic", "name": " renamed-%d " % cid})
+    body = assert_json(r, 200)
+    assert set(body) == CHANNEL_KEYS
+    assert body["topic"] == "new topic" and body["name"] == "renamed-%d" % cid
+    other = cv.channel(cv.owner)
+    assert_error(cv.req("PATCH", "/api/channels/%d" % other["id"], cv.owner,
+                        {"name": "RENAMED-%d" % cid}), 409, "conflict")
+    assert_error(cv.req("PATCH", "/api/channels/%d" % cid, cv.owner, {"name": ""}), 400, "bad_request")
+    assert_error(cv.req("PATCH", "/api/channels/%d" % cid, cv.owner, {"name": 5}), 400, "bad_request")
+    assert len(events(cv, "channel.updated", channel_id=cid)) == 1
+    # admin may not delete; owner may
+    assert_error(cv.req("DELETE", "/api/channels/%d" % cid, cv.admin), 403, "forbidden")
+    mid = cv.send(cv.owner, cid, "doomed words")["id"]
+    r = cv.req("DELETE", "/api/channels/%d" % cid, cv.owner)
+    assert r.status_code == 204, r.text
+    assert_error(cv.req("GET", "/api/channels/%d" % cid, cv.owner), 404, "not_found")
+    assert_error(cv.req("GET", "/api/messages/%d" % mid, cv.owner), 404, "not_found")
+    r = cv.req("GET", "/api/messages/search", cv.owner, params={"q": "doomed"})
+    assert assert_json(r, 200)["messages"] == []
+    assert len(events(cv, "channel.deleted", channel_id=cid)) == 1  # public: one, to all
+
+
+def test_private_delete_tells_each_member(cv):
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    assert cv.req("DELETE", "/api/channels/%d" % ch["id"], cv.owner).status_code == 204
+    rows = events(cv, "channel.deleted", channel_id=ch["id"])
+    assert sorted(r[2] for r in rows) == sorted([cv.owner.id, cv.member.id])
+    assert all(r[0] == 1 for r in rows)  # USER scope
+
+
+def test_dm_find_or_create(cv):
+    r = cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": [cv.member.id]})
+    dm = assert_json(r, 201)
+    assert dm["kind"] == "dm" and dm["member_count"] == 2
+    # same set, other caller, duplicates and the caller listed: the same channel
+    r = cv.req("POST", "/api/channels/dm", cv.member, {"user_ids": [cv.owner.id, cv.owner.id, cv.member.id]})
+    assert assert_json(r, 200)["id"] == dm["id"]
+    # another set: another channel
+    r = cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": [cv.member.id, cv.author.id]})
+    assert assert_json(r, 201)["id"] != dm["id"]
+    for bad in ([], [cv.owner.id], list(range(1, 11)), [999999], ["1"], None):
+        assert_error(cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": bad}), 400, "bad_request")
+    assert_error(cv.req("POST", "/api/channels/dm", cv.owner, {}), 400, "bad_request")
+    # an outsider cannot see it; members cannot rename/delete/leave/add
+    assert_error(cv.req("GET", "/api/channels/%d" % dm["id"], cv.outsider), 404, "not_found")
+    assert_error(cv.req("PATCH", "/api/channels/%d" % dm["id"], cv.owner, {"name": "x"}), 403, "forbidden")
+    assert_error(cv.req("DELETE", "/api/channels/%d/members/%d" % (dm["id"], cv.owner.id), cv.owner),
+                 403, "forbidden")
+    assert_error(cv.req("POST", "/api/channels/%d/join" % dm["id"], cv.outsider), 404, "not_found")
+
+
+def test_dm_concurrent_creates_one(cv):
+    body = {"user_ids": [cv.outsider.id, cv.other.id]}
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        rs = list(ex.map(lambda _: cv.req("POST", "/api/channels/dm", cv.author, body), range(8)))
+    assert all(r.status_code in (200, 201) for r in rs), [r.text for r in rs]
+    assert len({r.json()["id"] for r in rs}) == 1
+    assert sum(r.status_code == 201 for r in rs) == 1
+
+
+def test_membership_and_roles(cv):
+    ch = cv.channel(cv.owner, kind="private")
+    cid = ch["id"]
+    base = "/api/channels/%d/members" % cid
+    # a plain member cannot add; an outsider cannot even see it
+    assert cv.req("POST", base, cv.owner, {"user_id": cv.member.id}).status_code == 201
+    assert_error(cv.req("POST", base, cv.member, {"user_id": cv.other.id}), 403, "forbidden")
+    assert_error(cv.req("POST", base, cv.outsider, {"user_id": cv.outsider.id}), 404, "not_found")
+    assert_error(cv.req("POST", base, cv.owner, {"user_id": cv.other.id, "role": "king"}), 400, "bad_request")
+    assert_error(cv.req("POST", base, cv.owner, {"user_id": 99999999}), 400, "bad_request")
+    assert cv.req("POST", base, cv.owner, {"user_id": cv.admin.id, "role": "admin"}).status_code == 201
+    # an admin cannot make owners, nor remove the owner or other admins
+    assert_error(cv.req("POST", base, cv.admin, {"user_id": cv.member.id, "role": "owner"}), 403, "forbidden")
+    assert_error(cv.req("DELETE", base + "/%d" % cv.owner.id, cv.admin), 403, "forbidden")
+    # role change of an existing member: 200
+    r = cv.req("POST", base, cv.admin, {"user_id": cv.member.id, "role": "admin"})
+    assert assert_json(r, 200)["role"] == "admin"
+    r = cv.req("POST", base, cv.owner, {"user_id": cv.member.id, "role": "member"})
+    assert assert_json(r, 200)["role"] == "member"
+    members = assert_json(cv.req("GET", base, cv.member), 200)["members"]
+    roles = {m["user"]["id"]: m["role"] for m in members}
+    assert roles == {cv.owner.id: "owner", cv.admin.id: "admin", cv.member.id: "member"}
+    for m in members:
+        assert "password_hash" not in m["user"] and "email" not in m["user"]
+    # the last owner cannot leave nor demote themself
+    assert_error(cv.req("DELETE", base + "/%d" % cv.owner.id, cv.owner), 409, "conflict")
+    assert_error(cv.req("POST", base, cv.owner, {"user_id": cv.owner.id, "role": "admin"}), 409, "conflict")
+    # hand over, then leave
+    assert cv.req("POST", base, cv.owner, {"user_id": cv.admin.id, "role": "owner"}).status_code == 200
+    assert cv.req("DELETE", base + "/%d" % cv.owner.id, cv.owner).status_code == 204
+    assert_error(cv.req("GET", "/api/channels/%d" % cid, cv.owner), 404, "not_found")
+    # the new owner removes a member; the removed member gets their own member.left
+    assert cv.req("DELETE", base + "/%d" % cv.member.id, cv.admin).status_code == 204
+    assert_error(cv.req("DELETE", base + "/%d" % cv.member.id, cv.admin), 404, "not_found")
+    left = events(cv, "member.left", channel_id=cid, user_id=cv.member.id)
+    assert sorted(r[0] for r in left) == [0, 1]
+    assert_error(cv.req("GET", "/api/messages/history", cv.member, params={"channel": cid}), 404, "not_found")
+
+
+def test_join_public_only_and_leave(cv):
+    pub = cv.channel(cv.owner)
+    priv = cv.channel(cv.owner, kind="private")
+    r = cv.req("POST", "/api/channels/%d/join" % pub["id"], cv.other)
+    assert assert_json(r, 200)["role"] == "member"
+    assert_error(cv.req("POST", "/api/channels/%d/join" % priv["id"], cv.other), 404, "not_found")
+    assert cv.req("DELETE", "/api/channels/%d/members/%d" % (pub["id"], cv.other.id), cv.other).status_code == 204
+    assert cv.req("GET", "/api/channels/%d" % pub["id"], cv.other).json()["role"] is None
+
+
+def test_typing(cv):
+    ch = cv.channel(cv.owner, kind="private")
+    assert cv.req("POST", "/api/channels/%d/typing" % ch["id"], cv.owner).status_code == 204
+    assert_error(cv.req("POST", "/api/channels/%d/typing" % ch["id"], cv.outsider), 404, "not_found")
+
+
+# ------------------------------------------------------------ messages
+
+def test_get_edit_delete_reply(cv):
+    ch = cv.channel(cv.owner, members=[cv.admin.id, cv.member.id])
+    cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner, {"user_id": cv.admin.id, "role": "admin"})
+    m = cv.send(cv.member, ch["id"], "first")
+    r = cv.req("GET", "/api/messages/%d" % m["id"], cv.outsider)  # public: readable
+    got = assert_json(r, 200)
+    assert set(got) == MESSAGE_KEYS and got["content"] == "first" and got["edited_at"] is None
+    reply = cv.send(cv.admin, ch["id"], "re", reply_to=m["id"])
+    assert reply["reply_to"] == m["id"]
+    other = cv.channel(cv.owner)
+    assert_error(cv.req("POST", "/api/messages", cv.owner,
+                        {"channel_id": other["id"], "content": "x", "reply_to": m["id"]}), 400, "bad_request")
+    # edit: author only
+    assert_error(cv.req("PATCH", "/api/messages/%d" % m["id"], cv.owner, {"content": "hijack"}), 403, "forbidden")
+    assert_error(cv.req("PATCH", "/api/messages/%d" % m["id"], cv.member, {"content": "   "}), 400, "bad_request")
+    assert_error(cv.req("PATCH", "/api/messages/%d" % m["id"], cv.member, {"content": "x" * 4001}), 400, "bad_request")
+    r = cv.req("PATCH", "/api/messages/%d" % m["id"], cv.member, {"content": "  edited  "})
+    e = assert_json(r, 200)
+    assert e["content"] == "edited"
+    assert_time(e["edited_at"])
+    assert len(events(cv, "message.updated", channel_id=ch["id"])) == 1
+    # delete: a plain member who is not the author may not; an admin may
+    m2 = cv.send(cv.admin, ch["id"], "second")
+    assert_error(cv.req("DELETE", "/api/messages/%d" % m2["id"], cv.member), 403, "forbidden")
+    assert cv.req("DELETE", "/api/messages/%d" % m["id"], cv.admin).status_code == 204
+    t = assert_json(cv.req("GET", "/api/messages/%d" % m["id"], cv.member), 200)
+    assert t["deleted"] is True and t["content"] == ""
+    assert cv.req("DELETE", "/api/messages/%d" % m["id"], cv.member).status_code == 204  # idempotent
+    assert_error(cv.req("PATCH", "/api/messages/%d" % m["id"], cv.member, {"content": "zombie"}), 409, "conflict")
+    hist = cv.api.history(cv.member.token, ch["id"]).json()
+    assert [x["id"] for x in hist if x["deleted"]] == [m["id"]]
+    assert len(events(cv, "message.deleted", channel_id=ch["id"])) == 1
+    for bad in ("0", "abc", "99999999"):
+        assert_error(cv.req("GET", "/api/messages/%s" % bad, cv.member), 404, "not_found")
+
+
+def test_reactions(cv):
+    ch = cv.channel(cv.owner, members=[cv.member.id])
+    m = cv.send(cv.owner, ch["id"], "react to me")
+    for emoji in ("👍", "+1", "🇫🇷"):
+        r = cv.req("PUT", emoji_path(m["id"], emoji), cv.member)
+        assert r.status_code == 204, r.text
+    assert cv.req("PUT", emoji_path(m["id"], "👍"), cv.member).status_code == 204  # idempotent
+    assert cv.req("PUT", emoji_path(m["id"], "👍"), cv.owner).status_code == 204
+    got = cv.req("GET", "/api/messages/%d" % m["id"], cv.owner).json()["reactions"]
+    assert got[0] == {"emoji": "👍", "count": 2, "me": True}
+    assert {"emoji": "+1", "count": 1, "me": False} in got and len(got) == 3
+    got = cv.req("GET", "/api/messages/%d" % m["id"], cv.member).json()["reactions"]
+    assert all(x["me"] for x in got)
+    hist = cv.api.history(cv.owner.token, ch["id"]).json()
+    assert hist[-1]["reactions"][0] == {"emoji": "👍", "count": 2, "me": True}
+    assert len(events(cv, "reaction.added", channel_id=ch["id"])) == 4
+    assert cv.req("DELETE", emoji_path(m["id"], "👍"), cv.member).status_code == 204
+    assert cv.req("DELETE", emoji_path(m["id"], "👍"), cv.member).status_code == 204
+    assert len(events(cv, "reaction.removed", channel_id=ch["id"])) == 1
+    got = cv.req("GET", "/api/messages/%d" % m["id"], cv.owner).json()["reactions"]
+    assert {"emoji": "👍", "count": 1, "me": True} in got and len(got) == 3
+    for bad in ("a b", "x" * 33, "%00", "%C3%28", "%09", "%E2%80%A8"):
+        r = cv.api.request("PUT", "/api/messages/%d/reactions/%s" % (m["id"], bad), token=cv.member.token)
+        assert r.status_code in (400, 404), (bad, r.status_code, r.text)
+        assert r.status_code == 400 or bad in ("%00",), (bad, r.text)
+    assert_error(cv.req("PUT", emoji_path(99999999, "👍"), cv.member), 404, "not_found")
+
+
+def test_idempotent_post_concurrent(cv):
+    ch = cv.channel(cv.owner)
+    cmid = uuid.uuid4().hex
+    body = {"channel_id": ch["id"], "content": "once", "client_msg_id": cmid}
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        rs = list(ex.map(lambda _: cv.req("POST", "/api/messages", cv.owner, body), range(16)))
+    assert all(r.status_code in (200, 201) for r in rs), [r.text for r in rs]
+    assert sum(r.status_code == 201 for r in rs) == 1
+    assert len({r.json()["id"] for r in rs}) == 1
+    con = ro_db(cv.srv.db)
+    try:
+        n = con.execute("SELECT count(*) FROM messages WHERE client_msg_id = ?", (cmid,)).fetchone()[0]
+    finally:
+        con.close()
+    assert n == 1
+
+
+def test_pagination_walk(cv):
+    ch = cv.channel(cv.owner)
+    ids = [cv.send(cv.owner, ch["id"], "m%d" % i)["id"] for i in range(300)]
+    other = cv.channel(cv.owner)
+    cv.send(cv.owner, other["id"], "interleaved")  # must never show up
+    # backwards
+    seen = []
+    page = cv.api.history(cv.owner.token, ch["id"], limit=37).json()
+    while page:
+        assert [m["id"] for m in page] == sorted(m["id"] for m in page)
+        seen = [m["id"] for m in page] + seen
+        page = cv.api.history(cv.owner.token, ch["id"], limit=37, before=page[0]["id"]).json()
+    assert seen == ids
+    # forwards
+    seen, after = [], ids[0] - 1
+    while True:
+        page = assert_json(cv.api.history(cv.owner.token, ch["id"], limit=41, after=after), 200)
+        if not page:
+            break
+        seen += [m["id"] for m in page]
+        after = page[-1]["id"]
+    assert seen == ids
+    assert_error(cv.api.history(cv.owner.token, ch["id"], limit=201), 400, "bad_request")
+    assert_error(cv.api.history(cv.owner.token, ch["id"], limit=0), 400, "bad_request")
+
+
+# ------------------------------------------------------------ read markers
+
+def test_read_markers_and_unread(cv):
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    cid = ch["id"]
+    ids = [cv.send(cv.owner, cid, "u%d" % i)["id"] for i in range(5)]
+    cv.send(cv.member, cid, "mine")  # own messages never count
+    c = cv.api.channel_in_list(cv.member.token, cid)
+    assert c["unread_count"] == 5 and c["last_message_id"] > ids[-1]
+    assert cv.req("POST", "/api/channels/%d/read" % cid, cv.member, {"message_id": ids[2]}).status_code == 204
+    assert cv.api.channel_in_list(cv.member.token, cid)["unread_count"] == 2
+    # never backwards
+    assert cv.req("POST", "/api/channels/%d/read" % cid, cv.member, {"message_id": ids[0]}).status_code == 204
+    assert cv.req("GET", "/api/channels/%d" % cid, cv.member).json()["unread_count"] == 2
+    assert len(events(cv, "read", channel_id=cid)) == 1
+    # deleted messages do not count
+    cv.req("DELETE", "/api/messages/%d" % ids[4], cv.owner)
+    assert cv.req("GET", "/api/channels/%d" % cid, cv.member).json()["unread_count"] == 1
+    other = cv.channel(cv.owner)
+    om = cv.send(cv.owner, other["id"], "elsewhere")
+    assert_error(cv.req("POST", "/api/channels/%d/read" % cid, cv.member, {"message_id": om["id"]}), 400, "bad_request")
+    assert_error(cv.req("POST", "/api/channels/%d/read" % cid, cv.member, {"message_id": "1"}), 400, "bad_request")
+    assert_error(cv.req("POST", "/api/channels/%d/read" % cid, cv.outsider, {"message_id": ids[0]}), 404, "not_found")
+    assert_error(cv.req("POST", "/api/channels/%d/read" % other["id"], cv.outsider, {"message_id": om["id"]}),
+                 403, "forbidden")
+
+
+# ------------------------------------------------------------ search
+
+def test_search(cv):
+    pub = cv.channel(cv.owner)
+    priv = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    word = "zebra" + uuid.uuid4().hex[:8]
+    a = cv.send(cv.owner, pub["id"], "a %s in public" % word)
+    b = cv.send(cv.owner, priv["id"], "a %s in private" % word)
+    c = cv.send(cv.member, priv["id"], "another %s there" % word)
+
+    def search(user, q, **p):
+        p["q"] = q
+        return cv.req("GET", "/api/messages/search", user, params=p)
+
+    got = [m["id"] for m in assert_json(search(cv.member, word), 200)["messages"]]
+    assert got == [c["id"], b["id"], a["id"]]  # newest first
+    got = [m["id"] for m in assert_json(search(cv.outsider, word), 200)["messages"]]
+    assert got == [a["id"]]  # nothing of the private channel
+    assert_error(search(cv.outsider, word, channel=priv["id"]), 404, "not_found")
+    got = [m["id"] for m in assert_json(search(cv.member, word, channel=priv["id"], limit=1), 200)["messages"]]
+    assert got == [c["id"]]
+    assert [m["id"] for m in search(cv.member, "%s private" % word).json()["messages"]] == [b["id"]]
+    # edits and deletes follow
+    cv.req("PATCH", "/api/messages/%d" % c["id"], cv.member, {"content": "nothing here"})
+    cv.req("DELETE", "/api/messages/%d" % a["id"], cv.owner)
+    got = [m["id"] for m in search(cv.member, word).json()["messages"]]
+    assert got == [b["id"]]
+    # FTS syntax in the user's words is never an error
+    for q in ('"', 'AND', 'a OR', 'NEAR(', '*', '^x', 'col:x', '(', ')))', "'", '-x', word + '"'):
+        r = search(cv.member, q)
+        assert r.status_code == 200, (q, r.text)
+    for q in ("", "   ", "x" * 300):
+        assert_error(search(cv.member, q), 400, "bad_request")
+    assert_error(cv.req("GET", "/api/messages/search", cv.member), 400, "bad_request")
+
+
+# ------------------------------------------------------------ notifications
+
+def test_mentions_and_dm_notifications(cv):
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    # @member (a member) is notified; @outsider (not a member) and the author are not
+    m = cv.send(cv.owner, ch["id"], "hi @%s and @%s and @%s." % (cv.member.username.upper(),
+                                                                 cv.outsider.username, cv.owner.username))
+    r = cv.req("GET", "/api/notifications", cv.member, params={"unread": 1})
+    ns = assert_json(r, 200)["notifications"]
+    assert ns and ns[0]["kind"] == "mention" and ns[0]["message"]["id"] == m["id"]
+    assert ns[0]["read"] is False and set(ns[0]) == {"id", "kind", "message", "created_at", "read"}
+    assert_time(ns[0]["created_at"])
+    assert not [n for n in cv.req("GET", "/api/notifications", cv.outsider).json()["notifications"]
+                if n["message"]["id"] == m["id"]]
+    assert not [n for n in cv.req("GET", "/api/notifications", cv.owner).json()["notifications"]
+                if n["message"]["id"] == m["id"]]
+    ev = events(cv, "notification", user_id=cv.member.id)
+    assert ev and all(e[0] == 1 for e in ev)
+    # a DM notifies the others
+    dm = cv.req("POST", "/api/channels/dm", cv.author, {"user_ids": [cv.member.id]}).json()
+    d = cv.send(cv.author, dm["id"], "psst @%s" % cv.member.username)
+    ns = cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"]
+    assert ns[0]["kind"] == "dm" and ns[0]["message"]["id"] == d["id"]
+    assert len([n for n in ns if n["message"]["id"] == d["id"]]) == 1
+    # mark one read, then all
+    r = cv.req("POST", "/api/notifications/read", cv.member, {"ids": [ns[0]["id"]]})
+    assert r.status_code == 204
+    left = cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"]
+    assert ns[0]["id"] not in [n["id"] for n in left]
+    allns = cv.req("GET", "/api/notifications", cv.member).json()["notifications"]
+    assert [n["read"] for n in allns if n["id"] == ns[0]["id"]] == [True]
+    # someone else's ids are ignored
+    assert cv.req("POST", "/api/notifications/read", cv.outsider, {"ids": [left[0]["id"]]}).status_code == 204
+    assert cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"]
+    assert cv.req("POST", "/api/notifications/read", cv.member, {"all": True}).status_code == 204
+    assert cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"] == []
+    for bad in ({}, {"all": False}, {"ids": []}, {"ids": "1"}, {"ids": [0]}, {"all": True, "ids": [1]}, {"all": 1}):
+        assert_error(cv.req("POST", "/api/notifications/read", cv.member, bad), 400, "bad_request")
+    for p in ({"unread": 2}, {"limit": 0}, {"limit": 201}, {"unread": "x"}):
+        assert_error(cv.req("GET", "/api/notifications", cv.member, params=p), 400, "bad_request")
+    assert_error(cv.req("GET", "/api/notifications"), 401, "unauthorized")
+
+
+# ------------------------------------------------------------ events, end to end
+
+def test_events_reach_members_over_websocket(cv):
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    cid = ch["id"]
+    ws = cv.srv.connect(cv.member.token)
+    try:
+        m = cv.send(cv.owner, cid, "watch me")
+        ws.wait_for(lambda f: f.get("type") == "message.created" and f["message"]["id"] == m["id"],
+                    what="message.created")
+        cv.req("PATCH", "/api/messages/%d" % m["id"], cv.owner, {"content": "watched"})
+        f = ws.wait_for(lambda f: f.get("type") == "message.updated", what="message.updated")
+        assert f["message"]["content"] == "watched" and f["channel_id"] == cid
+        cv.req("PUT", emoji_path(m["id"], "🎉"), cv.owner)
+        f = ws.wait_for(lambda f: f.get("type") == "reaction.added", what="reaction.added")
+        assert (f["message_id"], f["user_id"], f["emoji"]) == (m["id"], cv.owner.id, "🎉")
+        cv.send(cv.owner, cid, "ping @%s" % cv.member.username)
+        f = ws.wait_for(lambda f: f.get("type") == "notification", what="notification")
+        assert f["notification"]["kind"] == "mention"
+        # removed: the member still hears that they left, and nothing after
+        assert cv.req("DELETE", "/api/channels/%d/members/%d" % (cid, cv.member.id), cv.owner).status_code == 204
+        f = ws.wait_for(lambda f: f.get("type") == "member.left", what="member.left")
+        assert f["user_id"] == cv.member.id
+        secret = cv.send(cv.owner, cid, "after you left")
+        marker = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+        assert cv.req("DELETE", "/api/channels/%d" % marker["id"], cv.owner).status_code == 204
+        f = ws.wait_for(lambda f: f.get("type") == "channel.deleted", what="channel.deleted")
+        assert f["channel"]["id"] == marker["id"]
+        assert not [x for x in ws.frames if x.get("type") == "message.created"
+                    and x["message"]["id"] == secret["id"]]
+    finally:
+        ws.close()
