@@ -48,14 +48,20 @@ static const char sql_insert_dm[] =
 	"VALUES (?1, 'dm', '', ?2, ?3, ?4)";
 static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 
-/* One SELECT list for the channel object, as user ?1 sees it. */
+/*
+ * One SELECT list for the channel object, as user ?1 sees it. unread_count
+ * stops counting at PL_UNREAD_CAP: each channel then costs at most that many
+ * index entries, so the list stays cheap in a channel of a million unread
+ * messages (clients show "999+").
+ */
+#define PL_UNREAD_CAP_STR "1000"
 #define CHANNEL_COLUMNS \
 	"SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, " \
 	"(SELECT count(*) FROM channel_members n WHERE n.channel_id = c.id), me.role, " \
 	"(SELECT max(x.id) FROM messages x WHERE x.channel_id = c.id), " \
-	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM messages u " \
+	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 FROM messages u " \
 	"WHERE u.channel_id = c.id AND u.id > me.last_read_id AND u.deleted = 0 " \
-	"AND u.user_id <> ?1) END " \
+	"AND u.user_id <> ?1 LIMIT " PL_UNREAD_CAP_STR ")) END " \
 	"FROM channels c LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = ?1 "
 static const char sql_channel_one[] = CHANNEL_COLUMNS "WHERE c.id = ?2";
 static const char sql_channel_list[] =

@@ -1,0 +1,30 @@
+"""Behaviour that keeps costs bounded as data grows."""
+
+import sqlite3
+import time
+
+from helpers import unique_channel
+
+
+def test_unread_count_stops_at_1000(server, api, alice, bob):
+    ch = api.create_channel(alice.token, unique_channel())["id"]
+    assert api.post("/api/channels/%d/join" % ch, token=bob.token).status_code == 200
+    api.send(alice.token, ch, "first")
+    now = int(time.time() * 1000)
+    # 1,500 more messages straight into the database (the API would take
+    # seconds); the read path does not care how they arrived.
+    db = sqlite3.connect(server.db, timeout=10)
+    try:
+        with db:
+            db.executemany("INSERT INTO messages (channel_id, user_id, content, created_at) "
+                           "VALUES (?, ?, ?, ?)",
+                           [(ch, alice.id, "bulk %d" % i, now + i) for i in range(1500)])
+    finally:
+        db.close()
+    listed = api.channel_in_list(bob.token, ch)
+    assert listed["unread_count"] == 1000
+    got = api.get("/api/channels/%d" % ch, token=bob.token).json()
+    assert got["unread_count"] == 1000
+    assert got["last_message_id"] == listed["last_message_id"]
+    # the author's own messages never count
+    assert api.channel_in_list(alice.token, ch)["unread_count"] == 0
