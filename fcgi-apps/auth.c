@@ -1,6 +1,7 @@
 /*
  * auth.c — the /api/auth resource (API.md "Auth"): register, login,
- * validate, ws-ticket. Thin handlers: the rules live in lib/users.c and lib/session.c.
+ * validate, refresh, logout, ws-ticket, email verification. Thin
+ * handlers: the rules live in lib/users.c and lib/session.c.
  */
 #include <string.h>
 #include "app.h"
@@ -8,7 +9,7 @@
 #include "session.h"
 #include "users.h"
 
-/* POST /api/auth/register -> 201 {"message","user"}; 400 invalid; 409 taken. */
+/* POST /api/auth/register -> 201 {"message","user"}; 400 invalid; 409 taken; 429. */
 static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_registration reg = { 0 };
@@ -20,7 +21,7 @@ static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct p
 	    pl_json_string(req->json, "email", false, &reg.email, &err) < 0 ||
 	    pl_json_string(req->json, "display_name", false, &reg.display_name, &err) < 0 ||
 	    (reg.password_len = strlen(reg.password), 0) ||
-	    pl_user_register(ctx->db, &reg, &user, &err) < 0) {
+	    pl_user_register_from(ctx->db, &ctx->cfg, req->remote_addr, &reg, &user, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;
 	}
@@ -30,7 +31,7 @@ static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct p
 	pl_resp_json(resp, 201, body);
 }
 
-/* POST /api/auth/login -> 200 tokens and user; 400 invalid; 401 bad credentials. */
+/* POST /api/auth/login -> 200 tokens and user; 400 invalid; 401 bad credentials; 429. */
 static void handle_login(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_err err = { 0 };
@@ -39,7 +40,7 @@ static void handle_login(struct pl_ctx *ctx, struct pl_request *req, struct pl_r
 
 	if (pl_json_string(req->json, "username", true, &username, &err) < 0 ||
 	    pl_json_string(req->json, "password", true, &password, &err) < 0 ||
-	    pl_session_login(ctx->db, &ctx->cfg, username, password, &body, &err) < 0) {
+	    pl_session_login(ctx->db, &ctx->cfg, username, password, req->remote_addr, &body, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;
 	}
@@ -74,11 +75,76 @@ static void handle_ws_ticket(struct pl_ctx *ctx, struct pl_request *req, struct 
 	pl_resp_json(resp, 200, body);
 }
 
+/* POST /api/auth/refresh {"refresh_token"} -> 200 new tokens; 400; 401
+ * (unknown, expired, revoked, or already rotated: then the session is revoked). */
+static void handle_refresh(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *token;
+	cJSON *body;
+
+	if (pl_json_string(req->json, "refresh_token", true, &token, &err) < 0 ||
+	    pl_session_refresh(ctx->db, &ctx->cfg, token, &body, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, body);
+}
+
+/* POST /api/auth/logout {"refresh_token"}? -> 204; 400; 401. */
+static void handle_logout(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *token = NULL;
+
+	if ((req->json && pl_json_string(req->json, "refresh_token", false, &token, &err) < 0) ||
+	    pl_session_logout(ctx->db, &req->principal, token, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_empty(resp, 204);
+}
+
+/* POST /api/auth/verify-email/request -> 202; 400 no address; 401; 409
+ * already verified; 429; 503 mail not configured or failed. */
+static void handle_verify_request(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *body;
+
+	if (pl_user_verify_request(ctx->db, &ctx->cfg, req->principal.user_id, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "message", "verification code sent");
+	pl_resp_json(resp, 202, body);
+}
+
+/* POST /api/auth/verify-email {"code"} -> 200 user; 400 wrong/expired/used code. */
+static void handle_verify(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *code;
+	cJSON *user;
+
+	if (pl_json_string(req->json, "code", true, &code, &err) < 0 ||
+	    pl_user_verify_confirm(ctx->db, &ctx->cfg, code, &user, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, user);
+}
+
 static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/register", handle_register, PL_ROUTE_BODY },
 	{ "POST", "/api/auth/login", handle_login, PL_ROUTE_BODY },
 	{ "GET", "/api/auth/validate", handle_validate, PL_ROUTE_AUTH },
 	{ "POST", "/api/auth/ws-ticket", handle_ws_ticket, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/refresh", handle_refresh, PL_ROUTE_BODY },
+	{ "POST", "/api/auth/logout", handle_logout, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/verify-email/request", handle_verify_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/verify-email", handle_verify, PL_ROUTE_BODY },
 	PL_HEALTH_ROUTE,
 };
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include "log.h"
 #include "password.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "users.h"
 #include "util.h"
@@ -17,6 +18,10 @@ static const char sql_find_user[] =
 	"WHERE username = ?1 AND deleted_at IS NULL";
 static const char sql_insert_session[] =
 	"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
+/* A user's dead sessions go when they next sign in (rotated hashes and
+ * tickets follow by ON DELETE CASCADE). */
+static const char sql_sweep_sessions[] =
+	"DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at IS NOT NULL)";
 static const char sql_check_session[] =
 	"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
 	"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "
@@ -44,6 +49,15 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 	new_refresh_token(refresh, hash_hex);
 	if (pl_db_begin(db, err) < 0)
 		return -1;
+	if (!(st = pl_db_stmt(db, sql_sweep_sessions, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		pl_err_internal(err, "sweep sessions: %s", pl_db_last_error(db));
+		goto out;
+	}
+	pl_db_done(st);
 	if (!(st = pl_db_stmt(db, sql_insert_session, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, user_id);
@@ -88,28 +102,34 @@ static int find_user(struct pl_db *db, const char *username, int64_t *id,
 	return rc;
 }
 
-int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *username,
-		     const char *password, cJSON **out, struct pl_err *err)
+int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const char *username,
+			    const char *stored_hash, const char *password, size_t len,
+			    const char *remote_addr, struct pl_err *err)
 {
-	char name[PL_USERNAME_MAX + 1], hash[PL_PASSWORD_HASH_LEN], refresh[64];
-	char *access = NULL;
-	int64_t uid = 0, sid = 0;
-	size_t plen = strlen(password);
-	cJSON *body = NULL, *user;
-	int found;
+	struct pl_rate rates[2];
 
-	*out = NULL;
-	found = strlen(username) <= PL_USERNAME_MAX ? find_user(db, username, &uid, name, hash, err) : 1;
-	if (found < 0)
+	pl_rate_set(&rates[0], "login_user", username, cfg->login_user_limit, cfg->login_user_window);
+	pl_rate_set(&rates[1], "login_addr", remote_addr, cfg->login_addr_limit, cfg->login_addr_window);
+	if (pl_ratelimit_take(db, rates, 2, pl_now_ms(), err) < 0)
 		return -1;
-	if (found == 1 || plen > 1024) {
-		pl_password_dummy_verify(password, plen > 1024 ? 1024 : plen);
+	/* No transaction is open here: argon2id (~55 ms) never holds the lock. */
+	if (!stored_hash || len > 1024) {
+		pl_password_dummy_verify(password, len > 1024 ? 1024 : len);
 		return pl_err_set(err, 401, "invalid username or password");
 	}
-	if (pl_password_verify(hash, password, plen) < 0)
+	if (pl_password_verify(stored_hash, password, len) < 0)
 		return pl_err_set(err, 401, "invalid username or password");
-	if (create_session(db, uid, cfg->refresh_ttl, &sid, refresh, err) < 0)
-		return -1;
+	/* Successful attempts do not count: give back exactly what we took. */
+	return pl_ratelimit_refund(db, rates, 2, err);
+}
+
+/* The body login and refresh answer with; takes no ownership of `refresh`. */
+static int token_body(struct pl_db *db, const struct pl_config *cfg, int64_t uid, const char *name,
+		      int64_t sid, const char *refresh, cJSON **out, struct pl_err *err)
+{
+	char *access = NULL;
+	cJSON *body, *user;
+
 	if (pl_token_issue(cfg->jwt_secret, cfg->jwt_secret_len, uid, name, sid,
 			   pl_now_ms() / 1000, cfg->access_ttl, &access, err) < 0)
 		return -1;
@@ -125,9 +145,29 @@ int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *
 	cJSON_AddNumberToObject(body, "expires_in", cfg->access_ttl);
 	cJSON_AddItemToObject(body, "user", user);
 	free(access);
-	sodium_memzero(refresh, sizeof(refresh));
 	*out = body;
 	return 0;
+}
+
+int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *username,
+		     const char *password, const char *remote_addr, cJSON **out, struct pl_err *err)
+{
+	char name[PL_USERNAME_MAX + 1], hash[PL_PASSWORD_HASH_LEN], refresh[64];
+	int64_t uid = 0, sid = 0;
+	int found, rc;
+
+	*out = NULL;
+	found = strlen(username) <= PL_USERNAME_MAX ? find_user(db, username, &uid, name, hash, err) : 1;
+	if (found < 0)
+		return -1;
+	if (pl_session_try_password(db, cfg, username, found == 0 ? hash : NULL, password,
+				    strlen(password), remote_addr, err) < 0)
+		return -1;
+	if (create_session(db, uid, cfg->refresh_ttl, &sid, refresh, err) < 0)
+		return -1;
+	rc = token_body(db, cfg, uid, name, sid, refresh, out, err);
+	sodium_memzero(refresh, sizeof(refresh));
+	return rc;
 }
 
 static int session_active(struct pl_db *db, const struct pl_claims *c, struct pl_err *err)
@@ -295,4 +335,214 @@ out:
 	if (rc < 0)
 		memset(claims, 0, sizeof(*claims));
 	return rc;
+}
+
+/* ---- refresh-token rotation, logout, revocation ---- */
+
+static const char sql_session_by_refresh[] =
+	"SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > ?2 AND u.deleted_at IS NULL, "
+	"u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1";
+static const char sql_rotated_lookup[] =
+	"SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?1";
+static const char sql_rotated_insert[] =
+	"INSERT OR IGNORE INTO refresh_rotated (refresh_hash, session_id, rotated_at) VALUES (?1, ?2, ?3)";
+static const char sql_session_rotate[] =
+	"UPDATE sessions SET refresh_hash = ?2, expires_at = ?3 WHERE id = ?1";
+static const char sql_session_revoke[] =
+	"UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+static const char sql_session_revoke_own[] =
+	"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL AND "
+	"(refresh_hash = ?2 OR id IN (SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?2))";
+static const char sql_session_revoke_user[] =
+	"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL";
+static const char sql_tickets_drop_user[] =
+	"DELETE FROM ws_tickets WHERE user_id = ?1 AND session_id <> ?2";
+static const char sql_tickets_drop_session[] = "DELETE FROM ws_tickets WHERE session_id = ?1";
+
+/* hex BLAKE2b of a presented refresh token; -1 when it cannot be one. */
+static int refresh_hash(const char *token, char hash_hex[65])
+{
+	unsigned char hash[32];
+	size_t len = token ? strlen(token) : 0;
+
+	if (len < 16 || len >= 64)
+		return -1;
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)token, len, NULL, 0);
+	sodium_bin2hex(hash_hex, 65, hash, sizeof(hash));
+	return 0;
+}
+
+static int exec_stmt(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
+{
+	int step = sqlite3_step(st);
+
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "session: %s", pl_db_last_error(db));
+	return 0;
+}
+
+/* Revokes session `sid` (inside a transaction). */
+static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_session_revoke, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, pl_now_ms());
+	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_session, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, sid);
+	return exec_stmt(db, st, err);
+}
+
+/* A rotated token presented again: revoke its session. 1 if it was one. */
+static int detect_reuse(struct pl_db *db, const char *old_hex, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_rotated_lookup, err);
+	int64_t sid = 0;
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		sid = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return pl_err_internal(err, "rotated lookup: %s", pl_db_last_error(db));
+	if (sid == 0)
+		return 0;
+	if (revoke_session(db, sid, err) < 0)
+		return -1;
+	pl_warn_log("rotated refresh token presented again: session %lld revoked", (long long)sid);
+	return 1;
+}
+
+/* Moves session `sid` from `old_hex` to `new_hex` (inside a transaction). */
+static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char *new_hex,
+		  int refresh_ttl, struct pl_err *err)
+{
+	int64_t now = pl_now_ms();
+	sqlite3_stmt *st = pl_db_stmt(db, sql_rotated_insert, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sid);
+	sqlite3_bind_int64(st, 3, now);
+	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_session_rotate, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_text(st, 2, new_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now + (int64_t)refresh_ttl * 1000);
+	return exec_stmt(db, st, err);
+}
+
+/* Finds the session whose current token hashes to `old_hex`: 0 live
+ * (sid, uid, name set), 1 none, 2 dead (revoked, expired, user deleted). */
+static int session_by_refresh(struct pl_db *db, const char *old_hex, int64_t *sid, int64_t *uid,
+			      char name[PL_USERNAME_MAX + 1], struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_session_by_refresh, err);
+	int step, rc = 1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, pl_now_ms());
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*sid = sqlite3_column_int64(st, 0);
+		*uid = sqlite3_column_int64(st, 1);
+		rc = sqlite3_column_int(st, 2) ? 0 : 2;
+		snprintf(name, PL_USERNAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 3));
+	} else if (step != SQLITE_DONE) {
+		rc = pl_err_internal(err, "session by refresh: %s", pl_db_last_error(db));
+	}
+	pl_db_done(st);
+	return rc;
+}
+
+int pl_session_refresh(struct pl_db *db, const struct pl_config *cfg, const char *refresh_token,
+		       cJSON **out, struct pl_err *err)
+{
+	char old_hex[65], new_hex[65], fresh[64], name[PL_USERNAME_MAX + 1];
+	int64_t sid = 0, uid = 0;
+	int found, rc = -1;
+
+	*out = NULL;
+	if (refresh_hash(refresh_token, old_hex) < 0)
+		return pl_err_set(err, 401, "invalid refresh token");
+	new_refresh_token(fresh, new_hex);
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	found = session_by_refresh(db, old_hex, &sid, &uid, name, err);
+	if (found < 0)
+		goto out;
+	if (found == 1) {
+		/* Not a current token: a rotated one is theft (or a replay). */
+		int reused = detect_reuse(db, old_hex, err);
+		if (reused < 0 || pl_db_commit(db, err) < 0)
+			goto out;
+		pl_err_set(err, 401, reused ? "refresh token reused; session revoked" : "invalid refresh token");
+		goto out;
+	}
+	if (found == 2) {
+		pl_err_set(err, 401, "session revoked or expired");
+		goto out;
+	}
+	if (rotate(db, sid, old_hex, new_hex, cfg->refresh_ttl, err) < 0 || pl_db_commit(db, err) < 0)
+		goto out;
+	rc = token_body(db, cfg, uid, name, sid, fresh, out, err);
+out:
+	pl_db_rollback(db);
+	sodium_memzero(fresh, sizeof(fresh));
+	return rc;
+}
+
+int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const char *refresh_token,
+		      struct pl_err *err)
+{
+	char hex[65];
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (revoke_session(db, claims->session_id, err) < 0)
+		goto out;
+	if (refresh_token && refresh_hash(refresh_token, hex) == 0) {
+		if (!(st = pl_db_stmt(db, sql_session_revoke_own, err)))
+			goto out;
+		sqlite3_bind_int64(st, 1, claims->user_id);
+		sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, pl_now_ms());
+		if (exec_stmt(db, st, err) < 0)
+			goto out;
+	}
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
+int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t keep_sid,
+				  struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_session_revoke_user, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, keep_sid);
+	sqlite3_bind_int64(st, 3, pl_now_ms());
+	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_user, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, keep_sid);
+	return exec_stmt(db, st, err);
 }

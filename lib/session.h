@@ -3,7 +3,9 @@
  * (libsodium crypto_generichash, BLAKE2b) of its current refresh token; the
  * access token (token.h) carries the session id as `sid`, so revoking the
  * session stops its access tokens at once. Refresh tokens are 32 random
- * bytes from libsodium, base64url without padding.
+ * bytes from libsodium, base64url without padding, rotated on every use;
+ * the hashes a session rotated away from stay in refresh_rotated (schema
+ * 003) so a replayed one revokes the session (RFC 6819 §5.2.2.3).
  */
 #ifndef PL_SESSION_H
 #define PL_SESSION_H
@@ -17,14 +19,62 @@
 #include "err.h"
 
 /*
- * pl_session_login: checks `username`/`password` (401 with one message for
- * an unknown user and a wrong password, in the same time), creates a
+ * pl_session_try_password: one rate-limited password attempt for
+ * `username` (as typed; the counters ignore ASCII case) from client
+ * address `remote_addr` (may be "" or NULL). Counts the attempt against
+ * login_user_limit and login_addr_limit first (429 with retry_after when
+ * either is exhausted: the password is then not even checked), verifies
+ * `password` (`len` bytes) against `stored_hash` (NULL = unknown user: a
+ * dummy verification of the same cost runs), and gives the attempt back
+ * when it succeeded, so only failures count and no other address's
+ * counter changes. Runs no transaction while hashing. Returns 0 on a
+ * match; -1 with `err` = 401 (wrong password / unknown user), 429, 500.
+ */
+int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const char *username,
+			    const char *stored_hash, const char *password, size_t len,
+			    const char *remote_addr, struct pl_err *err);
+
+/*
+ * pl_session_login: checks `username`/`password` through
+ * pl_session_try_password (401 with one message for an unknown user and a
+ * wrong password, in the same time; 429 when rate limited), creates a
  * session and returns the contract's login body in *out:
  * {"token","access_token","refresh_token","token_type","expires_in","user"}.
- * Caller owns *out (cJSON_Delete). Returns 0 or -1 (`err`).
+ * `remote_addr` is the client address (req->remote_addr). Caller owns *out
+ * (cJSON_Delete). Returns 0 or -1 (`err`).
  */
 int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *username,
-		     const char *password, cJSON **out, struct pl_err *err);
+		     const char *password, const char *remote_addr, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_session_refresh: rotates `refresh_token` (RFC 6749 §6, RFC 6819
+ * §5.2.2.3): when it is the current token of a live session, replaces it
+ * with a new one (the old hash is kept in refresh_rotated), extends the
+ * session to refresh_token_ttl from now and returns the same body as
+ * login in *out (caller owns it). When it is a token the session has
+ * already rotated away from, the whole session is revoked (its newest
+ * refresh token and its access tokens stop working) and the answer is
+ * 401. Unknown, expired or revoked: 401. Returns 0 or -1 (`err`).
+ */
+int pl_session_refresh(struct pl_db *db, const struct pl_config *cfg, const char *refresh_token,
+		       cJSON **out, struct pl_err *err);
+
+/*
+ * pl_session_logout: revokes the session of `claims` (authenticated) at
+ * once; when `refresh_token` (may be NULL) names another session of the
+ * same user (its current or a rotated token), that one too. Tokens of
+ * other users are ignored. Returns 0 or -1 (`err` = 500).
+ */
+int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const char *refresh_token,
+		      struct pl_err *err);
+
+/*
+ * pl_session_revoke_user_locked: inside the caller's open transaction,
+ * revokes every live session of `user_id` except `keep_sid` (0 = keep
+ * none) and drops their pending WebSocket tickets. Returns 0 or -1 (500).
+ */
+int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t keep_sid,
+				  struct pl_err *err);
 
 /*
  * pl_session_authenticate: the bearer check every protected path runs:

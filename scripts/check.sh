@@ -94,7 +94,7 @@ if [ -x scripts/check-client.sh ]; then
 	echo "== client: browser, OpenAPI, Postman"
 	scripts/check-client.sh >build/reports/client.log 2>&1; rc=$?
 	cat build/reports/client.log
-	out=$(tail -1 build/reports/client.log)
+	out=$(grep -E '^client: [0-9]+ passed, [0-9]+ failed$' build/reports/client.log | tail -1)
 	p=$(printf '%s' "$out" | sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 	f=$(printf '%s' "$out" | sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 	p=${p:-0}; f=${f:-0}

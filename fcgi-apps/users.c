@@ -1,0 +1,123 @@
+/*
+ * users.c — the /api/users resource (API.md "Users"): the caller's own
+ * profile (get, patch, password, delete), other users by id, and prefix
+ * search. Thin handlers: the rules live in lib/users.c.
+ */
+#include "app.h"
+#include "json.h"
+#include "users.h"
+#include "util.h"
+
+/* GET /api/users/me -> 200 user with email and email_verified; 401. */
+static void handle_me(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *user = pl_user_get(ctx->db, req->principal.user_id, req->principal.user_id, &err);
+
+	if (!user) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, user);
+}
+
+/* PATCH /api/users/me {display_name?, bio?, avatar_url?, status_text?, email?}
+ * -> 200 user; 400 a bad field (nothing changed); 401. */
+static void handle_patch_me(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *user;
+
+	if (pl_user_patch(ctx->db, req->principal.user_id, req->json, &user, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, user);
+}
+
+/* PUT /api/users/me/password {"old_password","new_password"} -> 204, other
+ * sessions revoked; 400; 401; 403 wrong old password; 429. */
+static void handle_password(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *old_pw, *new_pw;
+
+	if (pl_json_string(req->json, "old_password", true, &old_pw, &err) < 0 ||
+	    pl_json_string(req->json, "new_password", true, &new_pw, &err) < 0 ||
+	    pl_user_change_password(ctx->db, &ctx->cfg, &req->principal, old_pw, new_pw,
+				    req->remote_addr, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_empty(resp, 204);
+}
+
+/* DELETE /api/users/me {"password"} -> 204; 400; 401; 403 wrong password; 429. */
+static void handle_delete_me(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *pw;
+
+	if (pl_json_string(req->json, "password", true, &pw, &err) < 0 ||
+	    pl_user_delete(ctx->db, &ctx->cfg, &req->principal, pw, req->remote_addr, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_empty(resp, 204);
+}
+
+/* GET /api/users/{id} -> 200 user (email only for yourself); 401; 404. */
+static void handle_get(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *user;
+
+	if (pl_parse_id(req->params[0], &id) < 0) {
+		pl_resp_error(resp, 404, "no such user");
+		return;
+	}
+	if (!(user = pl_user_get(ctx->db, id, req->principal.user_id, &err))) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, user);
+}
+
+/* GET /api/users?q=<prefix>&limit= -> 200 {"users":[...]}; 400; 401. */
+static void handle_search(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	char q[PL_SEARCH_MAX + 1];
+	long limit = 50;
+	int rc = pl_query_get(req, "q", q, sizeof(q));
+	cJSON *body;
+
+	if (rc < 0) {
+		pl_resp_error(resp, 400, "query parameter \"q\" is too long or badly encoded");
+		return;
+	}
+	if (rc == 1)
+		q[0] = '\0';
+	if (pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
+	    !(body = pl_user_search(ctx->db, q, (int)limit, &err))) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, body);
+}
+
+static const struct pl_route routes[] = {
+	{ "GET", "/api/users/me", handle_me, PL_ROUTE_AUTH },
+	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "DELETE", "/api/users/me", handle_delete_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "PUT", "/api/users/me/password", handle_password, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "GET", "/api/users/{id}", handle_get, PL_ROUTE_AUTH },
+	{ "GET", "/api/users", handle_search, PL_ROUTE_AUTH },
+	PL_HEALTH_ROUTE,
+};
+
+int main(void)
+{
+	return pl_app_main("users", routes, sizeof(routes) / sizeof(routes[0]));
+}
