@@ -1002,3 +1002,27 @@ out:
 		*created = false;
 	return rc;
 }
+
+static const char sql_an_owner[] =
+	"SELECT m.user_id FROM channel_members m JOIN users u ON u.id = m.user_id "
+	"WHERE m.channel_id = ?1 AND m.role = 'owner' AND u.deleted_at IS NULL "
+	"ORDER BY m.joined_at, m.user_id LIMIT 1";
+
+int pl_channel_an_owner(struct pl_db *db, int64_t channel_id, int64_t *owner, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_an_owner, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*owner = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "channel owner: %s", pl_db_last_error(db));
+	return pl_err_set(err, 404, "no such channel, or it has no owner");
+}

@@ -136,6 +136,14 @@ int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id,
 			  const char *role, bool *created, cJSON **out, struct pl_err *err);
 
 /*
+ * pl_channel_an_owner: the id of one owner of `channel_id` (the longest-
+ * standing) in *owner, for operator tools acting with the channel's own
+ * authority. Returns 0, or -1 with `err` = 404 (no such channel, or no
+ * owner left), 500.
+ */
+int pl_channel_an_owner(struct pl_db *db, int64_t channel_id, int64_t *owner, struct pl_err *err);
+
+/*
  * pl_channel_member_remove: `target` leaves (target == user_id) or is
  * removed by an owner/admin (403 otherwise; admins cannot remove owners or
  * other admins). The last owner cannot leave while anyone else remains:

@@ -737,3 +737,60 @@ out:
 	*out = pl_user_json(db, uid, true, err);
 	return *out ? 0 : -1;
 }
+
+static const char sql_find_live[] =
+	"SELECT id FROM users WHERE username = ?1 AND deleted_at IS NULL";
+static const char sql_reset_password[] =
+	"UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL";
+
+int pl_user_find(struct pl_db *db, const char *username, int64_t *id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_find_live, err);
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "find user: %s", pl_db_last_error(db));
+	return pl_err_set(err, 404, "no such user");
+}
+
+int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *password, size_t len,
+			   struct pl_err *err)
+{
+	char hash[PL_PASSWORD_HASH_LEN];
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (len < 8 || len > 1024)
+		return pl_err_set(err, 400, "password must be 8-1024 bytes");
+	if (pl_password_hash(password, len, hash, err) < 0)
+		return -1;
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_reset_password, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	if (step_write(db, st, err) < 0)
+		goto out;
+	if (sqlite3_changes(pl_db_handle(db)) != 1) {
+		pl_err_set(err, 404, "no such user");
+		goto out;
+	}
+	if (pl_session_revoke_user_locked(db, user_id, 0, err) < 0)
+		goto out;
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}

@@ -128,6 +128,22 @@ int pl_user_verify_confirm(struct pl_db *db, const struct pl_config *cfg, const 
 			   cJSON **out, struct pl_err *err);
 
 /*
+ * pl_user_find: the id of the live (not deleted) user named `username`
+ * (case-insensitive) in *id. Returns 0, or -1 with `err` = 404 (500 on a
+ * database error). For operator tools; the API addresses users by id.
+ */
+int pl_user_find(struct pl_db *db, const char *username, int64_t *id, struct pl_err *err);
+
+/*
+ * pl_user_reset_password: the operator's reset (parleyctl reset-password):
+ * stores argon2id of `password` (`len` bytes, 8-1024, else 400) for
+ * `user_id` without asking for the old one, and revokes every session of
+ * the user. Returns 0 or -1 (`err`: 400, 404, 500).
+ */
+int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *password, size_t len,
+			   struct pl_err *err);
+
+/*
  * pl_user_json: the user object for `user_id`; `self` adds the owner-only
  * fields. Returns a new object (caller frees) or NULL with `err` = 404.
  */

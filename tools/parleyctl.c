@@ -4,13 +4,21 @@
  *   parleyctl version                print the database's schema version
  *   parleyctl backup FILE            online, consistent copy of the database
  *   parleyctl stats                  users, channels, messages, db size, events
+ *   parleyctl create-user NAME       new account; password on standard input
+ *   parleyctl reset-password NAME    new password from standard input; signs out
+ *   parleyctl set-role CHANNEL NAME ROLE   owner | admin | member in a channel
  * Configuration as for every parley program ($PARLEY_CONFIG, PARLEY_* env).
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include "app.h"
+#include "channels.h"
 #include "log.h"
+#include "users.h"
+#include "util.h"
 
 struct command {
 	const char *name;
@@ -89,11 +97,99 @@ static int cmd_stats(struct pl_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* Reads one line (the password) from standard input, without its newline.
+ * Returns a malloc'd string (caller frees) or NULL. */
+static char *read_password(void)
+{
+	char buf[1100];
+	size_t n;
+
+	if (!fgets(buf, sizeof(buf), stdin))
+		return NULL;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	char *p = pl_xstrdup(buf);
+	sodium_memzero(buf, sizeof(buf));
+	return p;
+}
+
+static int fail(const char *what, const struct pl_err *err)
+{
+	fprintf(stderr, "parleyctl: %s: %s\n", what, err->message);
+	return 1;
+}
+
+static int cmd_create_user(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_registration reg = { .username = argv[0] };
+	struct pl_err err = { 0 };
+	cJSON *user = NULL;
+	char *password = read_password();
+	int rc;
+
+	if (!password)
+		return fail("create-user", &(struct pl_err){ 400, 0, "no password on standard input" });
+	reg.password = password;
+	reg.password_len = strlen(password);
+	rc = pl_user_register(ctx->db, &reg, &user, &err);
+	sodium_memzero(password, strlen(password));
+	free(password);
+	if (rc < 0)
+		return fail("create-user", &err);
+	printf("parleyctl: created user %s (id %.0f)\n", argv[0],
+	       cJSON_GetObjectItem(user, "id")->valuedouble);
+	cJSON_Delete(user);
+	return 0;
+}
+
+static int cmd_reset_password(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	char *password;
+	int rc;
+
+	if (pl_user_find(ctx->db, argv[0], &id, &err) < 0)
+		return fail("reset-password", &err);
+	if (!(password = read_password()))
+		return fail("reset-password", &(struct pl_err){ 400, 0, "no password on standard input" });
+	rc = pl_user_reset_password(ctx->db, id, password, strlen(password), &err);
+	sodium_memzero(password, strlen(password));
+	free(password);
+	if (rc < 0)
+		return fail("reset-password", &err);
+	printf("parleyctl: password of %s reset; every session signed out\n", argv[0]);
+	return 0;
+}
+
+static int cmd_set_role(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t channel, target, owner;
+	cJSON *member = NULL;
+	bool created;
+
+	if (pl_parse_id(argv[0], &channel) < 0)
+		return fail("set-role", &(struct pl_err){ 400, 0, "CHANNEL must be a channel id" });
+	/* The change is made with the authority of the channel's owner. */
+	if (pl_user_find(ctx->db, argv[1], &target, &err) < 0 ||
+	    pl_channel_an_owner(ctx->db, channel, &owner, &err) < 0 ||
+	    pl_channel_member_set(ctx->db, owner, channel, target, argv[2], &created, &member, &err) < 0)
+		return fail("set-role", &err);
+	cJSON_Delete(member);
+	printf("parleyctl: %s is now %s of channel %s%s\n", argv[1], argv[2], argv[0],
+	       created ? " (added)" : "");
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
 	{ "backup", 1, cmd_backup, "backup FILE" },
 	{ "stats", 0, cmd_stats, "stats" },
+	{ "create-user", 1, cmd_create_user, "create-user USERNAME   (password on standard input)" },
+	{ "reset-password", 1, cmd_reset_password, "reset-password USERNAME   (new password on standard input)" },
+	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 };
 
 static int usage(void)

@@ -186,3 +186,39 @@ def test_backup_during_write_load_is_consistent(tmp_path):
         assert not missing, "acknowledged before the backup but missing: %r" % sorted(missing)[:10]
         # and the backup does not hold more than what was committed by its end
         assert len(have) <= len(acked)
+
+
+def _ctl_input(srv, stdin, *args):
+    env = dict(os.environ, PARLEY_CONFIG=os.path.join(srv.var, "parley.conf"))
+    return subprocess.run([str(REPO / "build/bin/parleyctl")] + list(args), env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_parleyctl_user_admin(server, api, alice):
+    name = unique_name("ctl")
+    r = _ctl_input(server, "first-password-1\n", "create-user", name)
+    assert r.returncode == 0, r.stderr
+    token = api.login(name, "first-password-1")
+    assert api.get("/api/auth/validate", token=token).status_code == 200
+    # a duplicate, and a password that breaks the rules, change nothing
+    assert _ctl_input(server, "first-password-1\n", "create-user", name.upper()).returncode == 1
+    bad = _ctl_input(server, "short\n", "reset-password", name)
+    assert bad.returncode == 1 and "8-1024" in bad.stderr
+    assert api.get("/api/auth/validate", token=token).status_code == 200
+    # the operator's reset signs every session out and sets the new password
+    r = _ctl_input(server, "second-password-2\n", "reset-password", name)
+    assert r.returncode == 0, r.stderr
+    assert api.get("/api/auth/validate", token=token).status_code == 401
+    assert api.login_resp(name, "first-password-1").status_code == 401
+    token = api.login(name, "second-password-2")
+    assert _ctl_input(server, "x-password-3\n", "reset-password", "no_such_user_x").returncode == 1
+    # set-role with the channel owner's authority
+    ch = api.create_channel(alice.token, unique_channel())["id"]
+    uid = api.get("/api/auth/validate", token=token).json()["user_id"]
+    r = _ctl_input(server, "", "set-role", str(ch), name, "admin")
+    assert r.returncode == 0, r.stderr
+    members = api.get("/api/channels/%d/members" % ch, token=alice.token).json()["members"]
+    roles = {m["user"]["id"]: m["role"] for m in members}
+    assert roles[uid] == "admin"
+    assert _ctl_input(server, "", "set-role", str(ch), name, "emperor").returncode == 1
+    assert _ctl_input(server, "", "set-role", "999999", name, "member").returncode == 1
