@@ -1,0 +1,846 @@
+// app.js — parley's bundled browser client: plain ES modules, no build step.
+// REST in js/api.js, the event stream in js/realtime.js, element helpers
+// (text-only rendering of user data) in js/dom.js.
+
+import { Api, ApiError } from './js/api.js';
+import { Realtime } from './js/realtime.js';
+import { $, el, clear, setText, fmtTime, newClientId } from './js/dom.js';
+
+const PAGE = 50;
+const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏'];
+
+const api = new Api();
+const S = {
+	channels: new Map(),   // id -> channel object
+	current: null,         // id of the open channel
+	rooms: new Map(),      // channel id -> { byId: Map, complete: bool, loaded: bool }
+	pending: new Map(),    // client_msg_id -> { channel_id, content, reply_to, failed }
+	users: new Map(),      // user id -> username
+	online: new Map(),     // user id -> status ('online' | 'away' | 'dnd')
+	typing: new Map(),     // user id -> timer (open channel only)
+	replyTo: null,         // message being replied to
+	notifications: [],
+	lastTypingSent: 0,
+	readTimer: null,
+};
+const rt = new Realtime(api, {
+	event: onEvent,
+	status: (s) => { const c = $('conn'); c.dataset.state = s; setText(c, s); },
+	hello: onHello,
+	resync: () => reloadAll(),
+});
+// Handles for tests and debugging in the console.
+window.parley = { api, rt, state: S };
+
+const me = () => api.user;
+const room = (id) => {
+	if (!S.rooms.has(id)) S.rooms.set(id, { byId: new Map(), complete: false, loaded: false });
+	return S.rooms.get(id);
+};
+
+function toast(text) {
+	const t = el('div', { class: 'toast', role: 'alert' }, text);
+	document.body.append(t);
+	setTimeout(() => t.remove(), 5000);
+}
+
+function report(e) {
+	console.warn(e);
+	toast(e instanceof ApiError ? e.message : 'Something went wrong: ' + e.message);
+}
+
+/* ---------- sign in / register ---------- */
+
+let registering = false;
+
+function showAuth() {
+	rt.stop();
+	$('chat-screen').hidden = true;
+	$('auth-screen').hidden = false;
+	$('auth-username').focus();
+}
+
+function setAuthMode(reg) {
+	registering = reg;
+	setText($('auth-title'), reg ? 'Create an account' : 'Sign in');
+	setText($('auth-submit'), reg ? 'Create account' : 'Sign in');
+	setText($('auth-switch-text'), reg ? 'Have an account?' : 'New here?');
+	setText($('auth-switch'), reg ? 'Sign in instead' : 'Create an account');
+	$('auth-register-fields').hidden = !reg;
+	$('auth-password').autocomplete = reg ? 'new-password' : 'current-password';
+	setText($('auth-error'), '');
+}
+
+$('auth-switch').addEventListener('click', () => setAuthMode(!registering));
+$('auth-form').addEventListener('submit', async (ev) => {
+	ev.preventDefault();
+	const u = $('auth-username').value.trim(), p = $('auth-password').value;
+	setText($('auth-error'), '');
+	$('auth-submit').disabled = true;
+	try {
+		if (registering) await api.register(u, p, $('auth-display').value.trim());
+		await api.login(u, p);
+		$('auth-password').value = '';
+		await enterChat();
+	} catch (e) {
+		setText($('auth-error'), e instanceof ApiError ? e.message : 'Cannot reach the server');
+	} finally {
+		$('auth-submit').disabled = false;
+	}
+});
+
+$('logout').addEventListener('click', async () => {
+	rt.stop();
+	await api.logout();
+	location.reload();
+});
+api.onSessionEnd = () => { toast('Your session ended; please sign in again.'); showAuth(); };
+
+/* ---------- entering the chat ---------- */
+
+async function enterChat() {
+	$('auth-screen').hidden = true;
+	$('chat-screen').hidden = false;
+	setText($('me'), me().display_name || me().username);
+	S.users.set(me().id, me().username);
+	S.online.set(me().id, 'online');
+	await loadChannels();
+	rt.start();
+	loadPresence();
+	loadNotifications();
+	const want = Number(sessionStorage.getItem('parley.current')) || 0;
+	const first = S.channels.has(want) ? want
+		: [...S.channels.values()].find((c) => c.role)?.id;
+	if (first) openChannel(first);
+	else $('composer-input').disabled = true;
+}
+
+// The first hello: events from now on come live; (re)load what REST knows.
+// A later hello (reconnect with since=) needs nothing: missed events follow.
+function onHello(_msg, first) {
+	if (first && S.current) loadHistory(S.current, true);
+}
+
+async function reloadAll() {
+	S.rooms.clear();
+	await loadChannels();
+	if (S.current) {
+		clear($('messages'));
+		await loadHistory(S.current, true);
+	}
+}
+
+/* ---------- channels ---------- */
+
+function dmName(c) {
+	const mine = me().username.toLowerCase();
+	const others = String(c.name || '').split(', ').filter((n) => n.toLowerCase() !== mine);
+	return others.length ? others.join(', ') : c.name;
+}
+const label = (c) => (c.kind === 'dm' ? dmName(c) : '#' + c.name);
+
+async function loadChannels() {
+	const data = await api.get('/api/channels');
+	S.channels.clear();
+	for (const c of data.channels) S.channels.set(c.id, c);
+	renderChannels();
+}
+
+// Reloads the channel list (roles and unread counts are per caller), once
+// for a burst of events.
+function reloadChannelsSoon() {
+	S.reloadWanted = true;
+	if (S.reloadTimer || S.reloading) return;
+	S.reloadTimer = setTimeout(async () => {
+		S.reloadTimer = null;
+		S.reloading = true;
+		while (S.reloadWanted) {
+			S.reloadWanted = false;
+			try { await loadChannels(); } catch (e) { console.warn(e); }
+		}
+		S.reloading = false;
+	}, 150);
+}
+
+function presenceDot(userId) {
+	const st = S.online.get(userId);
+	return el('span', { class: 'dot ' + (st || 'offline'), dataset: { presenceUser: userId },
+		title: st || 'offline', 'aria-label': st || 'offline', role: 'img' });
+}
+
+function renderChannels() {
+	// Keep keyboard focus on the same channel across a re-render.
+	const active = document.activeElement;
+	const focusId = active && active.closest && active.closest('#sidebar') ? active.dataset.channelId : null;
+	const lists = { ch: clear($('channel-list')), dm: clear($('dm-list')), browse: clear($('browse-list')) };
+	const sorted = [...S.channels.values()].sort((a, b) => label(a).localeCompare(label(b)));
+	for (const c of sorted) {
+		const target = c.kind === 'dm' ? lists.dm : c.role ? lists.ch : lists.browse;
+		const unread = c.role && c.unread_count > 0 && c.id !== S.current;
+		const btn = el('button', {
+			type: 'button', class: 'chan' + (c.id === S.current ? ' current' : ''),
+			'aria-current': c.id === S.current ? 'page' : null,
+			dataset: { channelId: c.id }, onclick: () => openChannel(c.id),
+		},
+		c.kind === 'private' ? el('span', { class: 'lock', 'aria-label': 'private', role: 'img' }, '🔒') : null,
+		el('span', { class: 'name' }, label(c)),
+		unread ? el('span', { class: 'badge', 'aria-label': c.unread_count + ' unread' }, String(c.unread_count)) : null);
+		const li = el('li', {}, btn);
+		if (!c.role && c.kind === 'public') {
+			li.append(el('button', { type: 'button', class: 'small', onclick: () => joinChannel(c.id),
+				'aria-label': 'Join ' + c.name }, 'Join'));
+		}
+		target.append(li);
+	}
+	for (const [k, l] of Object.entries(lists)) {
+		if (!l.children.length) l.append(el('li', { class: 'empty' }, k === 'browse' ? 'None' : 'None yet'));
+	}
+	if (focusId) document.querySelector(`#sidebar button[data-channel-id="${focusId}"]`)?.focus();
+	updateTitle();
+}
+
+function updateTitle() {
+	let n = 0;
+	for (const c of S.channels.values()) if (c.role && c.id !== S.current) n += c.unread_count || 0;
+	document.title = (n ? `(${n}) ` : '') + 'parley';
+}
+
+async function joinChannel(id) {
+	try {
+		const c = await api.post(`/api/channels/${id}/join`);
+		S.channels.set(c.id, { ...S.channels.get(id), ...c, role: c.role || 'member' });
+		renderChannels();
+		loadPresenceSoon();
+		openChannel(id);
+	} catch (e) { report(e); }
+}
+
+$('join-button').addEventListener('click', () => S.current && joinChannel(S.current));
+
+$('leave-button').addEventListener('click', async () => {
+	const c = S.channels.get(S.current);
+	if (!c || !confirm(`Leave ${label(c)}?`)) return;
+	try {
+		await api.del(`/api/channels/${c.id}/members/${me().id}`);
+		S.current = null;
+		sessionStorage.removeItem('parley.current');
+		await loadChannels();
+		clear($('messages'));
+		setText($('room-name'), 'Pick a channel');
+		setText($('room-topic'), '');
+		for (const b of ['join-button', 'leave-button', 'members-button', 'older']) $(b).hidden = true;
+		$('composer-input').disabled = $('send').disabled = true;
+	} catch (e) { report(e); }
+});
+
+$('new-channel-form').addEventListener('submit', async (ev) => {
+	ev.preventDefault();
+	setText($('nc-error'), '');
+	const body = { name: $('nc-name').value.trim(), kind: $('nc-kind').value };
+	const topic = $('nc-topic').value.trim();
+	if (topic) body.topic = topic;
+	try {
+		const c = await api.post('/api/channels', body);
+		S.channels.set(c.id, c);
+		renderChannels();
+		ev.target.reset();
+		ev.target.closest('details').open = false;
+		openChannel(c.id);
+	} catch (e) { setText($('nc-error'), e.message); }
+});
+
+$('new-dm-form').addEventListener('submit', async (ev) => {
+	ev.preventDefault();
+	setText($('dm-error'), '');
+	const names = $('dm-user').value.split(',').map((s) => s.trim()).filter(Boolean);
+	try {
+		const ids = [];
+		for (const n of names) {
+			const r = await api.get('/api/users?limit=20&q=' + encodeURIComponent(n));
+			const u = r.users.find((x) => x.username.toLowerCase() === n.toLowerCase());
+			if (!u) throw new ApiError(404, 'not_found', `No user named ${n}`);
+			S.users.set(u.id, u.username);
+			ids.push(u.id);
+		}
+		const c = await api.post('/api/channels/dm', { user_ids: ids });
+		S.channels.set(c.id, c);
+		renderChannels();
+		ev.target.reset();
+		ev.target.closest('details').open = false;
+		openChannel(c.id);
+	} catch (e) { setText($('dm-error'), e.message); }
+});
+
+$('nav-toggle').addEventListener('click', () => {
+	const open = document.body.classList.toggle('nav-open');
+	$('nav-toggle').setAttribute('aria-expanded', String(open));
+});
+
+/* ---------- a channel's messages ---------- */
+
+async function openChannel(id) {
+	const c = S.channels.get(id);
+	if (!c) return;
+	S.current = id;
+	sessionStorage.setItem('parley.current', String(id));
+	document.body.classList.remove('nav-open');
+	S.replyTo = null;
+	$('reply-bar').hidden = true;
+	for (const t of S.typing.values()) clearTimeout(t);
+	S.typing.clear();
+	renderTyping();
+	setText($('room-name'), label(c));
+	setText($('room-topic'), c.topic || '');
+	$('join-button').hidden = !!c.role || c.kind !== 'public';
+	$('leave-button').hidden = !c.role;
+	$('members-button').hidden = false;
+	$('composer-input').disabled = $('send').disabled = false;
+	$('composer-input').placeholder = 'Message ' + label(c);
+	clear($('messages'));
+	renderChannels();
+	// Messages of a channel never opened came from events only: start from
+	// its newest page so that scroll-back has no holes.
+	if (S.rooms.has(id) && !S.rooms.get(id).loaded) S.rooms.delete(id);
+	const r = room(id);
+	if (r.loaded) {
+		renderRoom(id);
+		scrollToBottom();
+		markRead();
+		await loadHistory(id, false, true); // catch up on anything newer
+	} else {
+		await loadHistory(id, true);
+	}
+	if (!$('panel').hidden && $('panel').dataset.kind === 'members') showMembers();
+}
+
+function renderRoom(id) {
+	const list = clear($('messages'));
+	const r = room(id);
+	for (const m of [...r.byId.values()].sort((a, b) => a.id - b.id)) list.append(messageEl(m));
+	for (const [cid, p] of S.pending) if (p.channel_id === id) list.append(pendingEl(cid, p));
+	$('older').hidden = r.complete;
+}
+
+// Loads the newest page (initial) or, with `newer`, the messages after the
+// newest one held.
+async function loadHistory(id, initial, newer) {
+	const r = room(id);
+	let q = `/api/messages/history?channel=${id}&limit=${PAGE}`;
+	if (newer && r.byId.size) q += '&after=' + Math.max(...r.byId.keys());
+	try {
+		const msgs = await api.get(q);
+		if (initial && !r.loaded) r.complete = msgs.length < PAGE;
+		r.loaded = true;
+		for (const m of msgs) upsert(m, false);
+		if (S.current === id) {
+			$('older').hidden = r.complete;
+			scrollToBottom();
+			markRead();
+		}
+	} catch (e) {
+		if (e.status === 404 || e.status === 403) toast('You cannot read that channel.');
+		else report(e);
+	}
+}
+
+async function loadOlder() {
+	const id = S.current, r = room(id);
+	if (!id || r.complete || r.loadingOlder || !r.byId.size) return;
+	r.loadingOlder = true;
+	const box = $('messages-scroll'), before = box.scrollHeight - box.scrollTop;
+	try {
+		const oldest = Math.min(...r.byId.keys());
+		const msgs = await api.get(`/api/messages/history?channel=${id}&before=${oldest}&limit=${PAGE}`);
+		if (msgs.length < PAGE) r.complete = true;
+		for (const m of msgs) upsert(m, false);
+		if (S.current === id) {
+			$('older').hidden = r.complete;
+			box.scrollTop = box.scrollHeight - before; // keep the reader's place
+		}
+	} catch (e) { report(e); } finally { r.loadingOlder = false; }
+}
+$('older').addEventListener('click', loadOlder);
+$('messages-scroll').addEventListener('scroll', () => {
+	if ($('messages-scroll').scrollTop < 40) loadOlder();
+});
+
+const atBottom = () => {
+	const b = $('messages-scroll');
+	return b.scrollHeight - b.scrollTop - b.clientHeight < 60;
+};
+const scrollToBottom = () => { const b = $('messages-scroll'); b.scrollTop = b.scrollHeight; };
+
+// Adds or replaces a message (deduped by id; a pending echo with the same
+// client_msg_id is replaced by it).
+function upsert(m, live) {
+	if (!m || typeof m.id !== 'number') return;
+	S.users.set(m.user_id, m.username);
+	const r = room(m.channel_id);
+	const prev = r.byId.get(m.id);
+	const had = !!prev;
+	r.byId.set(m.id, m);
+	if (m.client_msg_id && S.pending.has(m.client_msg_id) && m.user_id === me().id) {
+		S.pending.delete(m.client_msg_id);
+		document.querySelector(`li[data-client-id="${CSS.escape(m.client_msg_id)}"]`)?.remove();
+	}
+	if (m.channel_id !== S.current) return had;
+	const stick = atBottom();
+	const list = $('messages');
+	const node = messageEl(m);
+	const old = list.querySelector(`li[data-id="${m.id}"]`);
+	if (old) {
+		// The same message again (the REST answer and its event): keep the
+		// element, and with it an open edit form or reaction picker.
+		if (prev && JSON.stringify(prev) === JSON.stringify(m)) return had;
+		old.replaceWith(node);
+	} else {
+		let next = null;
+		for (const li of list.children) {
+			if (!li.dataset.id || Number(li.dataset.id) > m.id) { next = li; break; }
+		}
+		list.insertBefore(node, next);
+	}
+	// Replies quoting this message show its new text too.
+	for (const q of list.querySelectorAll(`li[data-reply-to="${m.id}"]`)) {
+		const mm = r.byId.get(Number(q.dataset.id));
+		if (mm) q.replaceWith(messageEl(mm));
+	}
+	if (live && (stick || m.user_id === me().id)) scrollToBottom();
+	return had;
+}
+
+function messageEl(m) {
+	const mine = m.user_id === me().id;
+	const r = room(m.channel_id);
+	const parent = m.reply_to ? r.byId.get(m.reply_to) : null;
+	const li = el('li', {
+		class: 'msg' + (mine ? ' mine' : '') + (m.deleted ? ' deleted' : ''),
+		dataset: { id: m.id, replyTo: m.reply_to || null }, id: 'msg-' + m.id,
+	});
+	li.append(el('div', { class: 'meta' },
+		presenceDot(m.user_id),
+		el('strong', { class: 'author' }, m.username || 'deleted user'),
+		' ',
+		el('time', { datetime: m.created_at, title: m.created_at }, fmtTime(m.created_at)),
+		m.edited_at && !m.deleted ? el('span', { class: 'edited', title: m.edited_at }, ' (edited)') : null));
+	if (m.reply_to) {
+		li.append(el('a', { class: 'reply-quote', href: '#msg-' + m.reply_to },
+			'↪ ', parent ? (parent.username || '') + ': ' : 'a message',
+			parent ? (parent.deleted ? '(deleted)' : parent.content.slice(0, 140)) : ''));
+	}
+	li.append(el('div', { class: 'content' }, m.deleted ? 'This message was deleted.' : m.content));
+	if (!m.deleted && m.reactions && m.reactions.length) {
+		const rx = el('div', { class: 'reactions' });
+		for (const x of m.reactions) {
+			rx.append(el('button', {
+				type: 'button', class: 'reaction' + (x.me ? ' me' : ''), 'aria-pressed': String(!!x.me),
+				'aria-label': `${x.emoji} ${x.count}, ${x.me ? 'remove your reaction' : 'react'}`,
+				onclick: () => react(m, x.emoji, !x.me),
+			}, `${x.emoji} ${x.count}`));
+		}
+		li.append(rx);
+	}
+	if (!m.deleted) {
+		const c = S.channels.get(m.channel_id);
+		const mod = c && (c.role === 'owner' || c.role === 'admin');
+		const actions = el('div', { class: 'actions' },
+			el('button', { type: 'button', onclick: () => startReply(m) }, 'Reply'),
+			el('button', { type: 'button', 'aria-expanded': 'false', onclick: (e) => togglePicker(e.currentTarget, m) }, 'React'),
+			mine ? el('button', { type: 'button', onclick: () => startEdit(li, m) }, 'Edit') : null,
+			mine || mod ? el('button', { type: 'button', onclick: () => removeMessage(m) }, 'Delete') : null);
+		li.append(actions);
+	}
+	return li;
+}
+
+function pendingEl(cid, p) {
+	return el('li', { class: 'msg mine pending' + (p.failed ? ' failed' : ''), dataset: { clientId: cid } },
+		el('div', { class: 'meta' }, presenceDot(me().id), el('strong', { class: 'author' }, me().username), ' ',
+			el('span', { class: 'state' }, p.failed ? 'not sent' : 'sending…')),
+		el('div', { class: 'content' }, p.content),
+		p.failed ? el('div', { class: 'actions' },
+			el('button', { type: 'button', onclick: () => sendPending(cid) }, 'Retry'),
+			el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard')) : null);
+}
+
+function togglePicker(btn, m) {
+	const li = btn.closest('li');
+	const open = li.querySelector('.picker');
+	if (open) { open.remove(); btn.setAttribute('aria-expanded', 'false'); return; }
+	btn.setAttribute('aria-expanded', 'true');
+	const picker = el('div', { class: 'picker', role: 'group', 'aria-label': 'Pick a reaction' });
+	for (const e of EMOJI) {
+		picker.append(el('button', { type: 'button', onclick: () => { picker.remove(); react(m, e, true); } }, e));
+	}
+	li.append(picker);
+	picker.firstChild.focus();
+}
+
+async function react(m, emoji, add) {
+	try {
+		await (add ? api.put : api.del).call(api, `/api/messages/${m.id}/reactions/${encodeURIComponent(emoji)}`);
+	} catch (e) { report(e); }
+}
+
+function startReply(m) {
+	S.replyTo = m;
+	setText($('reply-author'), m.username);
+	setText($('reply-text'), m.content.slice(0, 80));
+	$('reply-bar').hidden = false;
+	$('composer-input').focus();
+}
+$('reply-cancel').addEventListener('click', () => { S.replyTo = null; $('reply-bar').hidden = true; });
+
+function startEdit(li, m) {
+	const content = li.querySelector('.content');
+	const input = el('textarea', { class: 'edit', 'aria-label': 'Edit message', rows: 2, maxlength: 4000 });
+	input.value = m.content;
+	const form = el('form', { class: 'edit-form' }, input,
+		el('button', { type: 'submit', class: 'primary small' }, 'Save'),
+		el('button', { type: 'button', class: 'small', onclick: () => li.replaceWith(messageEl(room(m.channel_id).byId.get(m.id) || m)) }, 'Cancel'));
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const text = input.value.trim();
+		if (!text || text === m.content) { li.replaceWith(messageEl(m)); return; }
+		try {
+			upsert(await api.patch(`/api/messages/${m.id}`, { content: text }), false);
+		} catch (e) { report(e); }
+	});
+	input.addEventListener('keydown', (ev) => {
+		if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+		if (ev.key === 'Escape') form.querySelector('button[type=button]').click();
+	});
+	content.replaceWith(form);
+	input.focus();
+}
+
+async function removeMessage(m) {
+	if (!confirm('Delete this message?')) return;
+	try {
+		await api.del(`/api/messages/${m.id}`);
+		upsert({ ...m, deleted: true, content: '', reactions: [] }, false);
+	} catch (e) { report(e); }
+}
+
+/* ---------- sending ---------- */
+
+$('composer').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	const input = $('composer-input');
+	const content = input.value.trim();
+	if (!content || !S.current) return;
+	const cid = newClientId();
+	S.pending.set(cid, { channel_id: S.current, content, reply_to: S.replyTo ? S.replyTo.id : null, failed: false });
+	input.value = '';
+	S.replyTo = null;
+	S.lastTypingSent = 0;
+	$('reply-bar').hidden = true;
+	$('messages').append(pendingEl(cid, S.pending.get(cid)));
+	scrollToBottom();
+	sendPending(cid);
+});
+
+async function sendPending(cid) {
+	const p = S.pending.get(cid);
+	if (!p) return;
+	const body = { channel_id: p.channel_id, content: p.content, client_msg_id: cid };
+	if (p.reply_to) body.reply_to = p.reply_to;
+	if (p.failed) {
+		p.failed = false;
+		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
+	}
+	try {
+		// A repeat of the same client_msg_id returns the first message: retries are safe.
+		const m = await api.post('/api/messages', body);
+		upsert(m, true);
+		const c = S.channels.get(m.channel_id);
+		if (c && !c.role) { c.role = 'member'; renderChannels(); $('join-button').hidden = true; $('leave-button').hidden = false; }
+		markRead();
+	} catch (e) {
+		p.failed = true;
+		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
+		if (!(e instanceof TypeError)) report(e);
+	}
+}
+
+$('composer-input').addEventListener('keydown', (ev) => {
+	if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+		ev.preventDefault();
+		$('composer').requestSubmit();
+	}
+});
+$('composer-input').addEventListener('input', () => {
+	const now = Date.now();
+	if (!S.current || now - S.lastTypingSent < 3000 || !$('composer-input').value) return;
+	S.lastTypingSent = now;
+	if (!rt.send({ type: 'typing', channel_id: S.current })) {
+		api.post(`/api/channels/${S.current}/typing`).catch(() => {});
+	}
+});
+
+// Moves the read marker to the newest message of the open channel.
+function markRead() {
+	const id = S.current, c = S.channels.get(id);
+	if (!c || !c.role) return;
+	const r = room(id);
+	if (!r.byId.size) return;
+	const newest = Math.max(...r.byId.keys());
+	c.unread_count = 0;
+	renderChannels();
+	clearTimeout(S.readTimer);
+	S.readTimer = setTimeout(() => {
+		if (document.visibilityState === 'hidden' && S.current === id) return;
+		api.post(`/api/channels/${id}/read`, { message_id: newest }).catch(() => {});
+	}, 300);
+}
+document.addEventListener('visibilitychange', () => {
+	if (document.visibilityState === 'visible') { markRead(); rt.nudge(); }
+});
+window.addEventListener('online', () => rt.nudge());
+
+/* ---------- live events ---------- */
+
+function onEvent(ev) {
+	switch (ev.type) {
+	case 'message.created': {
+		const m = ev.message;
+		const had = room(m.channel_id).byId.has(m.id);
+		upsert(m, true);
+		const c = S.channels.get(m.channel_id);
+		if (!c) { reloadChannelsSoon(); break; }
+		if (had || m.user_id === me().id) break;
+		if (m.channel_id === S.current && document.visibilityState !== 'hidden') markRead();
+		else {
+			c.unread_count = (c.unread_count || 0) + 1;
+			renderChannels();
+			if (S.reloading || S.reloadTimer) S.reloadWanted = true; // a list in flight may predate it
+		}
+		clearTyping(m.user_id);
+		break;
+	}
+	case 'message.updated':
+	case 'message.deleted':
+		upsert(ev.message, false);
+		break;
+	case 'reaction.added':
+	case 'reaction.removed': {
+		for (const r of S.rooms.values()) {
+			const m = r.byId.get(ev.message_id);
+			if (!m) continue;
+			const list = (m.reactions || []).map((x) => ({ ...x }));
+			let x = list.find((y) => y.emoji === ev.emoji);
+			const add = ev.type === 'reaction.added';
+			if (!x && add) { x = { emoji: ev.emoji, count: 0, me: false }; list.push(x); }
+			if (x) {
+				x.count += add ? 1 : -1;
+				if (ev.user_id === me().id) x.me = add;
+			}
+			upsert({ ...m, reactions: list.filter((y) => y.count > 0) }, false);
+		}
+		break;
+	}
+	case 'channel.created':
+	case 'channel.updated':
+		// The event's channel carries no caller-specific role/unread: ask.
+		if (ev.channel && ev.channel.id === S.current) setText($('room-topic'), ev.channel.topic || '');
+		reloadChannelsSoon();
+		break;
+	case 'channel.deleted': {
+		const id = ev.channel ? ev.channel.id : ev.channel_id;
+		S.channels.delete(id);
+		S.rooms.delete(id);
+		if (S.current === id) { S.current = null; clear($('messages')); setText($('room-name'), 'Channel deleted'); }
+		renderChannels();
+		break;
+	}
+	case 'member.joined':
+	case 'member.left':
+		if (ev.user_id === me().id) reloadChannelsSoon();
+		if (ev.type === 'member.joined') loadPresenceSoon(); // a new shared channel: new peers
+		if (ev.user_id !== me().id && ev.channel_id === S.current && $('panel').dataset.kind === 'members' && !$('panel').hidden) showMembers();
+		break;
+	case 'read':
+		if (ev.user_id === me().id && S.channels.has(ev.channel_id) && ev.channel_id !== S.current) {
+			S.channels.get(ev.channel_id).unread_count = 0;
+			renderChannels();
+		}
+		break;
+	case 'typing':
+		if (ev.channel_id === S.current && ev.user_id !== me().id) showTyping(ev.user_id);
+		break;
+	case 'presence':
+		if (ev.online) S.online.set(ev.user_id, ev.status || 'online');
+		else S.online.delete(ev.user_id);
+		for (const d of document.querySelectorAll(`[data-presence-user="${ev.user_id}"]`)) d.replaceWith(presenceDot(ev.user_id));
+		break;
+	case 'notification':
+		if (ev.notification) {
+			S.notifications.unshift(ev.notification);
+			renderNotifCount();
+			if ($('panel').dataset.kind === 'notifications' && !$('panel').hidden) showNotifications();
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+async function userName(id) {
+	if (S.users.has(id)) return S.users.get(id);
+	try {
+		const u = await api.get('/api/users/' + id);
+		S.users.set(id, u.username);
+		return u.username;
+	} catch { return 'someone'; }
+}
+
+async function showTyping(uid) {
+	clearTimeout(S.typing.get(uid));
+	S.typing.set(uid, setTimeout(() => clearTyping(uid), 6000));
+	await userName(uid);
+	renderTyping();
+}
+function clearTyping(uid) {
+	if (!S.typing.has(uid)) return;
+	clearTimeout(S.typing.get(uid));
+	S.typing.delete(uid);
+	renderTyping();
+}
+function renderTyping() {
+	const names = [...S.typing.keys()].map((id) => S.users.get(id) || 'someone');
+	setText($('typing'), names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…`
+		: `${names.join(', ')} are typing…`);
+}
+
+/* ---------- presence, members, search, notifications ---------- */
+
+// A new shared channel may reveal who is online (presence goes to users who
+// share a channel).
+function loadPresenceSoon() {
+	clearTimeout(S.presenceTimer);
+	S.presenceTimer = setTimeout(loadPresence, 200);
+}
+setInterval(() => { if (api.session && !$('chat-screen').hidden) loadPresence(); }, 60000);
+
+async function loadPresence() {
+	try {
+		const data = await api.get('/api/presence');
+		// The answer is the whole truth about the people sharing a channel.
+		S.online.clear();
+		S.online.set(me().id, 'online'); // this client is running
+		for (const p of data.online_users) {
+			S.online.set(p.user_id, p.status || 'online');
+			S.users.set(p.user_id, p.username);
+		}
+		for (const d of document.querySelectorAll('[data-presence-user]')) d.replaceWith(presenceDot(Number(d.dataset.presenceUser)));
+	} catch (e) { console.warn(e); }
+}
+
+function openPanel(kind, title, action) {
+	const p = $('panel');
+	p.hidden = false;
+	p.dataset.kind = kind;
+	setText($('panel-title'), title);
+	const a = $('panel-action');
+	a.hidden = !action;
+	if (action) { setText(a, action.text); a.onclick = action.run; }
+	return clear($('panel-list'));
+}
+$('panel-close').addEventListener('click', () => { $('panel').hidden = true; $('panel').dataset.kind = ''; });
+
+async function showMembers() {
+	const id = S.current;
+	if (!id) return;
+	try {
+		const data = await api.get(`/api/channels/${id}/members`);
+		const list = openPanel('members', `Members of ${label(S.channels.get(id))}`);
+		for (const mbr of data.members) {
+			S.users.set(mbr.user.id, mbr.user.username);
+			list.append(el('li', {}, presenceDot(mbr.user.id), ' ',
+				el('span', { class: 'author' }, mbr.user.display_name || mbr.user.username),
+				' ', el('span', { class: 'hint' }, '@' + mbr.user.username + (mbr.role !== 'member' ? ' · ' + mbr.role : ''))));
+		}
+	} catch (e) { report(e); }
+}
+$('members-button').addEventListener('click', showMembers);
+
+$('search-form').addEventListener('submit', async (ev) => {
+	ev.preventDefault();
+	const q = $('search-q').value.trim();
+	if (!q) return;
+	try {
+		const data = await api.get('/api/messages/search?limit=50&q=' + encodeURIComponent(q));
+		const list = openPanel('search', `Search: ${q}`);
+		if (!data.messages.length) list.append(el('li', { class: 'empty' }, 'No messages found.'));
+		for (const m of data.messages) list.append(resultItem(m, null));
+	} catch (e) { report(e); }
+});
+
+function resultItem(m, prefix) {
+	const c = S.channels.get(m.channel_id);
+	return el('li', {}, el('button', { type: 'button', class: 'result', onclick: () => openChannel(m.channel_id) },
+		el('span', { class: 'hint' }, (prefix ? prefix + ' · ' : '') + (c ? label(c) : 'channel ' + m.channel_id) + ' · ' + fmtTime(m.created_at)),
+		el('strong', { class: 'author' }, m.username || ''),
+		el('span', { class: 'content' }, m.deleted ? '(deleted)' : m.content)));
+}
+
+async function loadNotifications() {
+	try {
+		const data = await api.get('/api/notifications?limit=50');
+		S.notifications = data.notifications;
+		renderNotifCount();
+	} catch (e) { console.warn(e); }
+}
+function renderNotifCount() {
+	const n = S.notifications.filter((x) => !x.read).length;
+	const b = $('notif-count');
+	b.hidden = n === 0;
+	setText(b, String(n));
+	$('notif-button').setAttribute('aria-label', `Notifications, ${n} unread`);
+}
+function showNotifications() {
+	const list = openPanel('notifications', 'Notifications', { text: 'Mark all read', run: markAllRead });
+	if (!S.notifications.length) list.append(el('li', { class: 'empty' }, 'Nothing yet.'));
+	for (const n of S.notifications) {
+		const item = n.message ? resultItem(n.message, n.kind === 'dm' ? 'Direct message' : 'Mention')
+			: el('li', {}, n.kind);
+		if (!n.read) item.classList.add('unread');
+		list.append(item);
+	}
+}
+async function markAllRead() {
+	try {
+		await api.post('/api/notifications/read', { all: true });
+		for (const n of S.notifications) n.read = true;
+		renderNotifCount();
+		showNotifications();
+	} catch (e) { report(e); }
+}
+$('notif-button').addEventListener('click', () => {
+	if (!$('panel').hidden && $('panel').dataset.kind === 'notifications') $('panel-close').click();
+	else showNotifications();
+});
+
+// Escape closes the phone's channel drawer, then the side panel.
+document.addEventListener('keydown', (ev) => {
+	if (ev.key !== 'Escape' || $('chat-screen').hidden) return;
+	if (document.body.classList.contains('nav-open')) {
+		document.body.classList.remove('nav-open');
+		$('nav-toggle').setAttribute('aria-expanded', 'false');
+		$('nav-toggle').focus();
+	} else if (!$('panel').hidden && !ev.target.closest('.msg')) {
+		$('panel-close').click();
+	}
+});
+
+/* ---------- start ---------- */
+
+setAuthMode(false);
+if (api.session) {
+	enterChat().catch((e) => {
+		if (e.status === 401) showAuth();
+		else report(e);
+	});
+} else {
+	showAuth();
+}
