@@ -25,6 +25,7 @@ struct key {
 
 static const struct key keys[] = {
 	STR("db_path", db_path),
+	STR("schema_dir", schema_dir),
 	STR("jwt_secret_file", jwt_secret_file),
 	INT("access_token_ttl", access_ttl, 60, 86400 * 7),
 	INT("refresh_token_ttl", refresh_ttl, 300, 86400 * 365),
@@ -34,6 +35,21 @@ static const struct key keys[] = {
 	INT("ws_port", ws_port, 1, 65535),
 	STR("ws_listen", ws_listen),
 	INT("ws_poll_ms", ws_poll_ms, 1, 10000),
+	STR("ws_origins", ws_origins),
+	INT("event_retention_days", event_retention_days, 1, 3650),
+	INT("ws_inotify", ws_inotify, 0, 1),
+	INT("ws_stall_timeout", ws_stall_timeout, 1, 3600),
+	INT("login_user_limit", login_user_limit, 0, 1000000),
+	INT("login_user_window", login_user_window, 1, 86400 * 30),
+	INT("login_addr_limit", login_addr_limit, 0, 1000000),
+	INT("login_addr_window", login_addr_window, 1, 86400 * 30),
+	INT("register_addr_limit", register_addr_limit, 0, 1000000),
+	INT("register_addr_window", register_addr_window, 1, 86400 * 30),
+	INT("verify_request_limit", verify_request_limit, 0, 1000000),
+	INT("verify_request_window", verify_request_window, 1, 86400 * 30),
+	INT("verify_code_ttl", verify_code_ttl, 1, 86400 * 7),
+	STR("mail_command", mail_command),
+	STR("mail_from", mail_from),
 	INT("log_level", log_level, 0, 3),
 };
 
@@ -41,8 +57,9 @@ static void set_defaults(struct pl_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "var/parley.db");
+	snprintf(cfg->schema_dir, sizeof(cfg->schema_dir), "schema");
 	snprintf(cfg->jwt_secret_file, sizeof(cfg->jwt_secret_file), "var/jwt_secret");
-	cfg->access_ttl = 3600;
+	cfg->access_ttl = 900;
 	cfg->refresh_ttl = 30 * 86400;
 	cfg->body_limit = 65536;
 	cfg->presence_window = 60;
@@ -50,6 +67,19 @@ static void set_defaults(struct pl_config *cfg)
 	cfg->ws_port = 8081;
 	snprintf(cfg->ws_listen, sizeof(cfg->ws_listen), "127.0.0.1");
 	cfg->ws_poll_ms = 5;
+	cfg->event_retention_days = 7;
+	cfg->ws_inotify = 1;
+	cfg->ws_stall_timeout = 15;
+	cfg->login_user_limit = 10;
+	cfg->login_user_window = 900;
+	cfg->login_addr_limit = 100;
+	cfg->login_addr_window = 900;
+	cfg->register_addr_limit = 30;
+	cfg->register_addr_window = 3600;
+	cfg->verify_request_limit = 5;
+	cfg->verify_request_window = 3600;
+	cfg->verify_code_ttl = 900;
+	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "parley@localhost");
 	cfg->log_level = 2;
 }
 

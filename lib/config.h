@@ -17,10 +17,11 @@
 
 struct pl_config {
 	char db_path[1024];          /* db_path: SQLite file (default var/parley.db) */
+	char schema_dir[1024];       /* schema_dir: migrations directory (default schema) */
 	char jwt_secret_file[1024];  /* jwt_secret_file: file holding the HS256 key */
 	unsigned char jwt_secret[PL_SECRET_MAX]; /* the key bytes read from it */
 	size_t jwt_secret_len;       /* key length in bytes (>= 32 required) */
-	int access_ttl;              /* access_token_ttl: seconds (default 3600) */
+	int access_ttl;              /* access_token_ttl: seconds (default 900) */
 	int refresh_ttl;             /* refresh_token_ttl: seconds (default 30 days) */
 	size_t body_limit;           /* body_limit: request body bytes (default 65536) */
 	int presence_window;         /* presence_window: seconds (default 60) */
@@ -28,6 +29,22 @@ struct pl_config {
 	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 (default 8081) */
 	char ws_listen[64];          /* ws_listen: daemon address (default 127.0.0.1) */
 	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms (default 5) */
+	char ws_origins[1024];       /* ws_origins: allowed Origin values, space-separated; "*" any; empty = same host only */
+	int event_retention_days;    /* event_retention_days: events kept this long (default 7) */
+	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling (default 1) */
+	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped (default 15) */
+	/* accounts (issue 3): rate limits are events per window (seconds); 0 = no limit */
+	int login_user_limit;        /* login_user_limit: failed logins per username (default 10) */
+	int login_user_window;       /* login_user_window: seconds (default 900) */
+	int login_addr_limit;        /* login_addr_limit: failed logins per client address (default 100) */
+	int login_addr_window;       /* login_addr_window: seconds (default 900) */
+	int register_addr_limit;     /* register_addr_limit: registrations per client address (default 30) */
+	int register_addr_window;    /* register_addr_window: seconds (default 3600) */
+	int verify_request_limit;    /* verify_request_limit: verification mails per user (default 5) */
+	int verify_request_window;   /* verify_request_window: seconds (default 3600) */
+	int verify_code_ttl;         /* verify_code_ttl: verification code lifetime, seconds (default 900) */
+	char mail_command[1024];     /* mail_command: sendmail-compatible argv, space-separated (default empty = off) */
+	char mail_from[256];         /* mail_from: From: address of verification mails */
 	int log_level;               /* log_level: 0 error .. 3 debug (default 2) */
 };
 

@@ -14,7 +14,19 @@ static const char sql_append[] =
 static const char sql_after[] =
 	"SELECT id, type, scope, channel_id, user_id, payload, created_at FROM events "
 	"WHERE id > ?1 ORDER BY id LIMIT ?2";
-static const char sql_last[] = "SELECT coalesce(max(id), 0) FROM events";
+/* sqlite_sequence keeps the highest id ever used, even once pruned. */
+static const char sql_last[] =
+	"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
+	"coalesce((SELECT max(id) FROM events), 0))";
+static const char sql_first[] = "SELECT min(id) FROM events";
+static const char sql_prune[] =
+	"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 "
+	"ORDER BY id LIMIT ?2)";
+static const char sql_members[] =
+	"SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id";
+static const char sql_peer_set[] =
+	"SELECT DISTINCT b.user_id FROM channel_members a JOIN channel_members b "
+	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id";
 /* Users sharing at least one channel with ?2 include ?1? */
 static const char sql_peers[] =
 	"SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id "
@@ -152,4 +164,177 @@ cJSON *pl_event_render(const struct pl_event *ev)
 	}
 	cJSON_Delete(payload);
 	return obj;
+}
+
+bool pl_event_since_pruned(struct pl_db *db, int64_t since)
+{
+	sqlite3_stmt *st;
+	int64_t first = 0, last;
+
+	last = pl_event_last_id(db);
+	if (last < 0 || since >= last)
+		return false;
+	if (!(st = pl_db_stmt(db, sql_first, NULL)))
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		first = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	/* Nothing stored but ids were used: all pruned. Else a gap before the
+	 * first stored event was pruned away. */
+	if (first == 0)
+		return true;
+	return since < first - 1;
+}
+
+int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
+		    struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	int step, n = 0;
+
+	if (deleted)
+		*deleted = 0;
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_prune, err))) {
+		pl_db_rollback(db);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int(st, 2, max);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		pl_db_rollback(db);
+		return pl_err_internal(err, "prune events: %s", pl_db_last_error(db));
+	}
+	n = sqlite3_changes(pl_db_handle(db));
+	if (pl_db_commit(db, err) < 0) {
+		pl_db_rollback(db);
+		return -1;
+	}
+	if (deleted)
+		*deleted = n;
+	return 0;
+}
+
+bool pl_event_ephemeral(const struct pl_event *ev)
+{
+	return strcmp(ev->type, "typing") == 0;
+}
+
+void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev)
+{
+	memset(a, 0, sizeof(*a));
+	a->ev = ev;
+}
+
+/* Reads the sorted user ids of `sql` bound to `id` into a->ids. */
+static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql, NULL);
+	size_t cap = 0;
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (a->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			int64_t *more = realloc(a->ids, cap * sizeof(*a->ids));
+			if (!more) {
+				pl_err_log("out of memory loading an event audience");
+				abort();
+			}
+			a->ids = more;
+		}
+		a->ids[a->n++] = sqlite3_column_int64(st, 0);
+	}
+	pl_db_done(st);
+}
+
+static void audience_load(struct pl_db *db, struct pl_event_audience *a)
+{
+	const struct pl_event *ev = a->ev;
+
+	a->loaded = true;
+	switch (ev->scope) {
+	case PL_SCOPE_CHANNEL:
+		load_ids(db, a, sql_members, ev->channel_id);
+		break;
+	case PL_SCOPE_PEERS:
+		load_ids(db, a, sql_peer_set, ev->user_id);
+		break;
+	case PL_SCOPE_ALL:
+		a->all = true;
+		break;
+	case PL_SCOPE_USER:
+		break;
+	}
+}
+
+bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id)
+{
+	size_t lo = 0, hi;
+
+	if (a->ev->scope == PL_SCOPE_USER)
+		return a->ev->user_id == user_id;
+	if (a->ev->scope == PL_SCOPE_PEERS && a->ev->user_id == user_id)
+		return true;
+	if (!a->loaded)
+		audience_load(db, a);
+	if (a->all)
+		return true;
+	hi = a->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a->ids[mid] == user_id)
+			return true;
+		if (a->ids[mid] < user_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+void pl_event_audience_release(struct pl_event_audience *a)
+{
+	free(a->ids);
+	a->ids = NULL;
+	a->n = 0;
+	a->loaded = false;
+}
+
+int pl_events_collect(struct pl_db *db, int64_t user_id, int64_t *cursor, size_t max,
+		      int64_t now_ms, cJSON *out, size_t *read_n, struct pl_err *err)
+{
+	struct pl_event *buf = pl_xcalloc(max ? max : 1, sizeof(*buf));
+	size_t n = 0;
+	int added = 0;
+
+	if (read_n)
+		*read_n = 0;
+	if (pl_events_after(db, *cursor, max, buf, &n, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pl_event *ev = &buf[i];
+		bool stale = pl_event_ephemeral(ev) &&
+			     now_ms - ev->created_at > PL_EVENT_TYPING_STALE_MS;
+		if (!stale && pl_event_visible(db, user_id, ev)) {
+			cJSON *obj = pl_event_render(ev);
+			if (obj) {
+				cJSON_AddItemToArray(out, obj);
+				added++;
+			}
+		}
+		*cursor = ev->id;
+		pl_event_release(&buf[i]);
+	}
+	free(buf);
+	if (read_n)
+		*read_n = n;
+	return added;
 }

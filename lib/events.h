@@ -56,8 +56,66 @@ int pl_events_after(struct pl_db *db, int64_t after_id, size_t max,
 /* pl_event_release: frees what `ev` owns (not `ev` itself). */
 void pl_event_release(struct pl_event *ev);
 
-/* pl_event_last_id: the highest event id, 0 when none, -1 on error. */
+/* pl_event_last_id: the highest event id ever written (still stored or
+ * pruned), 0 when none, -1 on error. */
 int64_t pl_event_last_id(struct pl_db *db);
+
+/*
+ * pl_event_since_pruned: whether a reader that has seen every event up to
+ * `since` missed some that retention already deleted (then it must reload
+ * by REST: "resync_required"). False on a database error (logged).
+ */
+bool pl_event_since_pruned(struct pl_db *db, int64_t since);
+
+/*
+ * pl_events_prune: deletes events created before `before_ms` (ms since
+ * epoch), at most `max` rows per call (one short transaction). *deleted
+ * (may be NULL) receives the count. Ids are never reused (AUTOINCREMENT).
+ * Returns 0 or -1 (`err`).
+ */
+int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
+		    struct pl_err *err);
+
+/* pl_event_ephemeral: events delivered live only, never replayed on resume
+ * or returned by a long poll once stale (typing). */
+bool pl_event_ephemeral(const struct pl_event *ev);
+
+#define PL_EVENT_TYPING_STALE_MS 10000 /* a long poll skips typing older than this */
+
+/*
+ * pl_events_collect: one long-poll read for `user_id`: reads up to `max`
+ * events after *cursor, appends the ones the user may see now (rendered)
+ * to `out` (a cJSON array, borrowed), and moves *cursor to the last event
+ * read (visible or not), so the next call goes on from there. A typing
+ * event older than PL_EVENT_TYPING_STALE_MS at `now_ms` is skipped
+ * (ephemeral). *read_n (may be NULL) receives how many rows were read.
+ * Returns the number appended, or -1 (`err`).
+ */
+int pl_events_collect(struct pl_db *db, int64_t user_id, int64_t *cursor, size_t max,
+		      int64_t now_ms, cJSON *out, size_t *read_n, struct pl_err *err);
+
+/*
+ * The set of users who may see one event, loaded once and asked per socket
+ * (the fan-out of one event to many sockets): the same rules as
+ * pl_event_visible, at the same moment.
+ */
+struct pl_event_audience {
+	const struct pl_event *ev; /* borrowed */
+	bool all;                  /* everyone (PL_SCOPE_ALL) */
+	int64_t *ids;              /* sorted user ids (owned) */
+	size_t n;
+	bool loaded;
+};
+
+/* pl_event_audience_init: prepares `a` for `ev` (borrowed; must outlive
+ * `a`); the set is read on first use. Release with
+ * pl_event_audience_release. */
+void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev);
+
+/* pl_event_audience_has: whether `user_id` may see the event. */
+bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id);
+
+void pl_event_audience_release(struct pl_event_audience *a);
 
 /*
  * pl_event_visible: whether `user_id` may receive `ev` now (membership is

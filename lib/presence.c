@@ -31,6 +31,18 @@ static const char sql_list_channel[] =
 	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
 	"WHERE p.channel_id = ?3 AND " LAST_SEEN_OF_P " >= ?2 ORDER BY u.username LIMIT 1000";
 
+/* Marks ?1 announced online; changes a row only on a transition. */
+static const char sql_go_online[] =
+	"INSERT INTO presence_state (user_id, online, changed_at) VALUES (?1, 1, ?2) "
+	"ON CONFLICT (user_id) DO UPDATE SET online = 1, changed_at = ?2 WHERE online = 0";
+/* Users announced online whose newest last_seen is before ?1. */
+static const char sql_stale[] =
+	"SELECT s.user_id FROM presence_state s WHERE s.online = 1 AND "
+	"coalesce((SELECT max(p.last_seen) FROM presence p WHERE p.user_id = s.user_id), 0) < ?1 "
+	"LIMIT 500";
+static const char sql_go_offline[] =
+	"UPDATE presence_state SET online = 0, changed_at = ?2 WHERE user_id = ?1 AND online = 1";
+
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
 		  struct pl_err *err)
 {
@@ -67,6 +79,8 @@ static int announce(struct pl_db *db, int64_t user_id, int64_t channel_id, bool 
 	return rc;
 }
 
+static int go_online(struct pl_db *db, int64_t user_id, bool announce_it, struct pl_err *err);
+
 int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
 {
 	bool joined;
@@ -77,6 +91,7 @@ int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, stru
 	if (pl_channel_join_locked(db, user_id, channel_id, &joined, err) < 0 ||
 	    upsert(db, user_id, channel_id, NULL, err) < 0 ||
 	    upsert(db, user_id, 0, NULL, err) < 0 ||
+	    go_online(db, user_id, false, err) < 0 ||
 	    announce(db, user_id, channel_id, true, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
@@ -113,12 +128,122 @@ out:
 	return rc;
 }
 
+/*
+ * Inside a write transaction: records that `user_id` is online and, when
+ * that is a transition, writes the `presence` event (if `announce_it`).
+ */
+static int go_online(struct pl_db *db, int64_t user_id, bool announce_it, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_go_online, err);
+	int step, changed;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, pl_now_ms());
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "presence state: %s", pl_db_last_error(db));
+	changed = sqlite3_changes(pl_db_handle(db));
+	if (changed > 0 && announce_it)
+		return announce(db, user_id, 0, true, err);
+	return 0;
+}
+
+static int touch_locked(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err)
+{
+	if (upsert(db, user_id, 0, status, err) < 0)
+		return -1;
+	return go_online(db, user_id, true, err);
+}
+
+/* Touches `n` users (status for each, NULL keeps it) in one transaction. */
+static int touch_many_status(struct pl_db *db, const int64_t *user_ids, size_t n,
+					 const char *status, struct pl_err *err)
+{
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (touch_locked(db, user_ids[i], status, err) < 0)
+			goto out;
+	rc = pl_db_commit(db, err);
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
+}
+
 int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err)
 {
 	if (status && strcmp(status, "online") != 0 && strcmp(status, "away") != 0 &&
 	    strcmp(status, "dnd") != 0)
 		return pl_err_set(err, 400, "status must be online, away or dnd");
-	return upsert(db, user_id, 0, status, err);
+	return touch_many_status(db, &user_id, 1, status, err);
+}
+
+int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
+			   struct pl_err *err)
+{
+	return touch_many_status(db, user_ids, n, NULL, err);
+}
+
+int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_err *err)
+{
+	int64_t now = pl_now_ms(), ids[500];
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int step, rc = -1;
+
+	if (changed)
+		*changed = 0;
+	/* A read first: the write lock only when someone is due. */
+	if (!(st = pl_db_stmt(db, sql_stale, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, now - (int64_t)window_s * 1000);
+	step = sqlite3_step(st);
+	pl_db_done(st);
+	if (step == SQLITE_DONE)
+		return 0;
+	if (step != SQLITE_ROW)
+		return pl_err_internal(err, "presence sweep: %s", pl_db_last_error(db));
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (!(st = pl_db_stmt(db, sql_stale, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, now - (int64_t)window_s * 1000);
+	while (n < 500 && (step = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = pl_db_stmt(db, sql_go_offline, err)))
+			goto out;
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, now);
+		step = sqlite3_step(st);
+		pl_db_done(st);
+		if (step != SQLITE_DONE) {
+			pl_err_internal(err, "presence sweep: %s", pl_db_last_error(db));
+			goto out;
+		}
+		if (sqlite3_changes(pl_db_handle(db)) > 0 && announce(db, ids[i], 0, false, err) < 0)
+			goto out;
+	}
+	if (n == 0) {
+		pl_db_rollback(db);  /* nothing written: no commit to announce */
+		return 0;
+	}
+	rc = pl_db_commit(db, err);
+	if (rc == 0 && changed)
+		*changed = (int)n;
+out:
+	if (rc < 0)
+		pl_db_rollback(db);
+	return rc;
 }
 
 int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int window_s,

@@ -26,11 +26,30 @@ int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 
 /*
  * pl_presence_touch: refreshes `user_id`'s last_seen (channel 0) with
- * `status` ("online", "away", "dnd"; NULL keeps the current one). Used by
- * the heartbeat endpoint and by the ws-daemon for users holding a socket.
- * Returns 0 or -1.
+ * `status` ("online", "away", "dnd"; NULL keeps the current one), in its
+ * own write transaction; a user who was offline becomes online with one
+ * `presence` event (transitions only: not one per heartbeat). Used by the
+ * heartbeat endpoint and by the ws-daemon when a socket opens.
+ * Returns 0 or -1 (`err`: 400 bad status).
  */
 int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err);
+
+/*
+ * pl_presence_touch_many: pl_presence_touch(status NULL) for `n` user ids
+ * (borrowed array) in one write transaction: the ws-daemon's periodic
+ * refresh of users holding a socket. Returns 0 or -1 (`err`).
+ */
+int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
+			   struct pl_err *err);
+
+/*
+ * pl_presence_sweep: every user announced online whose last_seen is older
+ * than `window_s` seconds becomes offline, with one `presence` event each,
+ * decided inside one write transaction (two daemons sweeping at once
+ * announce each transition once). *changed (may be NULL) receives the
+ * count. Returns 0 or -1 (`err`).
+ */
+int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_err *err);
 
 /*
  * pl_presence_list: users seen within `window_s` seconds, filtered to

@@ -1,19 +1,31 @@
 /*
  * delivery.c — the event poller and the fan-out to sockets (delivery.h).
  *
- * New events are noticed by stepping a prepared PRAGMA data_version every
- * cfg.ws_poll_ms (it changes on commits by other connections), after this
- * process's own commits (w->dirty), and at least every WSD_FALLBACK_POLL_MS.
- * Visibility is asked of lib (pl_event_visible) at delivery time, so a
- * member who was removed stops receiving at once.
+ * New events are noticed by an inotify wake-up on the database's -wal file
+ * (cfg.ws_inotify; re-checked 1 ms later when the commit is not visible
+ * yet), by stepping a prepared PRAGMA data_version every cfg.ws_poll_ms
+ * (every WSD_INOTIFY_POLL_MS while inotify works; it changes on commits by
+ * other connections), after this process's own commits (w->dirty), and at
+ * least every WSD_FALLBACK_POLL_MS. Who may see an event is read at
+ * delivery time (pl_event_audience, once per event for all sockets;
+ * pl_event_visible for one socket catching up), so a member who was
+ * removed stops receiving at once.
+ *
+ * Housekeeping (every second): drops stalled sockets, sweeps presence
+ * (offline transitions), refreshes last_seen of connected users, closes
+ * sockets of revoked sessions (every 5 s, code 4001), prunes old events
+ * (every minute).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/inotify.h>
 #include "delivery.h"
 #include "json.h"
 #include "log.h"
 #include "presence.h"
+#include "session.h"
 #include "util.h"
 
 static const char sql_data_version[] = "PRAGMA data_version";
@@ -201,9 +213,10 @@ static struct wsd_frame *render(struct rendered *r, const struct pl_event *ev)
  * events table once it has drained (wsd.h).
  */
 static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
-		  struct rendered *r)
+		  struct rendered *r, struct pl_event_audience *aud)
 {
 	struct wsd_frame *f;
+	bool visible;
 
 	if (c->dead || ev->id <= c->cursor)
 		return true;
@@ -212,7 +225,12 @@ static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
 		return false;
 	}
 	c->cursor = ev->id;
-	if (!pl_event_visible(w->ctx.db, c->user_id, ev))
+	/* Typing is ephemeral: live only, never replayed (aud NULL = replay). */
+	if (!aud && pl_event_ephemeral(ev))
+		return true;
+	visible = aud ? pl_event_audience_has(w->ctx.db, aud, c->user_id)
+		      : pl_event_visible(w->ctx.db, c->user_id, ev);
+	if (!visible)
 		return true;
 	f = render(r, ev);
 	if (f)
@@ -223,10 +241,14 @@ static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
 static void fan_out(struct wsd *w, const struct pl_event *ev)
 {
 	struct rendered r = { NULL, false };
+	struct pl_event_audience aud;
 
+	/* Who may see it is read once per event, not once per socket. */
+	pl_event_audience_init(&aud, ev);
 	for (struct wsd_conn *c = w->conns; c; c = c->next)
 		if (!c->catching_up)
-			offer(w, c, ev, &r);
+			offer(w, c, ev, &r, &aud);
+	pl_event_audience_release(&aud);
 	wsd_frame_unref(r.frame);
 }
 
@@ -275,7 +297,7 @@ void wsd_catch_up(struct wsd *w, struct wsd_conn *c)
 		}
 		for (size_t i = 0; i < n; i++) {
 			struct rendered r = { NULL, false };
-			if (!full && !offer(w, c, &w->replay_buf[i], &r))
+			if (!full && !offer(w, c, &w->replay_buf[i], &r, NULL))
 				full = true;
 			wsd_frame_unref(r.frame);
 			pl_event_release(&w->replay_buf[i]);
@@ -307,11 +329,13 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Touches every distinct user holding a socket, once each. */
+/* Refreshes last_seen of every distinct user holding a socket, in one
+ * transaction (so they stay online however long the socket lives). */
 static void presence_refresh(struct wsd *w)
 {
+	struct pl_err err = { 0 };
 	int64_t *ids;
-	size_t n = 0;
+	size_t n = 0, m = 0;
 
 	if (!w->nconns)
 		return;
@@ -321,12 +345,70 @@ static void presence_refresh(struct wsd *w)
 			ids[n++] = c->user_id;
 	qsort(ids, n, sizeof(*ids), cmp_id);
 	for (size_t i = 0; i < n; i++)
-		if (i == 0 || ids[i] != ids[i - 1])
-			wsd_presence_touch(w, ids[i]);
+		if (i == 0 || ids[i] != ids[m - 1])
+			ids[m++] = ids[i];
+	if (pl_presence_touch_many(w->ctx.db, ids, m, &err) < 0)
+		pl_warn_log("presence refresh of %zu users: %s", m, err.message);
+	w->dirty = true;
 	free(ids);
 }
 
+/* Users whose last_seen left the window (closed sockets, a crashed
+ * daemon's stale ones, stopped heartbeats) go offline, announced once. */
+static void presence_sweep(struct wsd *w)
+{
+	struct pl_err err = { 0 };
+	int n = 0;
+
+	if (pl_presence_sweep(w->ctx.db, w->ctx.cfg.presence_window, &n, &err) < 0)
+		pl_warn_log("presence sweep: %s", err.message);
+	if (n > 0)
+		w->dirty = true;
+}
+
+/* Closes (4001) the sockets whose session was revoked or expired. A
+ * database error is not a revocation: those sockets are kept. */
+static void check_sessions(struct wsd *w)
+{
+	for (struct wsd_conn *c = w->conns; c; c = c->next) {
+		struct pl_err err = { 0 };
+		if (c->dead || c->close_code)
+			continue;
+		if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) < 0 &&
+		    err.status == 401) {
+			pl_info_log("session of user %lld ended: closing its socket",
+				    (long long)c->user_id);
+			c->close_code = WSD_CLOSE_REVOKED;
+			wsd_queue_clear(c);
+			lws_callback_on_writable(c->wsi);
+		}
+	}
+}
+
+/* Deletes events older than the retention, a bounded batch at a time. */
+static void prune_events(struct wsd *w)
+{
+	struct pl_err err = { 0 };
+	int64_t before = pl_now_ms() - (int64_t)w->ctx.cfg.event_retention_days * 86400 * 1000;
+	int n = 0;
+
+	if (pl_events_prune(w->ctx.db, before, 5000, &n, &err) < 0)
+		pl_warn_log("pruning events: %s", err.message);
+	else if (n)
+		pl_info_log("pruned %d events older than %d days", n,
+			    w->ctx.cfg.event_retention_days);
+}
+
 /* --- timers and setup ---------------------------------------------------- */
+
+/* The data_version poll: every ws_poll_ms, or only as a slow floor
+ * (WSD_INOTIFY_POLL_MS) while inotify wakes the loop on every commit. */
+static int poll_interval_ms(const struct wsd *w)
+{
+	if (w->inotify_wsi && w->ctx.cfg.ws_poll_ms < WSD_INOTIFY_POLL_MS)
+		return WSD_INOTIFY_POLL_MS;
+	return w->ctx.cfg.ws_poll_ms;
+}
 
 static void poll_cb(lws_sorted_usec_list_t *sul)
 {
@@ -336,31 +418,86 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
 
 	if (v >= 0)
 		w->data_version = v;
+	if (changed)
+		w->wakeups_poll++;
 	if (changed || w->dirty || monotonic_ms() - w->last_read_ms >= WSD_FALLBACK_POLL_MS)
 		wsd_deliver(w);
 	lws_sul_schedule(w->lws, 0, &w->poll_sul, poll_cb, (lws_usec_t)LWS_US_PER_MS *
-			 (w->dirty ? WSD_BACKLOG_POLL_MS : w->ctx.cfg.ws_poll_ms));
+			 (w->dirty ? WSD_BACKLOG_POLL_MS : poll_interval_ms(w)));
 }
 
-/* Drops sockets that have frames queued but took none for WSD_STALL_MS. */
+static void recheck_cb(lws_sorted_usec_list_t *sul);
+
+/* A re-check after an inotify wake-up that found nothing new yet (the
+ * write to the -wal file can precede the commit becoming visible). */
+static void recheck_cb(lws_sorted_usec_list_t *sul)
+{
+	struct wsd *w = lws_container_of(sul, struct wsd, recheck_sul);
+	int64_t v = data_version(w);
+
+	if (v >= 0 && v != w->data_version) {
+		w->data_version = v;
+		w->wakeups_inotify++;
+		wsd_deliver(w);
+	} else if (++w->rechecks < 5) {
+		lws_sul_schedule(w->lws, 0, &w->recheck_sul, recheck_cb, LWS_US_PER_MS);
+	}
+}
+
+void wsd_changed_on_disk(struct wsd *w)
+{
+	int64_t v = data_version(w);
+
+	if (v >= 0 && v != w->data_version) {
+		w->data_version = v;
+		w->wakeups_inotify++;
+		wsd_deliver(w);
+		return;
+	}
+	/* Not visible yet: look again in 1 ms (a few times; the poll stays as
+	 * the floor). */
+	w->rechecks = 0;
+	lws_sul_schedule(w->lws, 0, &w->recheck_sul, recheck_cb, LWS_US_PER_MS);
+}
+
+/* Drops sockets that have frames queued but took none for ws_stall_timeout. */
 static void drop_stalled(struct wsd *w)
 {
 	int64_t now = monotonic_ms();
 
 	for (struct wsd_conn *c = w->conns; c; c = c->next)
-		if (!c->dead && c->head && now - c->progress_ms >= WSD_STALL_MS)
+		if (!c->dead && c->head &&
+		    now - c->progress_ms >= (int64_t)w->ctx.cfg.ws_stall_timeout * 1000)
 			drop(c, "not reading");
+}
+
+/* Seconds between presence refreshes: well inside the window. */
+static unsigned refresh_ticks(const struct wsd *w)
+{
+	int s = w->ctx.cfg.presence_window / 3;
+
+	if (s > WSD_PRESENCE_REFRESH_S)
+		s = WSD_PRESENCE_REFRESH_S;
+	if (s < 1)
+		s = 1;
+	return (unsigned)s * 1000 / WSD_HOUSEKEEPING_MS;
 }
 
 static void housekeeping_cb(lws_sorted_usec_list_t *sul)
 {
 	struct wsd *w = lws_container_of(sul, struct wsd, house_sul);
+	unsigned t = ++w->house_ticks;
 
 	drop_stalled(w);
-	if (++w->house_ticks % WSD_PRESENCE_TICKS == 0)
+	if (t % refresh_ticks(w) == 0)
 		presence_refresh(w);
+	presence_sweep(w);
+	if (t % WSD_SESSION_TICKS == 0)
+		check_sessions(w);
+	if (t % WSD_PRUNE_TICKS == 1)
+		prune_events(w);
 	lws_sul_schedule(w->lws, 0, &w->house_sul, housekeeping_cb,
-			 (lws_usec_t)WSD_HOUSEKEEPING_S * LWS_US_PER_SEC);
+			 (lws_usec_t)WSD_HOUSEKEEPING_MS * LWS_US_PER_MS);
 }
 
 int wsd_delivery_init(struct wsd *w, struct pl_err *err)
@@ -390,5 +527,61 @@ void wsd_timers_start(struct wsd *w)
 	lws_sul_schedule(w->lws, 0, &w->poll_sul, poll_cb,
 			 (lws_usec_t)w->ctx.cfg.ws_poll_ms * LWS_US_PER_MS);
 	lws_sul_schedule(w->lws, 0, &w->house_sul, housekeeping_cb,
-			 (lws_usec_t)WSD_HOUSEKEEPING_S * LWS_US_PER_SEC);
+			 (lws_usec_t)WSD_HOUSEKEEPING_MS * LWS_US_PER_MS);
+}
+
+/* --- inotify on the -wal file -------------------------------------------- */
+
+int wsd_wal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		     void *in, size_t len)
+{
+	struct wsd *w = lws_context_user(lws_get_context(wsi));
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0)
+			any = true;
+		if (any)
+			wsd_changed_on_disk(w);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		w->inotify_wsi = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void wsd_inotify_start(struct wsd *w)
+{
+	char path[sizeof(w->ctx.cfg.db_path) + 8];
+	lws_sock_file_fd_type fd;
+
+	w->inotify_fd = -1;
+	if (!w->ctx.cfg.ws_inotify)
+		return;
+	snprintf(path, sizeof(path), "%s-wal", w->ctx.cfg.db_path);
+	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->inotify_fd < 0 || inotify_add_watch(w->inotify_fd, path, IN_MODIFY) < 0) {
+		pl_warn_log("inotify on %s unavailable: polling every %d ms only", path,
+			    w->ctx.cfg.ws_poll_ms);
+		goto fail;
+	}
+	fd.filefd = w->inotify_fd;
+	w->inotify_wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(w->lws, "default"),
+						    LWS_ADOPT_RAW_FILE_DESC, fd, "parley-wal", NULL);
+	if (!w->inotify_wsi) {
+		pl_warn_log("cannot add the inotify fd to the loop: polling only");
+		goto fail;
+	}
+	pl_info_log("waking on changes to %s (fallback poll every %d ms)", path,
+		    poll_interval_ms(w));
+	return;
+fail:
+	if (w->inotify_fd >= 0)
+		close(w->inotify_fd);
+	w->inotify_fd = -1;
 }

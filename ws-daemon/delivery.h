@@ -48,6 +48,22 @@ void wsd_catch_up(struct wsd *w, struct wsd_conn *c);
 void wsd_conn_register(struct wsd *w, struct wsd_conn *c);
 void wsd_conn_unregister(struct wsd *w, struct wsd_conn *c);
 
+/*
+ * wsd_changed_on_disk: an inotify wake-up (the -wal file was written):
+ * runs a live pass if PRAGMA data_version moved, else re-checks 1 ms later
+ * (the write may precede the commit becoming visible).
+ */
+void wsd_changed_on_disk(struct wsd *w);
+
+/*
+ * wsd_inotify_start: watches the database's -wal file (cfg.ws_inotify) and
+ * adds the inotify fd to the loop (protocol "parley-wal", whose callback is
+ * wsd_wal_callback); on failure logs and keeps polling. `w->lws` must exist.
+ */
+void wsd_inotify_start(struct wsd *w);
+int wsd_wal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		     void *in, size_t len);
+
 /* wsd_presence_touch: marks `user_id` as online now (logs failures) and
  * schedules a live pass for whatever event that wrote. */
 void wsd_presence_touch(struct wsd *w, int64_t user_id);

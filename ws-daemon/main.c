@@ -1,14 +1,20 @@
 /*
  * main.c — parley-wsd, the WebSocket daemon behind lighttpd's /ws: opens
  * the parley context (config + database), builds the lws context listening
- * on cfg.ws_listen:cfg.ws_port (loopback only), runs the loop until SIGTERM
- * or SIGINT, then frees everything and exits 0.
+ * on cfg.ws_listen:cfg.ws_port (loopback only) on libev (poll() as a
+ * fallback), runs the loop until SIGTERM or SIGINT, then frees everything
+ * and exits 0. Several daemons may serve one database (each delivers every
+ * event to its own sockets; presence transitions are decided in write
+ * transactions, so none is announced twice).
  *
  * Environment: the usual parley configuration (config.h), e.g.
- * PARLEY_DB_PATH, PARLEY_JWT_SECRET_FILE, PARLEY_WS_PORT.
+ * PARLEY_DB_PATH, PARLEY_JWT_SECRET_FILE, PARLEY_WS_PORT; PARLEY_WSD_POLL=1
+ * forces the poll() loop.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "delivery.h"
 #include "log.h"
 #include "protocol.h"
@@ -16,11 +22,17 @@
 
 /* Set by the signal handler, read by the loop: the only other global. */
 static volatile sig_atomic_t stop_requested;
+/* Set once the context runs on libev (before any signal can matter). */
+static volatile sig_atomic_t on_libev;
 
+/* SIGTERM/SIGINT. On libev the loop runs inside lws_service until broken,
+ * and lws's libev glue breaks it on SIGINT only (its own watcher replaces
+ * this handler for SIGINT): SIGTERM is turned into SIGINT for it. */
 static void on_signal(int sig)
 {
-	(void)sig;
 	stop_requested = 1;
+	if (on_libev && sig == SIGTERM)
+		kill(getpid(), SIGINT);
 }
 
 /* No SA_RESTART: the signal interrupts poll(), so the loop sees the flag
@@ -55,9 +67,14 @@ static const lws_retry_bo_t idle_policy = {
 	.secs_since_valid_hangup = 70,
 };
 
+/* The lws context on libev (FACTS.md: idle CPU no longer grows with the
+ * number of sockets as poll() does), or on poll() when the libev plugin
+ * is missing or PARLEY_WSD_POLL=1. */
 static struct lws_context *create_lws(struct wsd *w)
 {
 	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+	const char *force_poll = getenv("PARLEY_WSD_POLL");
 
 	memset(&info, 0, sizeof(info));
 	info.port = w->ctx.cfg.ws_port;
@@ -69,6 +86,16 @@ static struct lws_context *create_lws(struct wsd *w)
 	info.user = w;
 	info.gid = -1;
 	info.uid = -1;
+	if (!force_poll || strcmp(force_poll, "1")) {
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		on_libev = 1;
+		ctx = lws_create_context(&info);
+		if (ctx)
+			return ctx;
+		on_libev = 0;
+		pl_warn_log("libev event loop unavailable: using poll()");
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+	}
 	return lws_create_context(&info);
 }
 
@@ -96,16 +123,24 @@ int main(void)
 		goto out;
 	}
 	wsd_timers_start(&w);
-	pl_info_log("listening on %s:%d (event poll every %d ms)",
-		    w.ctx.cfg.ws_listen, w.ctx.cfg.ws_port, w.ctx.cfg.ws_poll_ms);
-	while (!stop_requested)
+	wsd_inotify_start(&w);
+	pl_info_log("listening on %s:%d (%s loop, event poll every %d ms)",
+		    w.ctx.cfg.ws_listen, w.ctx.cfg.ws_port, on_libev ? "libev" : "poll()",
+		    w.ctx.cfg.ws_poll_ms);
+	while (!stop_requested) {
 		if (lws_service(w.lws, 0) < 0)
 			break;
-	pl_info_log("stopping (%zu sockets open)", w.nconns);
+		if (on_libev)
+			break;  /* the loop ran until a signal broke it */
+	}
+	pl_info_log("stopping (%zu sockets open; passes woken by inotify %lu, by polling %lu)",
+		    w.nconns, w.wakeups_inotify, w.wakeups_poll);
 	rc = 0;
 out:
 	if (w.lws)
 		lws_context_destroy(w.lws);  /* closes every socket: CLOSED frees each */
+	if (w.inotify_fd > 0)
+		close(w.inotify_fd);
 	wsd_delivery_release(&w);
 	pl_ctx_close(&w.ctx);
 	return rc;

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include "delivery.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
 #include "messages.h"
+#include "presence.h"
 #include "protocol.h"
 #include "session.h"
 #include "util.h"
@@ -129,10 +132,41 @@ static int parse_since(const char *s, int64_t *out)
 }
 
 /*
+ * Whether `origin` (an Origin header, e.g. "https://chat.example.com") is
+ * in cfg.ws_origins (space- or comma-separated exact origins, "*" = any).
+ * With an empty list only the same origin passes: Origin's host[:port]
+ * equals the Host header (lighttpd passes Host through unchanged).
+ */
+static bool origin_allowed(const struct pl_config *cfg, const char *origin, const char *host)
+{
+	const char *p = cfg->ws_origins, *sep;
+	size_t olen = strlen(origin);
+
+	while (*p == ' ' || *p == ',' || *p == '\t')
+		p++;
+	if (!*p) {
+		sep = strstr(origin, "://");
+		return sep && host[0] && strcasecmp(sep + 3, host) == 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, " ,\t");
+		if ((n == 1 && *p == '*') || (n == olen && strncasecmp(p, origin, n) == 0))
+			return true;
+		p += n;
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+	}
+	return false;
+}
+
+/*
  * LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: the upgrade request is parsed,
- * nothing answered yet. Checks the path, authenticates ?token= exactly as
- * the REST bearer check does, and reads ?since=.
- * Refuses with 404 (other path), 401 (missing/invalid token), 400 (bad since).
+ * nothing answered yet. Checks the path and the Origin (403; a request
+ * without Origin — not a browser — passes), authenticates ?ticket= (single
+ * use, via pl_ws_ticket_redeem) or ?token= exactly as the REST bearer
+ * check does, and reads ?since=.
+ * Refuses with 404 (other path), 403 (origin), 401 (missing/invalid/used
+ * credentials), 400 (bad since).
  */
 static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 {
@@ -144,14 +178,29 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	const char *v;
 	int rc;
 
+	char origin[512], host[256];
+
 	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
 		return refuse(wsi, 404, "no such endpoint");
-	v = lws_get_urlarg_by_name(wsi, "token=", token, sizeof(token));
-	if (!v || !*v) {
-		sodium_memzero(token, sizeof(token));
-		return refuse(wsi, 401, "missing access token");
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
+		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+			return refuse(wsi, 403, "origin not allowed");
+		if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+			host[0] = '\0';
+		if (!origin_allowed(&w->ctx.cfg, origin, host))
+			return refuse(wsi, 403, "origin not allowed");
 	}
-	rc = pl_session_authenticate(w->ctx.db, &w->ctx.cfg, v, true, &claims, &err);
+	v = lws_get_urlarg_by_name(wsi, "ticket=", token, sizeof(token));
+	if (v && *v) {
+		rc = pl_ws_ticket_redeem(w->ctx.db, v, &claims, &err);
+	} else {
+		v = lws_get_urlarg_by_name(wsi, "token=", token, sizeof(token));
+		if (!v || !*v) {
+			sodium_memzero(token, sizeof(token));
+			return refuse(wsi, 401, "missing ticket or access token");
+		}
+		rc = pl_session_authenticate(w->ctx.db, &w->ctx.cfg, v, true, &claims, &err);
+	}
 	sodium_memzero(token, sizeof(token));
 	if (rc < 0)
 		return refuse(wsi, err.status >= 400 ? err.status : 401,
@@ -170,6 +219,15 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 
 /* --- socket life --------------------------------------------------------- */
 
+static void queue_type(struct wsd_conn *c, const char *type)
+{
+	cJSON *o = checked(cJSON_CreateObject());
+
+	checked(cJSON_AddStringToObject(o, "type", type));
+	wsd_queue_json(c, o);
+	cJSON_Delete(o);
+}
+
 static void queue_hello(struct wsd_conn *c, int64_t last_event_id)
 {
 	cJSON *o = checked(cJSON_CreateObject());
@@ -187,25 +245,33 @@ static void queue_hello(struct wsd_conn *c, int64_t last_event_id)
  */
 static int on_established(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 {
+	int sndbuf = WSD_SNDBUF, fd;
 	int64_t last;
 
 	if (!c->authed)
 		return -1;  /* cannot happen: the filter ran first */
 	c->wsd = w;
 	c->wsi = wsi;
+	/* A fixed kernel send buffer (no autotuning up to megabytes): a client
+	 * that does not read fills it soon, so the stall check sees it, and
+	 * idle sockets cost little kernel memory. */
+	fd = lws_get_socket_fd(wsi);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	last = pl_event_last_id(w->ctx.db);
 	if (last < 0) {
 		pl_err_log("cannot read the last event id: %s", pl_db_last_error(w->ctx.db));
 		return -1;
 	}
-	if (c->has_since && c->since < last) {
+	c->cursor = last;
+	if (c->has_since && c->since < last && !pl_event_since_pruned(w->ctx.db, c->since)) {
 		c->cursor = c->since;
 		c->catching_up = true;
-	} else {
-		c->cursor = last;
 	}
 	wsd_conn_register(w, c);
 	queue_hello(c, last);
+	if (c->has_since && c->since < last && !c->catching_up)
+		queue_type(c, "resync_required");  /* history after since was pruned */
 	wsd_presence_touch(w, c->user_id);
 	if (c->catching_up)
 		wsd_catch_up(w, c);
@@ -231,6 +297,12 @@ static int on_writeable(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 {
 	struct wsd_frame *f;
 
+	if (c->close_code) {
+		static const char why[] = "session ended";
+		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)why, sizeof(why) - 1);
+		return -1;
+	}
 	if (c->dead)
 		return -1;
 	f = wsd_queue_pop(c);
@@ -276,15 +348,6 @@ static void queue_error(struct wsd_conn *c, bool with_cmid, const char *cmid,
 	cJSON_Delete(o);
 }
 
-static void queue_type(struct wsd_conn *c, const char *type)
-{
-	cJSON *o = checked(cJSON_CreateObject());
-
-	checked(cJSON_AddStringToObject(o, "type", type));
-	wsd_queue_json(c, o);
-	cJSON_Delete(o);
-}
-
 /*
  * A post: the same pl_message_post as POST /api/messages. Answers "ack"
  * with the message or "error", then runs a live pass at once when a
@@ -316,6 +379,23 @@ static void handle_post(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 		wsd_deliver(w);
 }
 
+/*
+ * {"type":"typing","channel_id"}: a typing event to the channel's members
+ * (pl_presence_typing); nothing is answered unless it fails.
+ */
+static void handle_typing(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
+{
+	struct pl_err err = { 0 };
+	int64_t channel;
+
+	if (pl_json_id(frame, "channel_id", true, &channel, &err) < 0 ||
+	    pl_presence_typing(w->ctx.db, c->user_id, channel, &err) < 0) {
+		queue_error(c, false, NULL, err.status, err.message);
+		return;
+	}
+	wsd_deliver(w);
+}
+
 /* One complete client message (`len` bytes at `buf`). */
 static void handle_message(struct wsd *w, struct wsd_conn *c, const char *buf, size_t len)
 {
@@ -340,7 +420,7 @@ static void handle_message(struct wsd *w, struct wsd_conn *c, const char *buf, s
 	else if (!strcmp(type, "ping"))
 		queue_type(c, "pong");
 	else if (!strcmp(type, "typing"))
-		queue_error(c, false, NULL, 400, "unsupported frame");
+		handle_typing(w, c, frame);
 	else
 		queue_error(c, false, NULL, 400, "unknown frame type");
 	cJSON_Delete(frame);
@@ -423,6 +503,11 @@ const struct lws_protocols wsd_protocols[] = {
 		.callback = wsd_callback,
 		.per_session_data_size = sizeof(struct wsd_conn),
 		.rx_buffer_size = 4096,  /* per socket; messages are gathered in on_receive */
+	},
+	{
+		/* Not a WebSocket protocol: the inotify fd on the -wal file. */
+		.name = "parley-wal",
+		.callback = wsd_wal_callback,
 	},
 	{ .name = NULL, .callback = NULL },
 };

@@ -19,7 +19,7 @@
  *   pace, with no gap and no duplicate (its cursor did not move). Replies
  *   (ack, error, pong) may go past the soft limit; past WSD_QUEUE_MAX_* the
  *   socket is dropped. So is a socket that has frames queued but has not
- *   taken one for WSD_STALL_MS (a client that does not read).
+ *   taken one for cfg.ws_stall_timeout seconds (a client that does not read).
  * - WebSocket frames are written only from LWS_CALLBACK_SERVER_WRITEABLE
  *   (a refused upgrade's HTTP error is written from the filter callback,
  *   before any 101, as lws_return_http_status would).
@@ -41,11 +41,15 @@
 #define WSD_QUEUE_SOFT_BYTES (512 << 10) /* ...and bytes: beyond, it catches up */
 #define WSD_QUEUE_MAX_FRAMES 1000     /* any frames per socket... */
 #define WSD_QUEUE_MAX_BYTES (1 << 20) /* ...and bytes: beyond, the socket is dropped */
-#define WSD_STALL_MS 15000            /* frames queued, none taken this long: dropped */
+#define WSD_SNDBUF (64 << 10)         /* SO_SNDBUF per socket (the kernel doubles it) */
 #define WSD_CATCHUP_LOW 64            /* replay more only below this many queued frames */
 #define WSD_FALLBACK_POLL_MS 1000     /* read events at least this often */
-#define WSD_HOUSEKEEPING_S 5          /* stall check period */
-#define WSD_PRESENCE_TICKS 4          /* presence refresh every 4 housekeeping ticks (20 s) */
+#define WSD_INOTIFY_POLL_MS 50        /* data_version poll floor while inotify works */
+#define WSD_HOUSEKEEPING_MS 1000     /* housekeeping tick: stall check, presence sweep */
+#define WSD_SESSION_TICKS 5           /* revoked-session check every 5 ticks (5 s) */
+#define WSD_PRESENCE_REFRESH_S 20     /* last_seen refresh of connected users (at most) */
+#define WSD_PRUNE_TICKS 60            /* event retention prune every 60 ticks */
+#define WSD_CLOSE_REVOKED 4001        /* close code: the session was revoked */
 
 /*
  * One serialized frame with LWS_PRE bytes of headroom before the text, as
@@ -78,6 +82,7 @@ struct wsd_conn {
 	bool registered;               /* on wsd.conns */
 	bool catching_up;              /* replaying history after ?since= */
 	bool dead;                     /* dropped (queue bound): queue nothing more */
+	int close_code;                /* nonzero: close with this code at next WRITEABLE */
 	int64_t cursor;                /* see the invariants above */
 	struct wsd_qitem *head, *tail; /* outgoing frames, oldest first */
 	size_t qlen, qbytes;
@@ -102,6 +107,11 @@ struct wsd {
 	lws_sorted_usec_list_t poll_sul;
 	lws_sorted_usec_list_t house_sul;
 	unsigned house_ticks;
+	int inotify_fd;                /* -1, or watching the database's -wal file */
+	struct lws *inotify_wsi;       /* the inotify fd adopted into the loop */
+	unsigned rechecks;             /* 1 ms re-checks after an early inotify wake-up */
+	unsigned long wakeups_inotify, wakeups_poll; /* passes that found news, by source */
+	lws_sorted_usec_list_t recheck_sul;
 };
 
 #endif

