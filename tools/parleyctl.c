@@ -7,6 +7,8 @@
  *   parleyctl create-user NAME       new account; password on standard input
  *   parleyctl reset-password NAME    new password from standard input; signs out
  *   parleyctl set-role CHANNEL NAME ROLE   owner | admin | member in a channel
+ *   parleyctl prune-events [DAYS]    delete events older than DAYS (default:
+ *                                    event_retention_days)
  * Configuration as for every parley program ($PARLEY_CONFIG, PARLEY_* env).
  */
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include "app.h"
 #include "channels.h"
+#include "events.h"
 #include "log.h"
 #include "users.h"
 #include "util.h"
@@ -182,6 +185,25 @@ static int cmd_set_role(struct pl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_prune_events(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t days = ctx->cfg.event_retention_days;
+	long total = 0;
+	int deleted;
+
+	if (argc > 0 && pl_parse_id(argv[0], &days) < 0)
+		return fail("prune-events", &(struct pl_err){ 400, 0, "DAYS must be a positive integer" });
+	/* Short transactions of 5,000 rows: writers never wait long. */
+	do {
+		if (pl_events_prune(ctx->db, pl_now_ms() - days * 86400000, 5000, &deleted, &err) < 0)
+			return fail("prune-events", &err);
+		total += deleted;
+	} while (deleted > 0);
+	printf("parleyctl: %ld event(s) older than %lld day(s) deleted\n", total, (long long)days);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
@@ -189,6 +211,7 @@ static const struct command commands[] = {
 	{ "stats", 0, cmd_stats, "stats" },
 	{ "create-user", 1, cmd_create_user, "create-user USERNAME   (password on standard input)" },
 	{ "reset-password", 1, cmd_reset_password, "reset-password USERNAME   (new password on standard input)" },
+	{ "prune-events", 0, cmd_prune_events, "prune-events [DAYS]" },
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 };
 

@@ -222,3 +222,37 @@ def test_parleyctl_user_admin(server, api, alice):
     assert roles[uid] == "admin"
     assert _ctl_input(server, "", "set-role", str(ch), name, "emperor").returncode == 1
     assert _ctl_input(server, "", "set-role", "999999", name, "member").returncode == 1
+
+
+def test_parleyctl_prune_events():
+    # its own server: pruning the shared one would disturb resume tests
+    with start_server() as server:
+        api = Api(server.base)
+        name = unique_name("pr")
+        assert api.register(name).status_code == 201
+        token = api.login(name)
+        _prune_events_checks(server, api, token)
+
+
+def _prune_events_checks(server, api, token):
+    ch = api.create_channel(token, unique_channel())["id"]
+    api.send(token, ch, "an event to age")
+    db = sqlite3.connect(server.db, timeout=10)
+    try:
+        last = db.execute("SELECT max(id) FROM events").fetchone()[0]
+        with db:   # make everything up to now look 30 days old
+            db.execute("UPDATE events SET created_at = created_at - 30 * 86400000 WHERE id <= ?", (last,))
+        r = _parleyctl(server, "prune-events", "7")
+        assert r.returncode == 0, r.stderr
+        assert db.execute("SELECT count(*) FROM events WHERE id <= ?", (last,)).fetchone()[0] == 0
+        assert _parleyctl(server, "prune-events", "zero").returncode == 1
+    finally:
+        db.close()
+    # ids are never reused after a prune
+    msg = api.send(token, ch, "after the prune")
+    db = sqlite3.connect("file:%s?mode=ro" % server.db, uri=True)
+    try:
+        newest = db.execute("SELECT max(id) FROM events").fetchone()[0]
+    finally:
+        db.close()
+    assert newest > last and msg["content"] == "after the prune"
