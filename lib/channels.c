@@ -191,7 +191,7 @@ static int add_member(struct pl_db *db, int64_t channel_id, int64_t user_id, con
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_member, err);
 	cJSON *payload;
-	int step, rc;
+	int rc;
 
 	*added = false;
 	if (!st)
@@ -200,10 +200,8 @@ static int add_member(struct pl_db *db, int64_t channel_id, int64_t user_id, con
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, pl_now_ms());
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "add member: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	if (sqlite3_changes(pl_db_handle(db)) == 0)
 		return 0;
 	*added = true;
@@ -710,7 +708,7 @@ static int set_member(struct pl_db *db, int64_t channel_id, int64_t target, enum
 {
 	sqlite3_stmt *st;
 	cJSON *payload;
-	int step, rc;
+	int rc;
 
 	if (cur == PL_ROLE_NONE)
 		return add_member(db, channel_id, target, role_text(want), true, created, err);
@@ -721,10 +719,8 @@ static int set_member(struct pl_db *db, int64_t channel_id, int64_t target, enum
 	sqlite3_bind_int64(st, 1, channel_id);
 	sqlite3_bind_int64(st, 2, target);
 	sqlite3_bind_text(st, 3, role_text(want), -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "set role: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	payload = cJSON_CreateObject();
 	cJSON_AddNumberToObject(payload, "user_id", (double)target);
 	cJSON_AddStringToObject(payload, "role", role_text(want));
@@ -822,7 +818,6 @@ static int move_marker(struct pl_db *db, int64_t channel_id, int64_t user_id, in
 		       bool *moved, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_mark_read, err);
-	int step;
 
 	*moved = false;
 	if (!st)
@@ -830,10 +825,8 @@ static int move_marker(struct pl_db *db, int64_t channel_id, int64_t user_id, in
 	sqlite3_bind_int64(st, 1, channel_id);
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_int64(st, 3, message_id);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	*moved = sqlite3_changes(pl_db_handle(db)) > 0;
 	return 0;
 }
@@ -939,7 +932,7 @@ static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size
 	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_dm, err);
 	cJSON *ch;
 	bool added;
-	int step, rc;
+	int rc;
 
 	if (!st)
 		return -1;
@@ -947,10 +940,8 @@ static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_int64(st, 3, pl_now_ms());
 	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "insert dm: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	*id = sqlite3_last_insert_rowid(pl_db_handle(db));
 	for (size_t i = 0; i < n; i++)
 		if (add_member(db, *id, ids[i], "member", false, &added, err) < 0)
@@ -1011,18 +1002,12 @@ static const char sql_an_owner[] =
 int pl_channel_an_owner(struct pl_db *db, int64_t channel_id, int64_t *owner, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_an_owner, err);
-	int step;
+	int found;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, channel_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		*owner = sqlite3_column_int64(st, 0);
-	pl_db_done(st);
-	if (step == SQLITE_ROW)
-		return 0;
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "channel owner: %s", pl_db_last_error(db));
+	if ((found = pl_db_step_id(db, st, owner, err)) != 1)
+		return found;
 	return pl_err_set(err, 404, "no such channel, or it has no owner");
 }

@@ -133,6 +133,30 @@ void pl_db_done(sqlite3_stmt *st)
 		sqlite3_reset(st);
 }
 
+int pl_db_step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
+{
+	int step = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "step: %s: %s", pl_db_last_error(db), sqlite3_sql(st));
+	return 0;
+}
+
+int pl_db_step_id(struct pl_db *db, sqlite3_stmt *st, int64_t *out, struct pl_err *err)
+{
+	int step = sqlite3_step(st);
+
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return pl_err_internal(err, "lookup: %s: %s", pl_db_last_error(db), sqlite3_sql(st));
+	return 1;
+}
+
 int pl_db_begin(struct pl_db *db, struct pl_err *err)
 {
 	return exec(db, "BEGIN IMMEDIATE", err);

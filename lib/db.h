@@ -40,6 +40,20 @@ sqlite3_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err);
 void pl_db_done(sqlite3_stmt *st);
 
 /*
+ * pl_db_step_done: steps a bound write (or any statement expected to
+ * return no row) once and resets it. Returns 0 on SQLITE_DONE, else -1
+ * with `err` = 500 (the SQLite message is logged, never returned).
+ */
+int pl_db_step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err);
+
+/*
+ * pl_db_step_id: steps a bound lookup whose first column is an id and
+ * resets it. Returns 0 with *out set when a row came, 1 when none did
+ * (*out untouched), -1 with `err` = 500 on a database error.
+ */
+int pl_db_step_id(struct pl_db *db, sqlite3_stmt *st, int64_t *out, struct pl_err *err);
+
+/*
  * pl_db_begin: BEGIN IMMEDIATE (takes the write lock now, waiting up to
  * the busy timeout; see FACTS.md on deferred BEGIN). pl_db_commit:
  * COMMIT. pl_db_rollback: ROLLBACK, safe to call when no transaction is

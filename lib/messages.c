@@ -112,19 +112,12 @@ static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cm
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_by_client_id, err);
 	int64_t id = 0;
-	int step;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, cmid, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	else if (step != SQLITE_DONE)
-		id = pl_err_internal(err, "client_msg_id lookup: %s", pl_db_last_error(db));
-	pl_db_done(st);
-	return id;
+	return pl_db_step_id(db, st, &id, err) < 0 ? -1 : id;
 }
 
 static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id, struct pl_err *err)
@@ -144,7 +137,6 @@ static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl
 			      const char *content, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_message, err);
-	int step;
 
 	if (!st)
 		return -1;
@@ -156,10 +148,8 @@ static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl
 		sqlite3_bind_int64(st, 5, in->reply_to);
 	if (in->client_msg_id)
 		sqlite3_bind_text(st, 6, in->client_msg_id, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "insert message: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	return sqlite3_last_insert_rowid(pl_db_handle(db));
 }
 
@@ -285,7 +275,6 @@ static int change(struct pl_db *db, const char *sql, int64_t id, const char *tex
 		  struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
-	int step;
 
 	if (!st)
 		return -1;
@@ -294,10 +283,8 @@ static int change(struct pl_db *db, const char *sql, int64_t id, const char *tex
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 	if (t)
 		sqlite3_bind_int64(st, 3, t);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "message change: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	return sqlite3_changes(pl_db_handle(db));
 }
 

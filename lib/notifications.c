@@ -72,7 +72,7 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 	sqlite3_stmt *st = pl_db_stmt(db, sql_insert, err);
 	int64_t now = pl_now_ms(), id;
 	cJSON *payload, *n;
-	int step, rc;
+	int rc;
 
 	if (!st)
 		return -1;
@@ -80,10 +80,8 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, num(msg, "id"));
 	sqlite3_bind_int64(st, 4, now);
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "notification: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	if (sqlite3_changes(pl_db_handle(db)) == 0)
 		return 0;
 	id = sqlite3_last_insert_rowid(pl_db_handle(db));

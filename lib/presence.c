@@ -47,7 +47,6 @@ static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const c
 		  struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_upsert, err);
-	int step;
 
 	if (!st)
 		return -1;
@@ -56,10 +55,8 @@ static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const c
 	if (status)
 		sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, pl_now_ms());
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "presence upsert: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -135,16 +132,14 @@ out:
 static int go_online(struct pl_db *db, int64_t user_id, bool announce_it, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_go_online, err);
-	int step, changed;
+	int changed;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, pl_now_ms());
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "presence state: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	changed = sqlite3_changes(pl_db_handle(db));
 	if (changed > 0 && announce_it)
 		return announce(db, user_id, 0, true, err);

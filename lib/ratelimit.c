@@ -23,15 +23,6 @@ void pl_rate_set(struct pl_rate *r, const char *scope, const char *subject, int 
 	r->window_s = window_s > 0 ? window_s : 1;
 }
 
-static int run(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
-{
-	int step = sqlite3_step(st);
-
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "rate limit: %s", pl_db_last_error(db));
-	return 0;
-}
 
 /* Seconds left in `r`'s window when it is exhausted, 0 when not, -1 on error. */
 static int64_t exhausted(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struct pl_err *err)
@@ -62,7 +53,7 @@ static int bump(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struc
 		return -1;
 	sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now_ms + (int64_t)r->window_s * 1000);
-	return run(db, st, err);
+	return pl_db_step_done(db, st, err);
 }
 
 int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
@@ -78,7 +69,7 @@ int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 	if (!(st = pl_db_stmt(db, sql_sweep, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, now_ms);
-	if (run(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (rates[i].limit <= 0)
@@ -118,7 +109,7 @@ int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 		if (!(st = pl_db_stmt(db, sql_refund, err)))
 			goto out;
 		sqlite3_bind_text(st, 1, rates[i].key, -1, SQLITE_STATIC);
-		if (run(db, st, err) < 0)
+		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}
 	rc = pl_db_commit(db, err);

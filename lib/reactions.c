@@ -81,7 +81,6 @@ static int write_row(struct pl_db *db, int64_t user_id, int64_t message_id, cons
 		     bool add, bool *changed, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, add ? sql_add : sql_remove, err);
-	int step;
 
 	*changed = false;
 	if (!st)
@@ -91,10 +90,8 @@ static int write_row(struct pl_db *db, int64_t user_id, int64_t message_id, cons
 	sqlite3_bind_int64(st, 3, user_id);
 	if (add)
 		sqlite3_bind_int64(st, 4, pl_now_ms());
-	step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "reaction: %s", pl_db_last_error(db));
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
 	*changed = sqlite3_changes(pl_db_handle(db)) > 0;
 	return 0;
 }

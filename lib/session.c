@@ -221,14 +221,6 @@ static const char sql_ticket_take[] =
 	"DELETE FROM ws_tickets WHERE ticket_hash = ?1 RETURNING user_id, session_id, expires_at";
 static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 
-static int step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
-{
-	int step = sqlite3_step(st);
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "ticket: %s", pl_db_last_error(db));
-	return 0;
-}
 
 int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 		       char out[PL_WS_TICKET_LEN], struct pl_err *err)
@@ -244,13 +236,13 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 	if (!(st = pl_db_stmt(db, sql_ticket_sweep, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, now);
-	if (step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_ticket_insert, err)))
+	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_ticket_insert, err)))
 		goto out;
 	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, claims->user_id);
 	sqlite3_bind_int64(st, 3, claims->session_id);
 	sqlite3_bind_int64(st, 4, now + PL_WS_TICKET_TTL * 1000);
-	if (step_done(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:
@@ -372,15 +364,6 @@ static int refresh_hash(const char *token, char hash_hex[65])
 	return 0;
 }
 
-static int exec_stmt(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
-{
-	int step = sqlite3_step(st);
-
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "session: %s", pl_db_last_error(db));
-	return 0;
-}
 
 /* Revokes session `sid` (inside a transaction). */
 static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
@@ -391,10 +374,10 @@ static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
 		return -1;
 	sqlite3_bind_int64(st, 1, sid);
 	sqlite3_bind_int64(st, 2, pl_now_ms());
-	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_session, err)))
+	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_session, err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, sid);
-	return exec_stmt(db, st, err);
+	return pl_db_step_done(db, st, err);
 }
 
 /* A rotated token presented again: revoke its session. 1 if it was one. */
@@ -433,12 +416,12 @@ static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char
 	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sid);
 	sqlite3_bind_int64(st, 3, now);
-	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_session_rotate, err)))
+	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_session_rotate, err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, sid);
 	sqlite3_bind_text(st, 2, new_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now + (int64_t)refresh_ttl * 1000);
-	return exec_stmt(db, st, err);
+	return pl_db_step_done(db, st, err);
 }
 
 /* Finds the session whose current token hashes to `old_hex`: 0 live
@@ -520,7 +503,7 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 		sqlite3_bind_int64(st, 1, claims->user_id);
 		sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, pl_now_ms());
-		if (exec_stmt(db, st, err) < 0)
+		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}
 	rc = pl_db_commit(db, err);
@@ -540,9 +523,9 @@ int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t kee
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, keep_sid);
 	sqlite3_bind_int64(st, 3, pl_now_ms());
-	if (exec_stmt(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_user, err)))
+	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_user, err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, keep_sid);
-	return exec_stmt(db, st, err);
+	return pl_db_step_done(db, st, err);
 }

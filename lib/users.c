@@ -323,15 +323,6 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static int step_write(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
-{
-	int step = sqlite3_step(st);
-
-	pl_db_done(st);
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "user write: %s", pl_db_last_error(db));
-	return 0;
-}
 
 int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON **out,
 		  struct pl_err *err)
@@ -353,10 +344,10 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 	bind_opt(st, 4, p.avatar_url);
 	bind_opt(st, 5, p.status_text);
 	bind_opt(st, 6, p.email);
-	if (step_write(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_codes_stale, err)))
+	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_codes_stale, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, user_id);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:
@@ -434,7 +425,7 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 	sqlite3_bind_int64(st, 1, claims->user_id);
 	sqlite3_bind_text(st, 2, new_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, old_hash, -1, SQLITE_STATIC);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	if (sqlite3_changes(pl_db_handle(db)) != 1) {
 		pl_err_set(err, 409, "the password was changed meanwhile");
@@ -465,7 +456,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 		goto out;
 	sqlite3_bind_int64(st, 1, claims->user_id);
 	sqlite3_bind_int64(st, 2, pl_now_ms());
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	if (sqlite3_changes(pl_db_handle(db)) != 1) {
 		pl_err_set(err, 401, "account no longer exists");
@@ -475,7 +466,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 	    !(st = pl_db_stmt(db, sql_codes_drop, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, claims->user_id);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 	if (rc == 0)
@@ -606,7 +597,7 @@ static int store_code(struct pl_db *db, int64_t user_id, const unsigned char has
 	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, expires);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:
@@ -722,7 +713,7 @@ int pl_user_verify_confirm(struct pl_db *db, const struct pl_config *cfg, const 
 		goto out;
 	sqlite3_bind_int64(st, 1, uid);
 	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	if (sqlite3_changes(pl_db_handle(db)) != 1) {
 		pl_err_set(err, 400, "wrong or expired verification code");
@@ -746,19 +737,13 @@ static const char sql_reset_password[] =
 int pl_user_find(struct pl_db *db, const char *username, int64_t *id, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_find_live, err);
-	int step;
+	int found;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	pl_db_done(st);
-	if (step == SQLITE_ROW)
-		return 0;
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "find user: %s", pl_db_last_error(db));
+	if ((found = pl_db_step_id(db, st, id, err)) != 1)
+		return found;
 	return pl_err_set(err, 404, "no such user");
 }
 
@@ -779,7 +764,7 @@ int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *passwo
 		goto out;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	if (step_write(db, st, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	if (sqlite3_changes(pl_db_handle(db)) != 1) {
 		pl_err_set(err, 404, "no such user");
