@@ -50,18 +50,20 @@ static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 
 /*
  * One SELECT list for the channel object, as user ?1 sees it. unread_count
- * stops counting at PL_UNREAD_CAP: each channel then costs at most that many
- * index entries, so the list stays cheap in a channel of a million unread
- * messages (clients show "999+").
+ * looks at no more than the first PL_UNREAD_CAP messages after the read
+ * marker and counts those not deleted and not the user's own: each channel
+ * costs at most that many rows, whoever wrote them, so the list stays cheap
+ * in a channel of a million unread messages (clients show "999+") and in one
+ * where the user wrote them all.
  */
 #define PL_UNREAD_CAP_STR "1000"
 #define CHANNEL_COLUMNS \
 	"SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, " \
 	"(SELECT count(*) FROM channel_members n WHERE n.channel_id = c.id), me.role, " \
 	"(SELECT max(x.id) FROM messages x WHERE x.channel_id = c.id), " \
-	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 FROM messages u " \
-	"WHERE u.channel_id = c.id AND u.id > me.last_read_id AND u.deleted = 0 " \
-	"AND u.user_id <> ?1 LIMIT " PL_UNREAD_CAP_STR ")) END " \
+	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT u.user_id AS uid, " \
+	"u.deleted AS del FROM messages u WHERE u.channel_id = c.id AND u.id > me.last_read_id " \
+	"LIMIT " PL_UNREAD_CAP_STR ") WHERE del = 0 AND uid <> ?1) END " \
 	"FROM channels c LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = ?1 "
 static const char sql_channel_one[] = CHANNEL_COLUMNS "WHERE c.id = ?2";
 static const char sql_channel_list[] =

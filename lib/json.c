@@ -1,6 +1,8 @@
 /* json.c — strict JSON parsing and typed field access over cJSON (json.h). */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
@@ -199,12 +201,146 @@ int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, st
 	return 0;
 }
 
+/*
+ * The serializer. cJSON_PrintUnformatted prints every number with
+ * sprintf("%1.15g") and reads it back with sscanf to check the round trip:
+ * with ids and counts in every object that was ~40 % of a 50-message
+ * history page (callgrind, docs/BENCHMARKS.md). This walks the same cJSON
+ * tree and prints integers (all parley's numbers) directly; other numbers
+ * and everything else come out as cJSON prints them (RFC 8259).
+ */
+struct out {
+	char *p;
+	size_t len, cap;
+};
+
+static void out_reserve(struct out *o, size_t n)
+{
+	if (o->len + n <= o->cap)
+		return;
+	while (o->len + n > o->cap)
+		o->cap = o->cap ? o->cap * 2 : 256;
+	o->p = pl_xrealloc(o->p, o->cap);
+}
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+	out_reserve(o, n);
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void out_string(struct out *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)(s ? s : "");
+	size_t run;
+
+	out_put(o, "\"", 1);
+	while (*u) {
+		/* copy the longest run that needs no escape in one go */
+		for (run = 0; u[run] >= 0x20 && u[run] != '"' && u[run] != '\\'; run++)
+			;
+		out_put(o, (const char *)u, run);
+		u += run;
+		if (!*u)
+			break;
+		out_reserve(o, 6);
+		o->p[o->len++] = '\\';
+		switch (*u) {
+		case '"': o->p[o->len++] = '"'; break;
+		case '\\': o->p[o->len++] = '\\'; break;
+		case '\b': o->p[o->len++] = 'b'; break;
+		case '\f': o->p[o->len++] = 'f'; break;
+		case '\n': o->p[o->len++] = 'n'; break;
+		case '\r': o->p[o->len++] = 'r'; break;
+		case '\t': o->p[o->len++] = 't'; break;
+		default:
+			memcpy(o->p + o->len, "u00", 3);
+			o->p[o->len + 3] = hex[*u >> 4];
+			o->p[o->len + 4] = hex[*u & 15];
+			o->len += 5;
+		}
+		u++;
+	}
+	out_put(o, "\"", 1);
+}
+
+static void out_number(struct out *o, double d)
+{
+	char buf[32];
+	int n;
+
+	if (!isfinite(d)) {
+		out_put(o, "null", 4); /* as cJSON: JSON has no inf or nan */
+		return;
+	}
+	if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d) {
+		int64_t v = (int64_t)d;
+		uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+		char *e = buf + sizeof(buf), *p = e;
+
+		do
+			*--p = (char)('0' + m % 10);
+		while ((m /= 10) != 0);
+		if (v < 0)
+			*--p = '-';
+		out_put(o, p, (size_t)(e - p));
+		return;
+	}
+	/* cJSON's rule: 15 significant digits when they round-trip, else 17 */
+	n = snprintf(buf, sizeof(buf), "%1.15g", d);
+	if (strtod(buf, NULL) != d)
+		n = snprintf(buf, sizeof(buf), "%1.17g", d);
+	out_put(o, buf, (size_t)n);
+}
+
+static void out_value(struct out *o, const cJSON *v)
+{
+	const cJSON *c;
+
+	switch (v->type & 0xFF) {
+	case cJSON_False: out_put(o, "false", 5); break;
+	case cJSON_True: out_put(o, "true", 4); break;
+	case cJSON_NULL: out_put(o, "null", 4); break;
+	case cJSON_Number: out_number(o, v->valuedouble); break;
+	case cJSON_String: out_string(o, v->valuestring); break;
+	case cJSON_Raw:
+		if (v->valuestring)
+			out_put(o, v->valuestring, strlen(v->valuestring));
+		break;
+	case cJSON_Array:
+		out_put(o, "[", 1);
+		for (c = v->child; c; c = c->next) {
+			out_value(o, c);
+			if (c->next)
+				out_put(o, ",", 1);
+		}
+		out_put(o, "]", 1);
+		break;
+	case cJSON_Object:
+		out_put(o, "{", 1);
+		for (c = v->child; c; c = c->next) {
+			out_string(o, c->string);
+			out_put(o, ":", 1);
+			out_value(o, c);
+			if (c->next)
+				out_put(o, ",", 1);
+		}
+		out_put(o, "}", 1);
+		break;
+	default:
+		abort(); /* cJSON_Invalid: a construction bug, never input */
+	}
+}
+
 char *pl_json_print(const cJSON *v)
 {
-	char *s = cJSON_PrintUnformatted(v);
-	if (!s)
-		abort(); /* cJSON fails only on allocation */
-	return s;
+	struct out o = { NULL, 0, 0 };
+
+	out_value(&o, v);
+	out_put(&o, "", 1);
+	return o.p;
 }
 
 cJSON *pl_json_add_time(cJSON *obj, const char *key, int64_t ms)

@@ -37,8 +37,10 @@ int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, s
 int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, struct pl_err *err);
 
 /*
- * pl_json_print: serializes `v` unformatted. Caller frees the string with
- * free(3) (cJSON uses malloc). Aborts on exhaustion.
+ * pl_json_print: serializes `v` unformatted (RFC 8259), as
+ * cJSON_PrintUnformatted does except that integral numbers up to 2^53 print
+ * exactly and fast. Caller frees the string with free(3). Aborts on
+ * exhaustion.
  */
 char *pl_json_print(const cJSON *v);
 

@@ -21,6 +21,67 @@ static const char sql_search_channel[] =
 	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 AND m.channel_id = ?2 "
 	"ORDER BY f.rowid DESC LIMIT ?3";
 
+static const char sql_index_mark[] =
+	"SELECT indexed_upto, (SELECT coalesce(max(id), 0) FROM messages) "
+	"FROM search_state WHERE id = 1";
+static const char sql_index_add[] =
+	"INSERT INTO messages_fts (rowid, content) "
+	"SELECT id, content FROM messages WHERE id > ?1 AND id <= ?2";
+static const char sql_index_move[] = "UPDATE search_state SET indexed_upto = ?1 WHERE id = 1";
+
+int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	int64_t upto = 0, last = 0;
+	int changes;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		upto = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	pl_db_done(st);
+	if (last - upto < min_pending || last <= upto)
+		return 0;
+	if (!(st = pl_db_stmt(db, sql_index_add, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, upto);
+	sqlite3_bind_int64(st, 2, last);
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
+	changes = sqlite3_changes(pl_db_handle(db));
+	if (!(st = pl_db_stmt(db, sql_index_move, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, last);
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
+	return changes;
+}
+
+/* Indexes whatever is pending in a short write transaction of its own
+ * (nothing is written when nothing is pending). */
+static int catch_up_now(struct pl_db *db, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	bool pending = false;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		pending = sqlite3_column_int64(st, 1) > sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (!pending)
+		return 0;
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_search_catch_up(db, 1, err) < 0 || pl_db_commit(db, err) < 0) {
+		pl_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -99,6 +160,10 @@ int pl_message_search(struct pl_db *db, int64_t user_id, const char *q, int64_t 
 		return -1;
 	if (!(expr = pl_search_expr(q, err)))
 		return -1;
+	if (catch_up_now(db, err) < 0) {
+		free(expr);
+		return -1;
+	}
 	ids = pl_xcalloc((size_t)limit, sizeof(*ids));
 	if (match_ids(db, user_id, expr, channel_id, limit, ids, &n, err) < 0) {
 		free(ids);

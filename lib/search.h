@@ -1,8 +1,10 @@
 /*
  * search.h — full-text search over message content with SQLite FTS5
  * (https://sqlite.org/fts5.html), limited to the channels the caller may
- * read. The index (messages_fts, schema 004) follows every post, edit and
- * delete through triggers in the same transaction.
+ * read. The index (messages_fts, schema 004) is brought up to date in
+ * batches (schema 006): every PL_SEARCH_BATCH posts, and before each search,
+ * so a search sees every message; edits and deletes of indexed messages
+ * follow through triggers in the same transaction.
  */
 #ifndef PL_SEARCH_H
 #define PL_SEARCH_H
@@ -14,6 +16,7 @@
 
 #define PL_SEARCH_Q_MAX 256     /* bytes of the user's query */
 #define PL_SEARCH_TERMS_MAX 16  /* white-space separated words */
+#define PL_SEARCH_BATCH 256     /* posts between two index catch-ups */
 
 /*
  * pl_search_expr: turns the user's words `q` into a safe FTS5 expression:
@@ -34,5 +37,15 @@ char *pl_search_expr(const char *q, struct pl_err *err);
  */
 int pl_message_search(struct pl_db *db, int64_t user_id, const char *q, int64_t channel_id,
 		      int limit, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_search_catch_up: adds the messages not yet in the full-text index
+ * (id above search_state.indexed_upto) and moves the mark, when at least
+ * `min_pending` message ids are pending (1: whatever is pending). Must run
+ * inside the caller's write transaction (pl_db_begin). Returns the number
+ * of messages indexed (0 when fewer were pending), or -1 with `err` 500.
+ * FTS5 external content tables: https://sqlite.org/fts5.html#external_content_tables
+ */
+int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err);
 
 #endif

@@ -11,12 +11,13 @@
 #include <stdbool.h>
 
 /*
- * pl_xmalloc, pl_xcalloc, pl_xstrdup, pl_xstrndup: like malloc(3) and
+ * pl_xmalloc, pl_xcalloc, pl_xrealloc, pl_xstrdup, pl_xstrndup: like malloc(3) and
  * friends, but abort(3) after logging when memory is exhausted, so they
  * never return NULL. The caller owns the result and releases it with free(3).
  */
 void *pl_xmalloc(size_t n);
 void *pl_xcalloc(size_t count, size_t n);
+void *pl_xrealloc(void *p, size_t n);
 char *pl_xstrdup(const char *s);
 char *pl_xstrndup(const char *s, size_t n);
 

@@ -40,6 +40,11 @@ def main(path, username, count):
         fill(small, 1000)
         for i in range(20):
             fill(channel("bench-list-%d" % i), 50)
+        # index what was added, as the server's batches would (schema 006)
+        upto = db.execute("SELECT indexed_upto FROM search_state").fetchone()[0]
+        db.execute("INSERT INTO messages_fts (rowid, content) "
+                   "SELECT id, content FROM messages WHERE id > ?", (upto,))
+        db.execute("UPDATE search_state SET indexed_upto = (SELECT max(id) FROM messages)")
     db.execute("PRAGMA optimize")
     db.close()
     print("%d %d" % (big, small))

@@ -356,12 +356,77 @@ static void test_messages_marker_mentions(void **state)
 	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE type = 'channel.deleted' AND scope = 1"), 2);
 }
 
+/* The number of messages a search for `q` finds, as user `u` sees them. */
+static int search_count(struct pl_db *db, int64_t u, const char *q)
+{
+	struct pl_err err = { 0 };
+	cJSON *out = NULL;
+	int n;
+
+	if (pl_message_search(db, u, q, 0, 200, &out, &err) < 0)
+		fail_msg("search %s: %d %s", q, err.status, err.message);
+	n = cJSON_GetArraySize(cJSON_GetObjectItem(out, "messages"));
+	cJSON_Delete(out);
+	return n;
+}
+
+/* The index is filled in batches, yet every search sees every message,
+ * edits and deletes of not-yet-indexed messages included, and an id given
+ * again after its message was deleted is indexed at once. */
+static void test_search_batches(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_db *db = env->db;
+	int64_t a = unit_add_user(db, "sam"), ch, gone, last = 0, first;
+	struct pl_err err = { 0 };
+	cJSON *out = NULL;
+	char text[64];
+
+	ch = mk_channel(db, a, "batches", "public", NULL, 0);
+	first = mk_post(db, a, ch, "zebra first");
+	for (int i = 1; i < 10; i++) {
+		snprintf(text, sizeof(text), "zebra number %d", i);
+		last = mk_post(db, a, ch, text);
+	}
+	/* posts alone do not index before a batch is due */
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'"), 0);
+	/* an edit and a delete before indexing: the index takes today's text */
+	assert_int_equal(pl_message_edit(db, a, first, "okapi instead", &out, &err), 0);
+	cJSON_Delete(out);
+	assert_int_equal(pl_message_delete(db, a, last, &err), 0);
+	assert_int_equal(search_count(db, a, "zebra"), 8);
+	assert_int_equal(search_count(db, a, "okapi"), 1);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'"), 8);
+	/* edits of indexed messages follow at once */
+	assert_int_equal(pl_message_edit(db, a, first, "gnu at last", &out, &err), 0);
+	cJSON_Delete(out);
+	assert_int_equal(search_count(db, a, "okapi"), 0);
+	assert_int_equal(search_count(db, a, "gnu"), 1);
+
+	/* a full batch of posts catches the index up by itself */
+	for (int i = 0; i < PL_SEARCH_BATCH; i++)
+		last = mk_post(db, a, ch, "lemur");
+	assert_int_equal(unit_int(db, "SELECT indexed_upto FROM search_state"), last);
+
+	/* the newest message goes with its channel; its id comes back */
+	gone = mk_channel(db, a, "doomed", "public", NULL, 0);
+	last = mk_post(db, a, gone, "doomed words");
+	assert_int_equal(search_count(db, a, "doomed"), 1);
+	assert_int_equal(pl_channel_delete(db, a, gone, &err), 0);
+	assert_int_equal(mk_post(db, a, ch, "phoenix rises"), last);
+	assert_int_equal(search_count(db, a, "phoenix"), 1);
+	assert_int_equal(search_count(db, a, "doomed"), 0);
+	/* and the index agrees with the messages table */
+	assert_int_equal(unit_exec(db, "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plans_use_indexes, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_foundation_keeps_data, env_setup_empty,
 						env_teardown),
+		cmocka_unit_test_setup_teardown(test_search_batches, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_dm_and_roles, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_messages_marker_mentions, env_setup, env_teardown),
 		cmocka_unit_test(test_search_expr),

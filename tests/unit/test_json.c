@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "json.h"
 #include "util.h"
 
@@ -574,6 +575,88 @@ static void test_time_format_before_epoch(void **state)
 	assert_string_equal(pl_time_format(-1500, buf), "1969-12-31T23:59:58.500Z");
 }
 
+/* The fast calendar arithmetic agrees with gmtime_r over four centuries. */
+static void test_time_format_matches_gmtime(void **state)
+{
+	char buf[PL_TIME_LEN], want[PL_TIME_LEN];
+	(void)state;
+
+	for (int64_t ms = -2208988800000LL; ms < 32503680000000LL; ms += 86399999LL + ms % 7) {
+		int64_t secs = ms / 1000 - (ms % 1000 < 0);
+		time_t t = (time_t)secs;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(ms - secs * 1000));
+		assert_string_equal(pl_time_format(ms, buf), want);
+	}
+}
+
+/* pl_json_print's own serializer prints what cJSON_PrintUnformatted prints. */
+static void expect_print_like_cjson(const cJSON *v)
+{
+	char *mine = pl_json_print(v), *theirs = cJSON_PrintUnformatted(v);
+
+	assert_non_null(theirs);
+	assert_string_equal(mine, theirs);
+	free(mine);
+	free(theirs);
+}
+
+/* Integers print exactly, digit for digit (cJSON_PrintUnformatted prints
+ * 2^53 as 9.00719925474099e+15, which reads back as another number). */
+static void test_print_integers_exactly(void **state)
+{
+	static const int64_t ints[] = { 0, 1, -1, 42, 1700000000123LL, 1000000000000000LL,
+					9007199254740992LL, -9007199254740992LL, 9007199254740993LL - 1 };
+	char want[32];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		cJSON *n = cJSON_CreateNumber((double)ints[i]);
+		char *got = pl_json_print(n);
+
+		snprintf(want, sizeof(want), "%lld", (long long)ints[i]);
+		assert_string_equal(got, want);
+		free(got);
+		cJSON_Delete(n);
+	}
+}
+
+static void test_print_matches_cjson(void **state)
+{
+	static const double numbers[] = { 9007199254740994.0, 1e300, -1e-300, 0.1, 1.5, -2.25,
+					  1.0 / 3, 123456789.125, 1e16, 1e300 * 1e10 };
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(numbers[i]));
+	cJSON_AddItemToObject(o, "numbers", a);
+	cJSON_AddNumberToObject(o, "small", 7);
+	cJSON_AddStringToObject(o, "plain", "hello world");
+	cJSON_AddStringToObject(o, "escapes", "q\"b\\s/\b\f\n\r\t\x01\x1f end");
+	cJSON_AddStringToObject(o, "utf8", "h\xc3\xa9llo \xf0\x9f\x98\x80 \xe2\x80\xa8");
+	cJSON_AddStringToObject(o, "", "empty key");
+	cJSON_AddStringToObject(o, "k\"ey\n", "escaped key");
+	cJSON_AddTrueToObject(o, "t");
+	cJSON_AddFalseToObject(o, "f");
+	cJSON_AddNullToObject(o, "n");
+	cJSON_AddItemToObject(o, "empty_array", cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "empty_object", cJSON_CreateObject());
+	cJSON_AddRawToObject(o, "raw", "[1,2]");
+	expect_print_like_cjson(o);
+	expect_print_like_cjson(a);
+	cJSON_Delete(o);
+	{
+		cJSON *s = cJSON_CreateString("");
+		expect_print_like_cjson(s);
+		cJSON_Delete(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +683,9 @@ int main(void)
 		cmocka_unit_test(test_parse_id),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_time_format_before_epoch),
+		cmocka_unit_test(test_time_format_matches_gmtime),
+		cmocka_unit_test(test_print_matches_cjson),
+		cmocka_unit_test(test_print_integers_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
