@@ -343,18 +343,26 @@ char *pl_json_print(const cJSON *v)
 	return o.p;
 }
 
+/* Adds `item` under the constant `key` (not copied: see json.h). */
+static cJSON *add_const(cJSON *obj, const char *key, cJSON *item)
+{
+	if (!item || !cJSON_AddItemToObjectCS(obj, key, item))
+		abort(); /* cJSON fails only on allocation */
+	return item;
+}
+
 cJSON *pl_json_add_time(cJSON *obj, const char *key, int64_t ms)
 {
 	char buf[PL_TIME_LEN];
 
 	if (ms == 0)
-		return cJSON_AddNullToObject(obj, key);
-	return cJSON_AddStringToObject(obj, key, pl_time_format(ms, buf));
+		return add_const(obj, key, cJSON_CreateNull());
+	return add_const(obj, key, cJSON_CreateString(pl_time_format(ms, buf)));
 }
 
 cJSON *pl_json_add_id(cJSON *obj, const char *key, int64_t id)
 {
 	if (id == 0)
-		return cJSON_AddNullToObject(obj, key);
-	return cJSON_AddNumberToObject(obj, key, (double)id);
+		return add_const(obj, key, cJSON_CreateNull());
+	return add_const(obj, key, cJSON_CreateNumber((double)id));
 }

@@ -45,7 +45,9 @@ int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, st
 char *pl_json_print(const cJSON *v);
 
 /* pl_json_add_time: adds `key` as an RFC 3339 string for `ms`, or null
- * when ms is 0. Returns the added item (owned by `obj`). */
+ * when ms is 0. Returns the added item (owned by `obj`). `key` is not
+ * copied (cJSON_AddItemToObjectCS): it must outlive `obj` — a string
+ * literal. Same for pl_json_add_id. */
 cJSON *pl_json_add_time(cJSON *obj, const char *key, int64_t ms);
 
 /* pl_json_add_id: adds `key` as a number, or null when id is 0. */
