@@ -68,7 +68,9 @@ run() { # name path [lua]
 }
 
 echo "bench: $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s, $PROCS FastCGI processes per program, $MESSAGES messages"
+PAGE=$(curl -sf -H "Authorization: Bearer $TOKEN" "$B/api/messages/history?channel=$SMALL&limit=50" | wc -c)
 run floor /api/noop
+run "floor, $PAGE-byte body" "/api/noop?bytes=$PAGE"
 run "GET /api/auth/validate" /api/auth/validate
 run "GET /api/channels" /api/channels
 run "history, 1,000 messages" "/api/messages/history?channel=$SMALL&limit=50"
