@@ -9,7 +9,7 @@
 #include "log.h"
 #include "util.h"
 
-#define STMT_CACHE_MAX 128
+#define STMT_CACHE_MAX 256
 
 struct stmt_slot {
 	const char *sql;   /* the caller's constant: cache key by address */
