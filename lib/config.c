@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "hashslot.h"
 #include "log.h"
 
 enum key_type { K_STR, K_INT, K_SIZE };
@@ -50,6 +51,8 @@ static const struct key keys[] = {
 	INT("verify_code_ttl", verify_code_ttl, 1, 86400 * 7),
 	STR("mail_command", mail_command),
 	STR("mail_from", mail_from),
+	INT("hash_concurrency", hash_concurrency, 0, 64),
+	INT("hash_wait_ms", hash_wait_ms, 0, 10000),
 	INT("log_level", log_level, 0, 3),
 };
 
@@ -80,6 +83,7 @@ static void set_defaults(struct pl_config *cfg)
 	cfg->verify_request_window = 3600;
 	cfg->verify_code_ttl = 900;
 	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "parley@localhost");
+	cfg->hash_wait_ms = 200;
 	cfg->log_level = 2;
 }
 
@@ -218,5 +222,7 @@ int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 		return -1;
 	if (load_env(cfg, err) < 0)
 		return -1;
+	/* The password-hash bound is per process, like this configuration. */
+	pl_hashslot_configure(cfg->db_path, cfg->hash_concurrency, cfg->hash_wait_ms);
 	return load_secret(cfg, err);
 }

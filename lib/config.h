@@ -45,6 +45,8 @@ struct pl_config {
 	int verify_code_ttl;         /* verify_code_ttl: verification code lifetime, seconds (default 900) */
 	char mail_command[1024];     /* mail_command: sendmail-compatible argv, space-separated (default empty = off) */
 	char mail_from[256];         /* mail_from: From: address of verification mails */
+	int hash_concurrency;        /* hash_concurrency: password hashes at once, all processes (default 0 = CPUs - 1, >= 1) */
+	int hash_wait_ms;            /* hash_wait_ms: ms a hash waits for a free slot before 503 (default 200) */
 	int log_level;               /* log_level: 0 error .. 3 debug (default 2) */
 };
 
@@ -53,6 +55,8 @@ struct pl_config {
  * $PARLEY_CONFIG (if set) and the environment, then reads the JWT secret
  * from jwt_secret_file (or $PARLEY_JWT_SECRET, the key itself). A missing
  * or short (< 32 bytes) secret is an error: parley never runs unkeyed.
+ * Also applies this process's password-hash bound (hash_concurrency,
+ * hash_wait_ms, slots next to db_path: hashslot.h).
  * Returns 0, or -1 with `err` describing the problem (status 500).
  */
 int pl_config_load(struct pl_config *cfg, struct pl_err *err);

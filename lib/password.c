@@ -1,13 +1,34 @@
 /* password.c — argon2id password hashing through libsodium (password.h). */
 #include <string.h>
+#include "hashslot.h"
 #include "password.h"
 
 int pl_password_hash(const char *password, size_t len, char out[PL_PASSWORD_HASH_LEN], struct pl_err *err)
 {
-	if (crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	int slot, rc;
+
+	if (pl_hashslot_acquire(&slot, err) < 0)
+		return -1;
+	rc = crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			       crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	pl_hashslot_release(slot);
+	if (rc != 0)
 		return pl_err_internal(err, "crypto_pwhash_str failed (out of memory?)");
 	return 0;
+}
+
+int pl_password_check(const char *stored_hash, const char *password, size_t len, struct pl_err *err)
+{
+	int slot, rc = 1;
+
+	if (pl_hashslot_acquire(&slot, err) < 0)
+		return -1;
+	if (!stored_hash)
+		pl_password_dummy_verify(password, len);
+	else if (pl_password_verify(stored_hash, password, len) == 0)
+		rc = 0;
+	pl_hashslot_release(slot);
+	return rc;
 }
 
 int pl_password_verify(const char *hash, const char *password, size_t len)

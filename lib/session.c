@@ -107,17 +107,27 @@ int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const
 			    const char *remote_addr, struct pl_err *err)
 {
 	struct pl_rate rates[2];
+	struct pl_err ignored = { 0 };
+	int match;
 
 	pl_rate_set(&rates[0], "login_user", username, cfg->login_user_limit, cfg->login_user_window);
 	pl_rate_set(&rates[1], "login_addr", remote_addr, cfg->login_addr_limit, cfg->login_addr_window);
+	/* The limits answer first (429) and cheaply: no hash slot is taken. */
 	if (pl_ratelimit_take(db, rates, 2, pl_now_ms(), err) < 0)
 		return -1;
 	/* No transaction is open here: argon2id (~55 ms) never holds the lock. */
-	if (!stored_hash || len > 1024) {
-		pl_password_dummy_verify(password, len > 1024 ? 1024 : len);
-		return pl_err_set(err, 401, "invalid username or password");
+	if (len > 1024) {  /* never a valid password: same cost, no match */
+		stored_hash = NULL;
+		len = 1024;
 	}
-	if (pl_password_verify(stored_hash, password, len) < 0)
+	match = pl_password_check(stored_hash, password, len, err);
+	if (match < 0) {
+		/* 503, every hash slot busy: the password was not checked, so
+		 * the attempt does not count either. */
+		pl_ratelimit_refund(db, rates, 2, &ignored);
+		return -1;
+	}
+	if (match > 0)
 		return pl_err_set(err, 401, "invalid username or password");
 	/* Successful attempts do not count: give back exactly what we took. */
 	return pl_ratelimit_refund(db, rates, 2, err);

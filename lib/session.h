@@ -27,8 +27,11 @@
  * `password` (`len` bytes) against `stored_hash` (NULL = unknown user: a
  * dummy verification of the same cost runs), and gives the attempt back
  * when it succeeded, so only failures count and no other address's
- * counter changes. Runs no transaction while hashing. Returns 0 on a
- * match; -1 with `err` = 401 (wrong password / unknown user), 429, 500.
+ * counter changes. The verification runs inside a hash slot
+ * (hashslot.h); when every slot stays busy the answer is 503 with
+ * retry_after and the attempt is given back too (the password was not
+ * checked). Runs no transaction while hashing. Returns 0 on a match; -1
+ * with `err` = 401 (wrong password / unknown user), 429, 503, 500.
  */
 int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const char *username,
 			    const char *stored_hash, const char *password, size_t len,
@@ -37,7 +40,8 @@ int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const
 /*
  * pl_session_login: checks `username`/`password` through
  * pl_session_try_password (401 with one message for an unknown user and a
- * wrong password, in the same time; 429 when rate limited), creates a
+ * wrong password, in the same time; 429 when rate limited; 503 when every
+ * hash slot is busy), creates a
  * session and returns the contract's login body in *out:
  * {"token","access_token","refresh_token","token_type","expires_in","user"}.
  * `remote_addr` is the client address (req->remote_addr). Caller owns *out
