@@ -71,6 +71,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include "app.h"
+#include "hashslot.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -445,6 +446,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(ctx.cfg.schema_dir, sizeof(ctx.cfg.schema_dir), "%s",
 		 schema && *schema ? schema : PL_FUZZ_SCHEMA_DIR);
 	snprintf(ctx.cfg.db_path, sizeof(ctx.cfg.db_path), ":memory:");
+	pl_hashslot_configure(NULL, 0, 0);   /* no slot files under ./var (hashes are faked) */
 	if (pl_db_open(ctx.cfg.db_path, ctx.cfg.busy_timeout_ms, &ctx.db, &err) < 0 ||
 	    pl_db_migrate(ctx.db, ctx.cfg.schema_dir, &applied, &err) < 0 || applied == 0) {
 		fprintf(stderr, "fuzz_dispatch: database (schema %s): %s\n", ctx.cfg.schema_dir,
