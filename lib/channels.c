@@ -252,15 +252,17 @@ static int validate_new(const struct pl_channel_new *in, char **name, struct pl_
 	*name = NULL;
 	if (in->kind && strcmp(in->kind, "public") != 0 && strcmp(in->kind, "private") != 0)
 		return pl_err_set(err, 400, "kind must be \"public\" or \"private\"");
-	if (in->topic && (!pl_utf8_valid(in->topic, strlen(in->topic), &cps) || cps > 250))
-		return pl_err_set(err, 400, "topic must be at most 250 characters");
+	if (in->topic && (!pl_utf8_valid(in->topic, strlen(in->topic), &cps) || cps > 250 ||
+			  pl_text_has_controls(in->topic, true)))
+		return pl_err_set(err, 400, "topic must be at most 250 characters without control characters");
 	if (in->nmembers > 100)
 		return pl_err_set(err, 400, "at most 100 members at creation");
 	*name = pl_trim(in->name);
-	if (!pl_utf8_valid(*name, strlen(*name), &cps) || cps < 1 || cps > 80) {
+	if (!pl_utf8_valid(*name, strlen(*name), &cps) || cps < 1 || cps > 80 ||
+	    pl_text_has_controls(*name, false)) {
 		free(*name);
 		*name = NULL;
-		return pl_err_set(err, 400, "name must be 1-80 characters");
+		return pl_err_set(err, 400, "name must be 1-80 characters without control characters");
 	}
 	return 0;
 }
@@ -466,15 +468,17 @@ static int validate_patch(const char *name, const char *topic, char **tname, str
 	size_t cps = 0;
 
 	*tname = NULL;
-	if (topic && (!pl_utf8_valid(topic, strlen(topic), &cps) || cps > 250))
-		return pl_err_set(err, 400, "topic must be at most 250 characters");
+	if (topic && (!pl_utf8_valid(topic, strlen(topic), &cps) || cps > 250 ||
+		      pl_text_has_controls(topic, true)))
+		return pl_err_set(err, 400, "topic must be at most 250 characters without control characters");
 	if (!name)
 		return 0;
 	*tname = pl_trim(name);
-	if (!pl_utf8_valid(*tname, strlen(*tname), &cps) || cps < 1 || cps > 80) {
+	if (!pl_utf8_valid(*tname, strlen(*tname), &cps) || cps < 1 || cps > 80 ||
+	    pl_text_has_controls(*tname, false)) {
 		free(*tname);
 		*tname = NULL;
-		return pl_err_set(err, 400, "name must be 1-80 characters");
+		return pl_err_set(err, 400, "name must be 1-80 characters without control characters");
 	}
 	return 0;
 }

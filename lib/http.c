@@ -109,6 +109,29 @@ static bool match_pattern(const char *pattern, const char *path, struct pl_reque
 	return true;
 }
 
+/*
+ * Whether `path` has a "." or ".." segment, also percent-encoded ("%2e").
+ * Web servers dispatch on the path with dot segments removed (RFC 3986
+ * §5.2.4) while parley routes the raw REQUEST_URI: such a path would name
+ * one resource to the web server and another here, so it names none.
+ */
+static bool has_dot_segment(const char *path)
+{
+	while (*path) {
+		size_t len;
+		char seg[8];
+		long n;
+
+		path += strspn(path, "/");
+		len = strcspn(path, "/");
+		n = len > 0 && len <= 6 ? pl_percent_decode(path, len, false, seg, sizeof(seg)) : -1;
+		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return true;
+		path += len;
+	}
+	return false;
+}
+
 const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
 				      const char *method, const char *path,
 				      struct pl_request *req, int *status,
@@ -118,6 +141,10 @@ const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
 
 	if (allow_len)
 		allow[0] = '\0';
+	if (has_dot_segment(path)) {
+		*status = 404;
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!match_pattern(routes[i].pattern, path, NULL))
 			continue;

@@ -69,8 +69,11 @@ void pl_response_release(struct pl_response *resp);
 /*
  * pl_route_match: finds the route for `method` and `path` in `routes`
  * (`n` entries). Returns the route with `req->params` filled, or NULL with
- * *status = 404 (no pattern matches) or 405 (a pattern matches under
- * another method; `allow` receives the comma-separated methods).
+ * *status = 404 (no pattern matches, or the path has a "." or ".." segment,
+ * also percent-encoded: the web server picks the program by the path with
+ * dot segments removed, RFC 3986 §5.2.4, so such a path names nothing here)
+ * or 405 (a pattern matches under another method; `allow` receives the
+ * comma-separated methods).
  */
 const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
 				      const char *method, const char *path,

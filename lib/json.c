@@ -183,7 +183,9 @@ int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, s
 	if (!v)
 		return absent(key, required, err);
 	d = v->valuedouble;
-	if (!cJSON_IsNumber(v) || d < 1 || d > 9007199254740992.0 || d != floor(d))
+	/* Below 2^53: cJSON reads numbers as doubles, and 2^53 + 1 arrives as
+	 * 2^53, so 2^53 itself must be refused to refuse what rounds to it. */
+	if (!cJSON_IsNumber(v) || d < 1 || d >= 9007199254740992.0 || d != floor(d))
 		return pl_err_set(err, 400, "field \"%s\" must be a positive integer id", key);
 	*out = (int64_t)d;
 	return 0;

@@ -32,7 +32,8 @@ int pl_json_parse(const char *buf, size_t len, cJSON **out, struct pl_err *err);
  * Strings are borrowed from `obj`.
  */
 int pl_json_string(const cJSON *obj, const char *key, bool required, const char **out, struct pl_err *err);
-/* integers: JSON numbers with no fraction within [1, 2^53] (ids) */
+/* integers: JSON numbers with no fraction within [1, 2^53 - 1] (ids; a
+ * larger number may have been rounded by cJSON's double) */
 int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, struct pl_err *err);
 int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, struct pl_err *err);
 

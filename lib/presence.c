@@ -115,8 +115,10 @@ int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 		pl_err_internal(err, "presence leave: %s", pl_db_last_error(db));
 		goto out;
 	}
-	/* Still online (socket or heartbeat); only the channel presence ends. */
-	if (announce(db, user_id, channel_id, true, err) < 0)
+	/* Still online (socket or heartbeat); only the channel presence ends.
+	 * Leaving where the caller was not present (a channel never joined,
+	 * invisible or nonexistent) changes nothing and announces nothing. */
+	if (sqlite3_changes(pl_db_handle(db)) > 0 && announce(db, user_id, channel_id, true, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:

@@ -21,7 +21,9 @@
 int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
 
 /* pl_presence_leave: removes presence in `channel_id` (0: everywhere) and
- * writes a presence event. Returns 0 or -1 (`err`). */
+ * writes a presence event — only when there was such a presence: leaving
+ * where the caller was not present writes nothing. Returns 0 or -1
+ * (`err`). */
 int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
 
 /*

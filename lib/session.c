@@ -20,8 +20,17 @@ static const char sql_insert_session[] =
 	"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
 /* A user's dead sessions go when they next sign in (rotated hashes and
  * tickets follow by ON DELETE CASCADE). */
+/*
+ * Sweeps the user's ended sessions, but never the row holding the highest
+ * id: session ids are rowids (no AUTOINCREMENT), and SQLite gives a new row
+ * max(id) + 1, so deleting the newest row would hand its id to the next
+ * session — and an access token of the ended session (sid = that id, still
+ * unexpired) would validate again. Keeping the newest row means no id is
+ * ever given twice.
+ */
 static const char sql_sweep_sessions[] =
-	"DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at IS NOT NULL)";
+	"DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at IS NOT NULL) "
+	"AND id < (SELECT max(id) FROM sessions)";
 static const char sql_check_session[] =
 	"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
 	"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "

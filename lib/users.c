@@ -31,18 +31,6 @@ int pl_user_validate_username(const char *name, struct pl_err *err)
 	return 0;
 }
 
-/* True when `s` holds a C0 control or DEL (newline and tab allowed when
- * `multiline`). */
-static bool has_controls(const char *s, bool multiline)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
-			return true;
-	}
-	return false;
-}
-
 /*
  * An address we are willing to put in a To: header (RFC 5322 addr-spec,
  * dot-atom form only): one '@', a local part of atext and dots, a domain
@@ -76,7 +64,7 @@ static int validate(const struct pl_registration *reg, struct pl_err *err)
 	if (reg->email && valid_email(reg->email, err) < 0)
 		return -1;
 	if (reg->display_name && (!pl_utf8_valid(reg->display_name, strlen(reg->display_name), &cps) || cps > 64 ||
-				  has_controls(reg->display_name, false)))
+				  pl_text_has_controls(reg->display_name, false)))
 		return pl_err_set(err, 400, "display_name must be at most 64 characters");
 	return 0;
 }
@@ -229,7 +217,7 @@ static int text_field(const cJSON *obj, const char *key, size_t max, bool multil
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	if (!pl_utf8_valid(*out, strlen(*out), &cps) || cps > max || has_controls(*out, multiline))
+	if (!pl_utf8_valid(*out, strlen(*out), &cps) || cps > max || pl_text_has_controls(*out, multiline))
 		return pl_err_set(err, 400, "%s must be at most %zu characters without control characters",
 				  key, max);
 	return 0;
@@ -500,6 +488,10 @@ cJSON *pl_user_search(struct pl_db *db, const char *prefix, int limit, struct pl
 
 	if (strlen(prefix) > PL_SEARCH_MAX) {
 		pl_err_set(err, 400, "q is too long");
+		return NULL;
+	}
+	if (!pl_utf8_valid(prefix, strlen(prefix), NULL)) {
+		pl_err_set(err, 400, "q must be UTF-8");
 		return NULL;
 	}
 	snprintf(upper, sizeof(upper), "%s\xf4\x8f\xbf\xbf", prefix);

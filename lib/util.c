@@ -112,6 +112,16 @@ char *pl_time_format(int64_t ms, char out[PL_TIME_LEN])
 	return out;
 }
 
+bool pl_text_has_controls(const char *s, bool multiline)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
 /* Length of the UTF-8 sequence starting at s (RFC 3629 table), 0 if bad. */
 static size_t utf8_seq(const unsigned char *s, size_t left)
 {

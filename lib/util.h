@@ -53,4 +53,12 @@ char *pl_trim(const char *s);
  */
 int pl_parse_id(const char *s, int64_t *out);
 
+/*
+ * pl_text_has_controls: true when the NUL-terminated `s` holds a C0 control
+ * character or DEL (U+0000-U+001F, U+007F), newline and tab excepted when
+ * `multiline`. For names and one-line texts shown to other people, where a
+ * control character can forge lines or ring terminals.
+ */
+bool pl_text_has_controls(const char *s, bool multiline);
+
 #endif

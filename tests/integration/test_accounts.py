@@ -12,16 +12,18 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import tempfile
 import time
 
 import pytest
 import websocket
 
-from conftest import start_server
+from conftest import NO_WS_DAEMON, start_server
 from helpers import (Api, PASSWORD, USER_KEYS, assert_error, assert_json,
                      assert_time, jwt_parts, make_user, no_secret_fields,
                      unique_name)
+from rt_util import upgrade_status
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAKE_SENDMAIL = os.path.join(REPO, "tests", "fixtures", "fake_sendmail.sh")
@@ -154,16 +156,22 @@ def test_websocket_refuses_revoked_and_deleted_sessions(server, api):
     assert exc.value.status_code == 401
 
 
-def test_logout_without_body_and_ws_ticket_after_logout(api):
+def test_logout_without_body_and_ws_ticket_after_logout(server, api):
     u = fresh_user(api)
     s = login_body(api, u.username)
-    t = assert_json(api.post("/api/auth/ws-ticket", None, token=s["access_token"], data=b""), 200)
-    assert t["ticket"]
+    tickets = [assert_json(api.post("/api/auth/ws-ticket", None, token=s["access_token"],
+                                    data=b""), 200)["ticket"] for _ in range(2)]
+    assert all(tickets) and tickets[0] != tickets[1]
+    if not NO_WS_DAEMON:  # control: a ticket of the live session opens /ws
+        assert upgrade_status(server.ws + "?ticket=" + tickets[0]) == 101
     r = api.post("/api/auth/logout", None, token=s["access_token"], data=b"")
     assert r.status_code == 204, r.text
     assert_error(refresh(api, s["refresh_token"]), 401, "unauthorized")
     assert_error(api.post("/api/auth/ws-ticket", None, token=s["access_token"], data=b""),
                  401, "unauthorized")
+    # the unused ticket minted before the logout died with its session
+    if not NO_WS_DAEMON:
+        assert upgrade_status(server.ws + "?ticket=" + tickets[1]) == 401
 
 
 def test_logout_with_other_users_refresh_token_leaves_it(api):
@@ -213,11 +221,18 @@ def test_patch_me_updates_fields(api):
     # unknown keys are ignored, the username cannot be changed here
     out = assert_json(patch_me(api, u.token, {"username": "hijack", "id": 1}), 200)
     assert out["username"] == u.username and out["id"] == u.id
-    # limits are code points: 64 of a 2-byte character is fine
-    assert_json(patch_me(api, u.token, {"display_name": "é" * 64, "status_text": "ß" * 100,
-                                        "bio": "b" * 500}), 200)
-    assert_json(patch_me(api, u.token, {"avatar_url": "http://127.0.0.1:8080/x.png"}), 200)
-    assert_json(patch_me(api, u.token, {"avatar_url": "HTTPS://[::1]/a"}), 200)
+    # limits are code points: 64 of a 2-byte character is fine, and what is
+    # stored comes back exactly
+    edge = {"display_name": "é" * 64, "status_text": "ß" * 100, "bio": "b" * 499 + "\u00e9",
+            "avatar_url": "https://example.com/" + "p" * 480}
+    assert len(edge["avatar_url"]) == 500
+    out = assert_json(patch_me(api, u.token, edge), 200)
+    assert {k: out[k] for k in edge} == edge
+    again = assert_json(me(api, u.token), 200)
+    assert {k: again[k] for k in edge} == edge
+    for url in ("http://127.0.0.1:8080/x.png", "HTTPS://[::1]/a"):
+        assert assert_json(patch_me(api, u.token, {"avatar_url": url}), 200)["avatar_url"] == url
+        assert assert_json(me(api, u.token), 200)["avatar_url"] == url
 
 
 BAD_PATCHES = [
@@ -379,12 +394,31 @@ def delete_me(api, token, password):
     return api.request("DELETE", "/api/users/me", token=token, json_body={"password": password})
 
 
-def test_delete_account(api, alice):
+def users_rows_holding(db_path, email, bio):
+    """Ids of users rows that hold `email` or `bio` (read-only peek)."""
+    con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=5)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT id FROM users WHERE email = ? COLLATE NOCASE OR bio = ?", (email, bio))]
+    finally:
+        con.close()
+
+
+def test_delete_account(server, api, alice):
     u = fresh_user(api, "del")
     other_session = login_body(api, u.username)
     ch = api.create_channel(alice.token)
     api.post("/api/channels/%d/join" % ch["id"], None, token=u.token, data=b"")
     m = api.send(u.token, ch["id"], "my last words")
+    # a profile worth erasing, visible and findable before
+    email, bio = u.username + "@erase.example", "bio of %s, to be erased" % u.username
+    profile = {"email": email, "bio": bio, "display_name": "Del " + u.username,
+               "status_text": "leaving", "avatar_url": "https://cdn.example/%s.png" % u.username}
+    assert_json(patch_me(api, u.token, profile), 200)
+    assert assert_json(api.get("/api/users/%d" % u.id, token=alice.token), 200)["bio"] == bio
+    found = assert_json(api.get("/api/users", token=alice.token, params={"q": u.username}), 200)
+    assert [x["id"] for x in found["users"]] == [u.id]
+    assert users_rows_holding(server.db, email, bio) == [u.id]
 
     assert_error(delete_me(api, u.token, "wrong password!"), 403, "forbidden")
     assert_json(validate(api, u.token), 200)
@@ -404,6 +438,11 @@ def test_delete_account(api, alice):
     assert_error(api.get("/api/users/%d" % u.id, token=alice.token), 404, "not_found")
     found = assert_json(api.get("/api/users", token=alice.token, params={"q": u.username}), 200)
     assert found["users"] == []
+    found = assert_json(api.get("/api/users", token=alice.token,
+                                params={"q": profile["display_name"]}), 200)
+    assert found["users"] == []
+    # erased in the database, not only hidden
+    assert users_rows_holding(server.db, email, bio) == []
     # the message stays, shown as from a deleted user
     hist = assert_json(api.history(alice.token, ch["id"]), 200)
     kept = [x for x in hist if x["id"] == m["id"]]
@@ -422,6 +461,8 @@ def test_reserved_deleted_user_prefix(api):
 
 # ---------------------------------------------------------------- rate limits
 
+CODE_TTL = 3  # seconds: a fresh code is used at once, an expired one after
+
 LIMITED_CONF = """
 login_user_limit = 3
 login_user_window = 2
@@ -434,11 +475,12 @@ register_addr_window = 600
 
 @pytest.fixture(scope="module")
 def limited():
-    """A server with small limits (and 1-s verification codes, 2 mails per
-    user), two of its 3 registrations used: srv.users = [victim, bystander]."""
+    """A server with small limits (and verification codes that live
+    CODE_TTL seconds, 2 mails per user), two of its 3 registrations used:
+    srv.users = [victim, bystander]."""
     maildir = tempfile.mkdtemp(prefix="parley-mail-")
-    conf = LIMITED_CONF + ("mail_command = %s %s\nverify_code_ttl = 1\nverify_request_limit = 2\n"
-                           % (FAKE_SENDMAIL, maildir))
+    conf = LIMITED_CONF + ("mail_command = %s %s\nverify_code_ttl = %d\nverify_request_limit = 2\n"
+                           % (FAKE_SENDMAIL, maildir, CODE_TTL))
     with start_server(extra_conf=conf) as srv:
         srv.maildir = maildir
         api = Api(srv.base)
@@ -461,8 +503,38 @@ def wait_until(pred, timeout=10.0, step=0.2):
         time.sleep(step)
 
 
+def register_from(srv, source, body):
+    """POST /api/auth/register from another loopback source address;
+    `body` a dict (sent as JSON) or bytes (sent as is). Returns the status."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15,
+                                      source_address=(source, 0))
+    try:
+        data = body if isinstance(body, bytes) else json.dumps(body)
+        conn.request("POST", "/api/auth/register", body=data,
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
 def test_rate_limits(limited):
     api = Api(limited.base)
+    # a fresh address: invalid registrations first, more than the limit of
+    # them; they are refused before they count, so all 3 valid ones pass
+    fresh = "127.0.0.3"
+    for bad in ({"username": "x", "password": PASSWORD},
+                {"username": "no spaces here", "password": PASSWORD},
+                {"username": unique_name("rl"), "password": "short"},
+                {"username": unique_name("rl")},
+                b'{"username": "broken json",'):
+        assert register_from(limited, fresh, bad) == 400, bad
+    for _ in range(3):
+        assert register_from(limited, fresh, {"username": unique_name("rf"),
+                                              "password": PASSWORD}) == 201
+    assert register_from(limited, fresh, {"username": unique_name("rf"),
+                                          "password": PASSWORD}) == 429
     # registrations per address: 3 per window here, then 429
     # (the fixture made 2) ...
     assert_json(api.register(unique_name("rl"), PASSWORD), 201)
@@ -614,20 +686,27 @@ def test_email_code_expires_and_requests_are_limited(limited):
     name = limited.users[0]
     addr = name + "@example.com"
     token = api.login(name)
+    # control: a fresh code verifies at once
     assert_json(patch_me(api, token, {"email": addr}), 200)
     assert verify_request(api, token).status_code == 202
-    code = read_code(limited.maildir, addr)
-    time.sleep(1.2)
+    body = assert_json(verify(api, read_code(limited.maildir, addr)), 200)
+    assert body["email_verified"] is True and body["email"] == addr
+    # a code older than its TTL does not
+    addr2 = "two-" + addr
+    assert assert_json(patch_me(api, token, {"email": addr2}), 200)["email_verified"] is False
+    assert verify_request(api, token).status_code == 202
+    sent = time.monotonic()  # the code's clock started before this
+    code = read_code(limited.maildir, addr2)
+    time.sleep(max(0.0, sent + CODE_TTL + 0.5 - time.monotonic()))
     assert_error(verify(api, code), 400, "bad_request")
     assert assert_json(me(api, token), 200)["email_verified"] is False
     # 2 requests per window per user: the third is refused
-    assert verify_request(api, token).status_code == 202
     r = verify_request(api, token)
     assert_error(r, 429, "rate_limited")
     assert int(r.headers["Retry-After"]) >= 1
 
 
-def test_mail_command_failure_and_absence():
+def test_mail_command_failure_is_503():
     with start_server(extra_conf="mail_command = %s FAIL\n" % FAKE_SENDMAIL) as srv:
         api = Api(srv.base)
         name = unique_name("mf")

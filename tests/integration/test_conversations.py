@@ -9,13 +9,25 @@ import pytest
 
 from conftest import start_server
 from conv_util import CONV_CONF, Conv, emoji_path, ro_db
-from helpers import CHANNEL_KEYS, MESSAGE_KEYS, assert_error, assert_json, assert_time
+from helpers import CHANNEL_KEYS, MESSAGE_KEYS, assert_error, assert_json, assert_time, make_user
+
+# lib/events.h enum pl_event_scope
+SCOPE_CHANNEL, SCOPE_USER, SCOPE_ALL, SCOPE_PEERS = 0, 1, 2, 3
 
 
 @pytest.fixture(scope="module")
 def cv():
     with start_server(extra_conf=CONV_CONF) as srv:
         yield Conv(srv, ["owner", "admin", "member", "author", "outsider", "other"])
+
+
+def db_one(cv, query, args=()):
+    """One row of a read-only query on the module's database."""
+    con = ro_db(cv.srv.db)
+    try:
+        return con.execute(query, args).fetchone()
+    finally:
+        con.close()
 
 
 def events(cv, type_, **match):
@@ -57,14 +69,23 @@ def test_patch_and_delete_channel(cv):
     assert len(events(cv, "channel.updated", channel_id=cid)) == 1
     # admin may not delete; owner may
     assert_error(cv.req("DELETE", "/api/channels/%d" % cid, cv.admin), 403, "forbidden")
-    mid = cv.send(cv.owner, cid, "doomed words")["id"]
+    word = "doomed" + uuid.uuid4().hex[:8]
+    mid = cv.send(cv.owner, cid, "%s words" % word)["id"]
+    mid2 = cv.send(cv.admin, cid, "more %s words" % word)["id"]
+    # positive control: the search and the database see them before the DELETE
+    r = cv.req("GET", "/api/messages/search", cv.owner, params={"q": word})
+    assert [m["id"] for m in assert_json(r, 200)["messages"]] == [mid2, mid]
+    count_sql = "SELECT count(*) FROM messages WHERE channel_id = ?"
+    assert db_one(cv, count_sql, (cid,))[0] == 2
     r = cv.req("DELETE", "/api/channels/%d" % cid, cv.owner)
     assert r.status_code == 204, r.text
     assert_error(cv.req("GET", "/api/channels/%d" % cid, cv.owner), 404, "not_found")
     assert_error(cv.req("GET", "/api/messages/%d" % mid, cv.owner), 404, "not_found")
-    r = cv.req("GET", "/api/messages/search", cv.owner, params={"q": "doomed"})
+    r = cv.req("GET", "/api/messages/search", cv.owner, params={"q": word})
     assert assert_json(r, 200)["messages"] == []
-    assert len(events(cv, "channel.deleted", channel_id=cid)) == 1  # public: one, to all
+    assert db_one(cv, count_sql, (cid,))[0] == 0  # its messages went with it
+    rows = events(cv, "channel.deleted", channel_id=cid)
+    assert [r[0] for r in rows] == [SCOPE_ALL]  # public: one, to all
 
 
 def test_private_delete_tells_each_member(cv):
@@ -72,7 +93,7 @@ def test_private_delete_tells_each_member(cv):
     assert cv.req("DELETE", "/api/channels/%d" % ch["id"], cv.owner).status_code == 204
     rows = events(cv, "channel.deleted", channel_id=ch["id"])
     assert sorted(r[2] for r in rows) == sorted([cv.owner.id, cv.member.id])
-    assert all(r[0] == 1 for r in rows)  # USER scope
+    assert all(r[0] == SCOPE_USER for r in rows)
 
 
 def test_dm_find_or_create(cv):
@@ -85,8 +106,15 @@ def test_dm_find_or_create(cv):
     # another set: another channel
     r = cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": [cv.member.id, cv.author.id]})
     assert assert_json(r, 201)["id"] != dm["id"]
-    for bad in ([], [cv.owner.id], list(range(1, 11)), [999999], ["1"], None):
+    for bad in ([], [cv.owner.id], [999999], ["1"], None):
         assert_error(cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": bad}), 400, "bad_request")
+    # 1-8 others: with 9 real users it is the limit that refuses, 8 are fine
+    extra = [make_user(cv.api, "dmx") for _ in range(4)]
+    others = [u.id for u in (cv.admin, cv.member, cv.author, cv.outsider, cv.other) + tuple(extra)]
+    assert len(set(others)) == 9 and cv.owner.id not in others
+    assert_error(cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": others}), 400, "bad_request")
+    big = assert_json(cv.req("POST", "/api/channels/dm", cv.owner, {"user_ids": others[:8]}), 201)
+    assert big["kind"] == "dm" and big["member_count"] == 9
     assert_error(cv.req("POST", "/api/channels/dm", cv.owner, {}), 400, "bad_request")
     # an outsider cannot see it; members cannot rename/delete/leave/add
     assert_error(cv.req("GET", "/api/channels/%d" % dm["id"], cv.outsider), 404, "not_found")
@@ -155,16 +183,31 @@ def test_join_public_only_and_leave(cv):
 
 
 def test_typing(cv):
-    ch = cv.channel(cv.owner, kind="private")
-    assert cv.req("POST", "/api/channels/%d/typing" % ch["id"], cv.owner).status_code == 204
-    assert_error(cv.req("POST", "/api/channels/%d/typing" % ch["id"], cv.outsider), 404, "not_found")
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    cid = ch["id"]
+    ws = cv.srv.connect(cv.member.token)
+    try:
+        assert cv.req("POST", "/api/channels/%d/typing" % cid, cv.owner).status_code == 204
+        f = ws.wait_for(lambda f: f.get("type") == "typing", what="typing")
+        assert (f["user_id"], f["channel_id"]) == (cv.owner.id, cid)
+        # control: the outsider's 404 writes nothing, so nothing reaches the member
+        assert_error(cv.req("POST", "/api/channels/%d/typing" % cid, cv.outsider), 404, "not_found")
+        assert [r[2] for r in events(cv, "typing", channel_id=cid)] == [cv.owner.id]
+        m = cv.send(cv.owner, cid, "after the typing")  # events arrive in order
+        ws.wait_for(lambda f: f.get("type") == "message.created" and f["message"]["id"] == m["id"],
+                    what="message.created")
+        assert [(x["user_id"], x["channel_id"]) for x in ws.frames if x.get("type") == "typing"] \
+            == [(cv.owner.id, cid)]
+    finally:
+        ws.close()
 
 
 # ------------------------------------------------------------ messages
 
 def test_get_edit_delete_reply(cv):
     ch = cv.channel(cv.owner, members=[cv.admin.id, cv.member.id])
-    cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner, {"user_id": cv.admin.id, "role": "admin"})
+    r = cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner, {"user_id": cv.admin.id, "role": "admin"})
+    assert assert_json(r, 200)["role"] == "admin"  # a role change of a member: 200
     m = cv.send(cv.member, ch["id"], "first")
     r = cv.req("GET", "/api/messages/%d" % m["id"], cv.outsider)  # public: readable
     got = assert_json(r, 200)
@@ -210,7 +253,8 @@ def test_reactions(cv):
     assert got[0] == {"emoji": "👍", "count": 2, "me": True}
     assert {"emoji": "+1", "count": 1, "me": False} in got and len(got) == 3
     got = cv.req("GET", "/api/messages/%d" % m["id"], cv.member).json()["reactions"]
-    assert all(x["me"] for x in got)
+    assert got == [{"emoji": "👍", "count": 2, "me": True}, {"emoji": "+1", "count": 1, "me": True},
+                   {"emoji": "🇫🇷", "count": 1, "me": True}]  # in order of first use
     hist = cv.api.history(cv.owner.token, ch["id"]).json()
     assert hist[-1]["reactions"][0] == {"emoji": "👍", "count": 2, "me": True}
     assert len(events(cv, "reaction.added", channel_id=ch["id"])) == 4
@@ -275,9 +319,9 @@ def test_read_markers_and_unread(cv):
     ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
     cid = ch["id"]
     ids = [cv.send(cv.owner, cid, "u%d" % i)["id"] for i in range(5)]
-    cv.send(cv.member, cid, "mine")  # own messages never count
+    mine = cv.send(cv.member, cid, "mine")  # own messages never count
     c = cv.api.channel_in_list(cv.member.token, cid)
-    assert c["unread_count"] == 5 and c["last_message_id"] > ids[-1]
+    assert c["unread_count"] == 5 and c["last_message_id"] == mine["id"]
     assert cv.req("POST", "/api/channels/%d/read" % cid, cv.member, {"message_id": ids[2]}).status_code == 204
     assert cv.api.channel_in_list(cv.member.token, cid)["unread_count"] == 2
     # never backwards
@@ -323,10 +367,19 @@ def test_search(cv):
     cv.req("DELETE", "/api/messages/%d" % a["id"], cv.owner)
     got = [m["id"] for m in search(cv.member, word).json()["messages"]]
     assert got == [b["id"]]
-    # FTS syntax in the user's words is never an error
-    for q in ('"', 'AND', 'a OR', 'NEAR(', '*', '^x', 'col:x', '(', ')))', "'", '-x', word + '"'):
-        r = search(cv.member, q)
-        assert r.status_code == 200, (q, r.text)
+    # FTS syntax in the user's words is never an error: every word is
+    # searched as plain text (punctuation separates words, as in the index)
+    assert [m["id"] for m in assert_json(search(cv.member, word + '"'), 200)["messages"]] == [b["id"]]
+    fts = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    s1 = cv.send(cv.owner, fts["id"], "and a or near col x")["id"]
+    s2 = cv.send(cv.owner, fts["id"], "x marks the spot")["id"]
+    cv.send(cv.owner, fts["id"], "nothing relevant")
+    expect = {'"': [], 'AND': [s1], 'a OR': [s1], 'NEAR(': [s1], '*': [], '^x': [s2, s1],
+              'col:x': [s1], 'x:col': [], '(': [], ')))': [], "'": [], '-x': [s2, s1],
+              'x OR nothing': [], 'NOT near': []}
+    for q, want in expect.items():
+        got = [m["id"] for m in assert_json(search(cv.member, q, channel=fts["id"]), 200)["messages"]]
+        assert got == want, (q, got, want)
     for q in ("", "   ", "x" * 300):
         assert_error(search(cv.member, q), 400, "bad_request")
     assert_error(cv.req("GET", "/api/messages/search", cv.member), 400, "bad_request")
@@ -349,7 +402,7 @@ def test_mentions_and_dm_notifications(cv):
     assert not [n for n in cv.req("GET", "/api/notifications", cv.owner).json()["notifications"]
                 if n["message"]["id"] == m["id"]]
     ev = events(cv, "notification", user_id=cv.member.id)
-    assert ev and all(e[0] == 1 for e in ev)
+    assert ev and all(e[0] == SCOPE_USER for e in ev)
     # a DM notifies the others
     dm = cv.req("POST", "/api/channels/dm", cv.author, {"user_ids": [cv.member.id]}).json()
     d = cv.send(cv.author, dm["id"], "psst @%s" % cv.member.username)
@@ -363,9 +416,12 @@ def test_mentions_and_dm_notifications(cv):
     assert ns[0]["id"] not in [n["id"] for n in left]
     allns = cv.req("GET", "/api/notifications", cv.member).json()["notifications"]
     assert [n["read"] for n in allns if n["id"] == ns[0]["id"]] == [True]
+    mention = [n["id"] for n in left if n["message"]["id"] == m["id"]]
+    assert len(mention) == 1  # the other one stays unread
     # someone else's ids are ignored
-    assert cv.req("POST", "/api/notifications/read", cv.outsider, {"ids": [left[0]["id"]]}).status_code == 204
-    assert cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"]
+    assert cv.req("POST", "/api/notifications/read", cv.outsider, {"ids": mention}).status_code == 204
+    still = cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"]
+    assert mention[0] in [n["id"] for n in still]
     assert cv.req("POST", "/api/notifications/read", cv.member, {"all": True}).status_code == 204
     assert cv.req("GET", "/api/notifications", cv.member, params={"unread": 1}).json()["notifications"] == []
     for bad in ({}, {"all": False}, {"ids": []}, {"ids": "1"}, {"ids": [0]}, {"all": True, "ids": [1]}, {"all": 1}):

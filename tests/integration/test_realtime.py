@@ -4,18 +4,17 @@ transitions and expiry, several daemons on one database, resume across a
 daemon crash, slow consumers, and the long-poll fallback.
 
 One dedicated server for the module: generous registration limit (20+
-users), a 5 s presence window and a 2 s stall timeout keep it fast.
+users), a 5 s presence window and a 2 s stall timeout keep it fast (the
+slow-consumer test runs a daemon of its own with a long stall timeout).
 """
 
 import json
 import os
-import signal
 import socket
 import threading
 import time
 
 import pytest
-import requests
 import websocket
 
 from conftest import start_server
@@ -91,16 +90,23 @@ def test_expired_ticket_is_refused(rt, rapi, users):
 
 def test_tokens_and_tickets_stay_out_of_the_access_log(rt, rapi, users, socks):
     a = users[0]
+    path = os.path.join(rt.var, "log", "access.log")
+
+    def read_log():
+        with open(path) as f:
+            return f.read()
+
+    before = read_log().count("GET /ws")
     t = ticket(rapi, a.token)
     for url in (rt.ws + "?ticket=" + t, rt.ws_url(a.token)):
         WS(url).close()               # lighttpd logs a request when it ends
+    # wait until both of these requests are in the log
     deadline = time.monotonic() + 10
-    log = ""
-    while log.count("GET /ws") < 2 and time.monotonic() < deadline:
+    log = read_log()
+    while log.count("GET /ws") < before + 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-        with open(os.path.join(rt.var, "log", "access.log")) as f:
-            log = f.read()
-    assert log.count("GET /ws") >= 2, log[-2000:]
+        log = read_log()
+    assert log.count("GET /ws") >= before + 2, log[-2000:]
     assert t not in log and a.token not in log and "ticket=" not in log
 
 
@@ -169,10 +175,20 @@ def test_typing_is_delivered_live_and_never_replayed(rt, rapi, users, socks):
     assert err["error"]["code"] == "not_found"
     m = rapi.send(a.token, room, "after typing")
     wb.wait_for(created(m["id"]))
+    # b heard a's typing only, once
+    assert [(f["user_id"], f["channel_id"]) for f in wb.frames if f.get("type") == "typing"] \
+        == [(a.id, room)]
     # resume from before the typing: the message comes again, the typing not
     again = open_ws(rt.ws_url(b.token, since=since), socks)
     again.wait_for(created(m["id"]), what="replayed message")
     assert not [f for f in again.frames if f.get("type") == "typing"]
+    # carol: a public channel.created (to everyone) committed after the
+    # typing reaches her in order, then a pong: every frame before was read
+    marker = rapi.create_channel(a.token, unique_channel("rt"))
+    wc.wait_for(lambda f: f.get("type") == "channel.created" and f["channel"]["id"] == marker["id"],
+                what="channel.created after the typing")
+    wc.send({"type": "ping"})
+    wc.wait_for(lambda f: f.get("type") == "pong", what="pong")
     assert not [f for f in wc.frames if f.get("type") == "typing"]
     wa.send({"type": "typing"})
     assert wa.wait_for(lambda f: f.get("type") == "error")["error"]["code"] == "bad_request"
@@ -199,6 +215,13 @@ def test_since_older_than_retention_gets_resync_required(rt, rapi, users, socks)
     ok.wait_for(created(second["id"]), what="retained event")
     assert not [x for x in ok.frames if x.get("type") == "resync_required"]
     assert first["id"] < second["id"] and last >= keep_from
+    # the replay starts at the first retained event: the pruned `first` is
+    # not replayed (it would have come before `second`)
+    assert [f["message"]["id"] for f in events_of(ok.frames, "message.created")] == [second["id"]]
+    assert events_of(ok.frames)[0]["event_id"] == keep_from
+    # the boundary: one further back, event keep_from - 1 is gone
+    ws = open_ws(rt.ws_url(a.token, since=keep_from - 2), socks)
+    assert ws.recv() == {"type": "resync_required"}
     # the long poll says the same
     r = rapi.get("/api/events", token=a.token, params={"since": 1, "timeout": 0})
     assert r.status_code == 200, r.text
@@ -207,42 +230,84 @@ def test_since_older_than_retention_gets_resync_required(rt, rapi, users, socks)
 
 # ---------------------------------------------------------------- presence
 
+PRESENCE_WINDOW = 5  # CONF
+
+
 def presence_of(frames, uid):
     return [f for f in frames if f.get("type") == "presence" and f.get("user_id") == uid
             and "channel_id" not in f]
 
 
+def any_presence_of(frames, uid):
+    """Every presence frame of `uid`, channel-scoped or not."""
+    return [f for f in frames if f.get("type") == "presence" and f.get("user_id") == uid]
+
+
+def online_ids(rapi, token):
+    r = rapi.get("/api/presence", token=token)
+    assert r.status_code == 200, r.text
+    return [u["user_id"] for u in r.json()["online_users"]]
+
+
+def cut(w):
+    """Ends a socket without a close frame."""
+    w.conn.sock.shutdown(socket.SHUT_RDWR)
+    w.conn.sock.close()
+
+
 def test_presence_transitions_and_expiry(rt, rapi, socks):
-    p, q = make_user(rapi, "pp"), make_user(rapi, "pq")
-    room_with(rapi, q, [p], kind="private")
+    p, q, h = make_user(rapi, "pp"), make_user(rapi, "pq"), make_user(rapi, "ph")
+    room_with(rapi, q, [p, h], kind="private")
     wq = open_ws(rt.ws_url(q.token), socks)
     # two sockets of p count once
     p1 = WS(rt.ws_url(p.token))
-    p2 = WS(rt.ws_url(p.token))
+    p2 = open_ws(rt.ws_url(p.token), socks)
     wq.wait_for(lambda f: presence_of([f], p.id) and f["online"], what="p online")
     for _ in range(2):
         assert rapi.post("/api/presence/heartbeat", {}, token=p.token).status_code == 204
-    users_online = rapi.get("/api/presence", token=q.token).json()["online_users"]
-    assert p.id in [u["user_id"] for u in users_online]
-    # p vanishes without a close frame (sockets just cut)
-    for w in (p1, p2):
-        w.conn.sock.shutdown(socket.SHUT_RDWR)
-        w.conn.sock.close()
+    assert p.id in online_ids(rapi, q.token)
+    # p loses one socket (cut, no close frame): the other keeps p online
+    cut(p1)
+    p2.send({"type": "ping"})
+    p2.wait_for(lambda f: f.get("type") == "pong", what="pong on p's other socket")
+    # h has no socket at all: a heartbeat alone makes h online, for the window
+    t_hb = time.monotonic()
+    assert rapi.post("/api/presence/heartbeat", {}, token=h.token).status_code == 204
+    listed = online_ids(rapi, q.token)
+    if time.monotonic() - t_hb < PRESENCE_WINDOW - 1:
+        assert h.id in listed
+    wq.wait_for(lambda f: presence_of([f], h.id) and f["online"], what="h online by heartbeat")
+    off_h = wq.wait_for(lambda f: presence_of([f], h.id) and not f["online"], timeout=20,
+                        what="h offline after the window")
+    assert time.monotonic() - t_hb >= PRESENCE_WINDOW - 1, "h went offline before the window"
+    assert off_h["status"] == "offline" and h.id not in online_ids(rapi, q.token)
+    # that sweep ran a window after h's heartbeat, so after p's heartbeats and
+    # after p1 was cut: p is online only because p2 still is
+    wq.send({"type": "ping"})
+    wq.wait_for(lambda f: f.get("type") == "pong", what="pong on the watcher")
+    assert [f["online"] for f in presence_of(wq.frames, p.id)] == [True]
+    assert p.id in online_ids(rapi, q.token)
+    # now the last one goes too
+    cut(p2)
     off = wq.wait_for(lambda f: presence_of([f], p.id) and not f["online"], timeout=20,
                       what="p offline after the window")
     assert off["status"] == "offline"
     ups = presence_of(wq.frames, p.id)
     assert [f["online"] for f in ups] == [True, False], ups
-    users_online = rapi.get("/api/presence", token=q.token).json()["online_users"]
-    assert p.id not in [u["user_id"] for u in users_online]
+    assert p.id not in online_ids(rapi, q.token)
     # a stranger never hears of p
     s = make_user(rapi, "ps")
     ws_s = open_ws(rt.ws_url(s.token), socks)
     WS(rt.ws_url(p.token)).close()
     wq.wait_for(lambda f: presence_of([f], p.id) and f["online"], what="p online again")
+    # a public channel.created (to everyone) committed after p's presence
+    # reaches s in order, then a pong: s has read all it would get
+    marker = rapi.create_channel(q.token, unique_channel("rt"))
+    ws_s.wait_for(lambda f: f.get("type") == "channel.created" and f["channel"]["id"] == marker["id"],
+                  what="channel.created on the stranger's socket")
     ws_s.send({"type": "ping"})
     ws_s.wait_for(lambda f: f.get("type") == "pong")
-    assert not presence_of(ws_s.frames, p.id)
+    assert not any_presence_of(ws_s.frames, p.id)
 
 
 # ---------------------------------------------------------------- two daemons, crash, resume
@@ -306,36 +371,65 @@ def test_crashed_daemon_does_not_leave_users_online(rt, rapi, socks):
 
 # ---------------------------------------------------------------- slow consumer
 
+STALL_TIMEOUT = 10  # s: the slow-consumer test's own daemon
+
+
 def test_slow_consumer_is_dropped_and_blocks_no_one(rt, rapi, users, socks):
     a, b = users[0], users[5]
     room = room_with(rapi, a, [b])
-    # straight to the daemon: lighttpd in between adds its own buffers
+    # A daemon of its own with a long stall timeout: one that waited for the
+    # stalled socket would hold the others back until it drops it, i.e. for
+    # STALL_TIMEOUT s; a healthy one delivers to them at once.
+    # Straight to the daemon: lighttpd in between adds its own buffers
     # (bounded by the kernel's socket buffer limits, i.e. megabytes), which
     # only delays the drop; tests/integration/test_websocket.py checks that
     # a stalled client behind lighttpd blocks no one.
+    d = Daemon(rt, env_extra={"PARLEY_WS_STALL_TIMEOUT": str(STALL_TIMEOUT)}).start()
     stalled = websocket.create_connection(
-        "ws://127.0.0.1:%d/ws?token=%s" % (rt.ws_port, b.token), timeout=5,
-        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+        d.url(b.token), timeout=5, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
     try:
-        reader = open_ws(rt.ws_url(a.token), socks)
+        reader = open_ws(d.url(a.token), socks)
+        arrived, stop = {}, threading.Event()
+
+        def read_all():  # arrival time of each message on the reader
+            while not stop.is_set():
+                try:
+                    f = reader.recv(timeout=0.5)
+                except AssertionError:
+                    continue
+                if f.get("type") == "message.created":
+                    arrived[f["message"]["id"]] = time.monotonic()
+
+        th = threading.Thread(target=read_all, daemon=True)
+        th.start()
         big = "s" * 3900
-        last = None
+        posted = {}
         for i in range(120):
-            last = rapi.send(a.token, room, "%03d %s" % (i, big))["id"]
-        reader.wait_for(created(last), timeout=20, what="last message")
+            mid = rapi.send(a.token, room, "%03d %s" % (i, big))["id"]
+            posted[mid] = time.monotonic()
+        last = max(posted)
+        deadline = time.monotonic() + 30
+        while last not in arrived and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        th.join(timeout=5)
+        assert not th.is_alive()
         got = [f["message"]["id"] for f in events_of(reader.frames, "message.created")]
-        assert len(got) == 120 and got == sorted(got)
+        assert got == sorted(posted), "missing %s" % sorted(set(posted) - set(got))
+        late = {mid: round(arrived[mid] - t, 2) for mid, t in posted.items()
+                if arrived[mid] - t >= STALL_TIMEOUT / 2}
+        assert not late, "the stalled socket held the reader back (s late): %r" % late
         # the stalled socket is dropped (without reading it: any read is progress)
-        wsd_log = os.path.join(rt.var, "log", "wsd.log")
+        wsd_log = d.log_path
         needle = "dropping socket of user %d" % b.id
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + STALL_TIMEOUT + 20
         while time.monotonic() < deadline:
             with open(wsd_log) as f:
                 if needle in f.read():
                     break
             time.sleep(0.2)
         else:
-            raise AssertionError("the socket that did not read was not dropped\n" + rt.logs())
+            raise AssertionError("the socket that did not read was not dropped\n" + d.log())
         # and reading it now ends in a closed connection, not an endless stream
         deadline = time.monotonic() + 20
         closed = False
@@ -351,6 +445,7 @@ def test_slow_consumer_is_dropped_and_blocks_no_one(rt, rapi, users, socks):
         assert closed
     finally:
         stalled.close()
+        d.stop()
 
 
 # ---------------------------------------------------------------- long poll
@@ -368,14 +463,21 @@ def test_long_poll(rt, rapi, users):
     assert time.monotonic() - t0 < 10, "pending events must return at once"
     body = r.json()
     assert created(m["id"])(events_of(body["events"], "message.created")[0])
-    assert body["last_event_id"] >= m["id"] and body["last_event_id"] > head
     ids = [e["event_id"] for e in body["events"]]
-    assert ids == sorted(set(ids))
-    # carol may not see the private channel: nothing for her, after the timeout
+    assert ids == sorted(set(ids)) and ids[0] > head
+    assert body["last_event_id"] == ids[-1]
+    # carol may not see the private channel: nothing of it for her (m was
+    # posted in it since head), after the timeout
     t0 = time.monotonic()
     r = rapi.get("/api/events", token=c.token, params={"since": head, "timeout": 1})
     assert r.status_code == 200
-    assert not events_of(r.json()["events"], "message.created")
+
+    def of_room(e):
+        return room in (e.get("channel_id"), (e.get("channel") or {}).get("id"),
+                        (e.get("message") or {}).get("channel_id"))
+
+    assert [e for e in r.json()["events"] if of_room(e)] == []
+    assert [e for e in body["events"] if of_room(e)], "control: b's poll had events of the room"
     assert time.monotonic() - t0 >= 0.9
     # a waiting poll returns as soon as something visible commits
     out = {}
@@ -404,12 +506,10 @@ def test_long_poll(rt, rapi, users):
 
 def make_dm(rapi, a, b):
     r = rapi.post("/api/channels/dm", {"user_ids": [b.id]}, token=a.token)
-    if r.status_code in (200, 201):
-        assert r.json()["kind"] == "dm"
-        return r.json()["id"]
-    # POST /api/channels/dm not there yet: a two-person private channel has
-    # the same visibility
-    return room_with(rapi, a, [b], kind="private")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["kind"] == "dm" and body["member_count"] == 2, body
+    return body["id"]
 
 
 def test_many_sockets_each_get_exactly_what_they_may_see(rt, rapi, socks):
@@ -460,6 +560,7 @@ def test_many_sockets_each_get_exactly_what_they_may_see(rt, rapi, socks):
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert not [t for t in threads if t.is_alive()], "a poster is still running"
     assert not errors, errors
     sentinel = rapi.send(us[0].token, everyone, "sentinel")["id"]
     for i, ws in sockets:

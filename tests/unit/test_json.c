@@ -354,7 +354,7 @@ static int getters_setup(void **state)
 	struct pl_err err = { 0 };
 	const char *doc =
 		"{\"s\":\"str\",\"n\":5,\"t\":true,\"f\":false,\"z\":null,\"neg\":-1,"
-		"\"zero\":0,\"frac\":1.5,\"big\":9007199254740994,\"max\":9007199254740992,"
+		"\"zero\":0,\"frac\":1.5,\"big\":9007199254740994,\"max\":9007199254740991,\"two53\":9007199254740992,\"two53p1\":9007199254740993,"
 		"\"snum\":\"5\",\"arr\":[],\"obj\":{},\"empty\":\"\"}";
 
 	if (parse_str(doc, &v, &err) != 0)
@@ -417,10 +417,16 @@ static void test_get_id(void **state)
 
 	assert_int_equal(pl_json_id(o, "n", true, &id, &err), 0);
 	assert_int_equal(id, 5);
+	/* 2^53 - 1 is the largest id; 2^53 is refused, as 2^53 + 1 (which
+	 * cJSON's double rounds to 2^53) must be */
 	assert_int_equal(pl_json_id(o, "max", true, &id, &err), 0);
-	assert_true(id == INT64_C(9007199254740992));
+	assert_true(id == INT64_C(9007199254740991));
+	assert_int_equal(pl_json_id(o, "two53", true, &id, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_int_equal(pl_json_id(o, "two53p1", true, &id, &err), -1);
 
 	id = 77;
+	memset(&err, 0, sizeof(err));
 	assert_int_equal(pl_json_id(o, "missing", false, &id, &err), 1);
 	assert_int_equal(pl_json_id(o, "z", false, &id, &err), 1);
 	assert_int_equal(id, 77);
