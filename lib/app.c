@@ -46,6 +46,23 @@ static long cgi_read(struct transport *t, char *buf, size_t n)
 	return (long)fread(buf, 1, n, stdin);
 }
 
+/*
+ * After a CGI response, reads and drops what is left of the request body
+ * (a refused 413 body, say), at most CGI_DRAIN_MAX bytes: under Apache's
+ * mod_cgid, unread input makes the server reset the connection and cut the
+ * response short. Anything larger than that is left to the reset.
+ */
+#define CGI_DRAIN_MAX (16L << 20)
+static void drain_cgi_input(void)
+{
+	char buf[65536];
+	long total = 0;
+	size_t n;
+
+	while (total < CGI_DRAIN_MAX && (n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		total += (long)n;
+}
+
 static void cgi_write(struct transport *t, const char *buf, size_t n)
 {
 	fwrite(buf, 1, n, stdout);
@@ -223,6 +240,7 @@ int pl_app_main(const char *program, const struct pl_route *routes, size_t nrout
 		t.write = cgi_write;
 		serve_one(&ctx, &t, routes, nroutes);
 		fflush(stdout);
+		drain_cgi_input();
 	} else {
 		FCGX_Init();
 		FCGX_InitRequest(&fr, 0, 0);

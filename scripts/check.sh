@@ -2,9 +2,10 @@
 # check.sh — runs every test parley has: the C unit tests (cmocka), the
 # integration suite (pytest against real lighttpd, FastCGI programs,
 # ws-daemon and SQLite), then the core of that suite again behind nginx
-# (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi),
-# then unit and integration suites on the sanitizer build (SAN_BIN,
-# SAN_UNIT), then the client checks (scripts/check-client.sh).
+# (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi,
+# and Apache with the shipped .htaccess as on a shared host), then unit and
+# integration suites on the sanitizer build (SAN_BIN, SAN_UNIT), then the
+# client checks (scripts/check-client.sh).
 # Prints one closing line "N passed, N failed" over everything and exits
 # non-zero on any failure. Usage: scripts/check.sh UNIT_BIN...
 set -uo pipefail
@@ -62,12 +63,19 @@ PY
 echo "== integration tests (lighttpd + FastCGI)"
 pytest_run integration tests/integration
 
-# The core suite, one suite on three servers.
+# The core suite, one suite on every server. As plain CGI the long poll is
+# the real-time path of hosts where no daemon may run, so it runs there too.
+# Under Apache (the shared-host path: no ws-daemon) conftest.py skips the
+# WebSocket tests.
 CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_websocket.py)
+LONG_POLL=(tests/integration/test_realtime.py::test_long_poll)
 echo "== core integration tests (nginx + spawn-fcgi)"
 PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
 echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
-PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}"
+PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}" "${LONG_POLL[@]}"
+echo "== core integration tests (Apache mod_cgi + cgi-bin/htaccess.example: shared host)"
+PARLEY_FRONTEND=apache pytest_run integration-apache \
+	tests/integration/test_core_flow.py tests/integration/test_abuse.py "${LONG_POLL[@]}"
 
 # Everything again on the AddressSanitizer + UBSan build (make sanitize):
 # a report aborts the process; the suite's teardown also scans the logs.

@@ -7,7 +7,7 @@ PKGS=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libsqlite3-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev libcmocka-dev
-	lighttpd nginx spawn-fcgi sqlite3 curl
+	lighttpd nginx spawn-fcgi multiwatch apache2 sqlite3 curl
 	python3 python3-requests python3-websocket python3-pytest
 )
 
@@ -27,7 +27,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# Installing lighttpd may try to start the system service on port 80;
-# parley runs its own instance on its own port and never needs that one.
+# Installing lighttpd, nginx or apache2 may try to start the system service
+# on port 80; parley runs its own instance of each on its own port, with
+# its own generated config, and never needs (or stops) those.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "parley: installed ${missing[*]}"

@@ -9,9 +9,16 @@
 #   default ./var), PARLEY_PROCS (FastCGI processes per program, default 2),
 #   PARLEY_FRONTEND: lighttpd (default: lighttpd spawns the FastCGI programs)
 #     | nginx (nginx, with the programs started by spawn-fcgi)
-#     | cgi (lighttpd mod_cgi: every request runs a program as plain CGI),
-#   PARLEY_WSD=0 (no ws-daemon), PARLEY_EXTRA_CONF (lines appended to the
-#   generated parley.conf), PARLEY_BIN (FastCGI programs, default build/bin),
+#     | cgi (lighttpd mod_cgi: every request runs a program as plain CGI)
+#     | apache (Apache 2.4 mod_cgid, the shared-host path: a document root
+#       laid out as cgi-bin/README.md says, with the programs in cgi-bin/ and
+#       cgi-bin/htaccess.example as .htaccess; no ws-daemon by default, real
+#       time through the long poll; APACHE_USER/APACHE_GROUP, default
+#       www-data, run the CGI programs when started as root; APACHE_CGI=cgi
+#       (prefork + mod_cgi, default) or cgid (event + mod_cgid)),
+#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_EXTRA_CONF
+#   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
+#   programs, default build/bin),
 #   PARLEY_WSD_BIN, PARLEY_CTL_BIN, PARLEY_SCHEMA_DIR, PARLEY_WWW (to serve
 #   from an installed tree).
 set -euo pipefail
@@ -101,6 +108,13 @@ lighttpd)
 	pids+=($!)
 	;;
 cgi)
+	# Every request execs a program: run copies (what `make cgi` makes), so
+	# a rebuild of build/bin during a run cannot be caught half-written.
+	mkdir -p "$VAR/cgi-bin"
+	for name in "${apps[@]}"; do
+		install -m 0755 "$BIN/parley-$name" "$VAR/cgi-bin/parley-$name"
+	done
+	BIN="$VAR/cgi-bin"
 	render "$ROOT/scripts/lighttpd-cgi.conf.in" \
 	  '$HTTP["url"] =~ "^/api/%s(/|$)" { alias.url = ( "/api/%s" => "@BIN@/parley-%s" ) cgi.assign = ( "" => "" ) }' \
 	  "$VAR/lighttpd.conf"
@@ -125,8 +139,56 @@ nginx)
 	nginx -c "$VAR/nginx.conf" -p "$VAR/nginx" -g 'daemon off;' &
 	pids+=($!)
 	;;
+apache)
+	# The shared-host layout of cgi-bin/README.md: the web client, the
+	# programs as `make cgi` names them, the .htaccess from the example
+	# with this run's PARLEY_CONFIG.
+	HTDOCS="$VAR/htdocs"
+	rm -rf "$HTDOCS"
+	mkdir -p "$HTDOCS/cgi-bin"
+	cp -R "$WWW/." "$HTDOCS/"
+	for name in "${apps[@]}"; do
+		install -m 0755 "$BIN/parley-$name" "$HTDOCS/cgi-bin/parley-$name.cgi"
+	done
+	# the same substitution as the sed line of cgi-bin/README.md
+	sed "s|/home/YOU/parley/parley.conf|$VAR/parley.conf|" \
+		"$ROOT/cgi-bin/htaccess.example" >"$HTDOCS/.htaccess"
+	grep -q "^SetEnv PARLEY_CONFIG $VAR/parley.conf\$" "$HTDOCS/.htaccess" || {
+		echo "parley: cgi-bin/htaccess.example has no SetEnv PARLEY_CONFIG line" >&2
+		exit 2
+	}
+	AUSER=${APACHE_USER:-www-data}
+	AGROUP=${APACHE_GROUP:-www-data}
+	if [ "$(id -u)" -eq 0 ]; then
+		# The CGI programs run as $AUSER: like the one account of a shared
+		# host, it owns the database (its directory too: SQLite creates
+		# -wal and -shm beside it; root's connections hand them over,
+		# SQLite does that) and the token key. Others only traverse $VAR.
+		chmod o+x "$VAR"
+		chown "$AUSER:$AGROUP" "$VAR" "$VAR/jwt_secret"
+		for f in "$VAR"/parley.db "$VAR"/parley.db-wal "$VAR"/parley.db-shm; do
+			[ -e "$f" ] && chown "$AUSER:$AGROUP" "$f"
+		done
+	fi
+	# APACHE_CGI=cgi (default): prefork + mod_cgi, the classic shared host;
+	# cgid: event + mod_cgid, Debian's default pairing.
+	case ${APACHE_CGI:-cgi} in
+	cgi) mpm=prefork cgimod=cgi ;;
+	cgid) mpm=event cgimod=cgid ;;
+	*) echo "parley: APACHE_CGI must be cgi or cgid" >&2; exit 2 ;;
+	esac
+	render "$ROOT/scripts/apache.conf.in" '' "$VAR/apache2.conf"
+	sed -i -e "s|@HTDOCS@|$HTDOCS|g" -e "s|@APACHE_USER@|$AUSER|g" \
+		-e "s|@APACHE_GROUP@|$AGROUP|g" \
+		-e "s|@MPM_LOAD@|LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_$mpm.so|" \
+		-e "s|@CGI_LOAD@|LoadModule ${cgimod}_module /usr/lib/apache2/modules/mod_$cgimod.so|" \
+		"$VAR/apache2.conf"
+	out=$(apache2 -t -f "$VAR/apache2.conf" 2>&1) || { printf '%s\n' "$out" >&2; exit 1; }
+	apache2 -DFOREGROUND -f "$VAR/apache2.conf" &
+	pids+=($!)
+	;;
 *)
-	echo "parley: unknown PARLEY_FRONTEND=$FRONTEND (lighttpd, nginx or cgi)" >&2
+	echo "parley: unknown PARLEY_FRONTEND=$FRONTEND (lighttpd, nginx, cgi or apache)" >&2
 	exit 2
 	;;
 esac
@@ -145,12 +207,18 @@ supervise_wsd() {
 		sleep 0.2
 	done
 }
-if [ "${PARLEY_WSD:-1}" != 0 ]; then
+WSD_DEFAULT=1
+[ "$FRONTEND" = apache ] && WSD_DEFAULT=0
+if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
 	supervise_wsd &
 	pids+=($!)
 fi
 
-echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
+if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
+	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
+else
+	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (no ws-daemon: real time by long poll; data in $VAR, logs in $VAR/log)"
+fi
 # When a server process dies, stop the others and report failure.
 set +e
 wait -n
