@@ -817,6 +817,74 @@ out:
 	return finish(db, rc, err);
 }
 
+static const char sql_memberships[] =
+	"SELECT channel_id, role FROM channel_members WHERE user_id = ?1 ORDER BY channel_id";
+static const char sql_successor[] =
+	"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2 "
+	"ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1";
+
+/* Hands ownership of `channel_id` on when `leaving` is its last owner. */
+static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, struct pl_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t next = 0;
+	bool created;
+
+	if (query_id(db, sql_owner_count, channel_id, 0) > 1)
+		return 0;
+	if (!(st = pl_db_stmt(db, sql_successor, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	sqlite3_bind_int64(st, 2, leaving);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		next = sqlite3_column_int64(st, 0);
+	pl_db_done(st);
+	if (!next)
+		return 0; /* nobody remains: the channel stays, without members */
+	return set_member(db, channel_id, next, member_role(db, channel_id, next, NULL),
+			  PL_ROLE_OWNER, &created, err);
+}
+
+int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_memberships, err);
+	int64_t *ids = NULL;
+	bool *owner = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	/* Collect first: the changes below use statements of their own. */
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = pl_xrealloc(ids, cap * sizeof(*ids));
+			owner = pl_xrealloc(owner, cap * sizeof(*owner));
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		owner[n++] = strcmp((const char *)sqlite3_column_text(st, 1), "owner") == 0;
+	}
+	pl_db_done(st);
+	if (step != SQLITE_DONE) {
+		pl_err_internal(err, "memberships: %s", pl_db_last_error(db));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((owner[i] && hand_over(db, ids[i], user_id, err) < 0) ||
+		    exec_ids(db, sql_remove_member, ids[i], user_id, err) < 0 ||
+		    event_with(db, "member.left", PL_SCOPE_CHANNEL, ids[i], user_id, NULL, NULL, err) < 0 ||
+		    event_with(db, "member.left", PL_SCOPE_USER, ids[i], user_id, NULL, NULL, err) < 0)
+			goto out;
+	}
+	rc = (int)n;
+out:
+	free(ids);
+	free(owner);
+	return rc;
+}
+
 /* ---- read markers ---- */
 
 /* Moves the marker forward; *moved says whether it did. */

@@ -144,6 +144,17 @@ int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id,
 int pl_channel_an_owner(struct pl_db *db, int64_t channel_id, int64_t *owner, struct pl_err *err);
 
 /*
+ * pl_channel_leave_all_locked: for an account being erased — `user_id`
+ * leaves every channel it belongs to (dm ones included: its messages stay,
+ * as from a deleted user), inside the caller's write transaction. Where it
+ * was the last owner and anyone remains, the longest-standing admin (else
+ * the longest-standing member) becomes owner (member.updated). Writes
+ * member.left to each channel and a USER-scoped copy. Returns the number
+ * of channels left, or -1 with `err` (500).
+ */
+int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err *err);
+
+/*
  * pl_channel_member_remove: `target` leaves (target == user_id) or is
  * removed by an owner/admin (403 otherwise; admins cannot remove owners or
  * other admins). The last owner cannot leave while anyone else remains:

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "channels.h"
 #include "json.h"
 #include "log.h"
 #include "mail.h"
@@ -450,7 +451,10 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 		pl_err_set(err, 401, "account no longer exists");
 		goto out;
 	}
-	if (pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
+	/* The erased account leaves its channels (ownership handed on) and
+	 * every session ends. */
+	if (pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
+	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
 	    !(st = pl_db_stmt(db, sql_codes_drop, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, claims->user_id);

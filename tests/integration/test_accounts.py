@@ -454,6 +454,57 @@ def test_delete_account(server, api, alice):
     assert assert_json(r, 201)["user"]["id"] != u.id
 
 
+def _members(api, token, cid):
+    body = assert_json(api.get("/api/channels/%d/members" % cid, token=token), 200)
+    return {m["user"]["id"]: m["role"] for m in body["members"]}
+
+
+def test_deleted_account_leaves_its_channels(server, api, alice):
+    """An erased account leaves every channel; where it was the last owner,
+    the longest-standing admin (else member) becomes owner; a channel it
+    shared with nobody stays, empty; the messages stay."""
+    u, v, w = fresh_user(api, "dlo"), fresh_user(api, "dlv"), fresh_user(api, "dlw")
+    owned = api.create_channel(u.token, kind="private", members=[v.id])["id"]
+    r = api.post("/api/channels/%d/members" % owned, {"user_id": w.id, "role": "admin"},
+                 token=u.token)
+    assert r.status_code in (200, 201), r.text
+    joined = api.create_channel(alice.token)["id"]
+    assert api.post("/api/channels/%d/join" % joined, None, token=u.token,
+                    data=b"").status_code == 200
+    alone = api.create_channel(u.token, kind="private")["id"]
+    dm = assert_json(api.post("/api/channels/dm", {"user_ids": [v.id]}, token=u.token), 201)["id"]
+    kept = api.send(u.token, dm, "before I go")["id"]
+    assert _members(api, v.token, owned) == {u.id: "owner", v.id: "member", w.id: "admin"}
+    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+        last_event = db.execute("SELECT max(id) FROM events").fetchone()[0]
+
+    assert delete_me(api, u.token, PASSWORD).status_code == 204
+    # the admin (not the earlier member) now owns it; u is gone everywhere
+    assert _members(api, v.token, owned) == {v.id: "member", w.id: "owner"}
+    assert u.id not in _members(api, alice.token, joined)
+    assert _members(api, v.token, dm) == {v.id: "member"}
+    ch = assert_json(api.get("/api/channels/%d" % owned, token=w.token), 200)
+    assert ch["member_count"] == 2 and ch["role"] == "owner"
+    # the new owner can manage it
+    r = api.request("PATCH", "/api/channels/%d" % owned, token=w.token, json_body={"topic": "mine"})
+    assert_json(r, 200)
+    # the dm history stays readable, as from a deleted user
+    hist = assert_json(api.history(v.token, dm), 200)
+    assert [(m["id"], m["username"]) for m in hist] == [(kept, "deleted-user-%d" % u.id)]
+    # events: member.left for each of the four channels, one hand-over
+    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+        rows = db.execute("SELECT type, channel_id, payload FROM events WHERE id > ?",
+                          (last_event,)).fetchall()
+    left = sorted({c for t, c, p in rows if t == "member.left" and json.loads(p)["user_id"] == u.id})
+    assert left == sorted([owned, joined, alone, dm])
+    handed = [(c, json.loads(p)) for t, c, p in rows if t == "member.updated"]
+    assert handed == [(owned, {"user_id": w.id, "role": "owner"})]
+    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+        assert db.execute("SELECT count(*) FROM channel_members WHERE user_id = ?",
+                          (u.id,)).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM channels WHERE id = ?", (alone,)).fetchone()[0] == 1
+
+
 def test_reserved_deleted_user_prefix(api):
     assert_error(api.register("deleted-user-1", PASSWORD), 400, "bad_request")
     assert_error(api.register("Deleted-User-77x", PASSWORD), 400, "bad_request")
