@@ -136,14 +136,21 @@ static void build_request(struct transport *t, struct pl_request *req, size_t li
 	const char *q;
 
 	copy_param(t, "REQUEST_METHOD", req->method, sizeof(req->method));
+	/* What does not fit is refused (pl_http_dispatch), never cut short:
+	 * a truncated path or query would name something else. */
 	if (uri && *uri) {
 		size_t plen = strcspn(uri, "?");
+		q = uri[plen] ? uri + plen + 1 : "";
+		req->path_too_long = plen >= sizeof(req->path);
+		req->query_too_long = strlen(q) >= sizeof(req->query);
 		snprintf(req->path, sizeof(req->path), "%.*s", (int)plen, uri);
-		snprintf(req->query, sizeof(req->query), "%s", uri[plen] ? uri + plen + 1 : "");
+		snprintf(req->query, sizeof(req->query), "%s", q);
 	} else {
 		const char *sn = t->param(t, "SCRIPT_NAME"), *pi = t->param(t, "PATH_INFO");
-		snprintf(req->path, sizeof(req->path), "%s%s", sn ? sn : "", pi ? pi : "");
+		int plen = snprintf(req->path, sizeof(req->path), "%s%s", sn ? sn : "", pi ? pi : "");
 		q = t->param(t, "QUERY_STRING");
+		req->path_too_long = plen < 0 || (size_t)plen >= sizeof(req->path);
+		req->query_too_long = q && strlen(q) >= sizeof(req->query);
 		snprintf(req->query, sizeof(req->query), "%s", q ? q : "");
 	}
 	copy_param(t, "CONTENT_TYPE", req->content_type, sizeof(req->content_type));

@@ -205,6 +205,11 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 	const struct pl_route *route;
 	int status = 404;
 
+	/* No route has a path this long; the check order stays route first. */
+	if (req->path_too_long) {
+		pl_resp_error(resp, 404, "no such resource");
+		return;
+	}
 	/* HEAD is GET without the body (RFC 9110 §9.3.2): the transport drops it. */
 	route = pl_route_match(routes, n, strcmp(req->method, "HEAD") == 0 ? "GET" : req->method,
 			       req->path, req, &status, resp->allow, sizeof(resp->allow));
@@ -231,6 +236,10 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 		return;
 	}
 	req->authenticated = (route->flags & PL_ROUTE_AUTH) != 0;
+	if (req->query_too_long) {
+		pl_resp_error(resp, 400, "query string longer than %zu bytes", sizeof(req->query) - 1);
+		return;
+	}
 	if (parse_body(req, route->flags, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;

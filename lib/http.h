@@ -2,8 +2,9 @@
  * http.h — one HTTP request and its response, independent of transport
  * (FastCGI, CGI, or a unit test), plus the route table that maps
  * method + path pattern to a handler, and the pipeline every request runs:
- *   route (404/405) -> body size (413) -> content type (415)
- *   -> bearer token (401) -> JSON body (400) -> handler.
+ *   route (404/405; a path too long for `path` is 404) -> body size (413)
+ *   -> content type (415) -> bearer token (401) -> query too long for
+ *   `query` (400) -> JSON body (400) -> handler.
  */
 #ifndef PL_HTTP_H
 #define PL_HTTP_H
@@ -31,6 +32,8 @@ struct pl_request {
 	char *body;                    /* NUL-terminated, owned; NULL if none */
 	size_t body_len;
 	bool body_too_large;           /* set by the transport: over body_limit */
+	bool path_too_long;            /* set by the transport: path did not fit */
+	bool query_too_long;           /* set by the transport: query did not fit */
 	size_t nparams;                /* {param} values from the matched route */
 	char params[PL_MAX_PARAMS][PL_PARAM_LEN]; /* percent-decoded */
 	cJSON *json;                   /* parsed body (owned) or NULL */

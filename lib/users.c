@@ -177,7 +177,15 @@ int pl_user_register_from(struct pl_db *db, const struct pl_config *cfg, const c
 	pl_rate_set(&rate, "register_addr", remote_addr, cfg->register_addr_limit, cfg->register_addr_window);
 	if (pl_ratelimit_take(db, &rate, 1, pl_now_ms(), err) < 0)
 		return -1;
-	return pl_user_register(db, reg, out, err);
+	if (pl_user_register(db, reg, out, err) == 0)
+		return 0;
+	/* 503, every hash slot busy: nothing was registered, so the attempt
+	 * does not count either (as a refused login). */
+	if (err->status == 503) {
+		struct pl_err ignored = { 0 };
+		pl_ratelimit_refund(db, &rate, 1, &ignored);
+	}
+	return -1;
 }
 
 static const char sql_user_live[] = "SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL";

@@ -343,6 +343,27 @@ def test_history_bad_query_is_400(api, alice, target, unchanged, params):
     assert_error(r, 400, "bad_request")
 
 
+def test_overlong_query_and_path_are_refused_not_cut(api, alice, target, unchanged):
+    """A query or path longer than parley's buffers is refused, never cut
+    short (cut, `limit=5<padding>` would read as `limit=5`)."""
+    ok = {"channel": target["T"], "limit": "5"}
+    assert isinstance(assert_json(api.get("/api/messages/history", token=alice.token,
+                                          params=ok), 200), list)
+    # fits: 2047 bytes of query in all are still served
+    base = "channel=%d&limit=5&pad=" % target["T"]
+    r = api.get("/api/messages/history?" + base + "x" * (2047 - len(base)), token=alice.token)
+    assert isinstance(assert_json(r, 200), list)
+    # one byte more is 400, not a silently shortened query
+    r = api.get("/api/messages/history?" + base + "x" * (2048 - len(base)), token=alice.token)
+    assert_error(r, 400, "bad_request")
+    # the 400 still comes after the token check (route -> 401 -> 400)
+    r = api.get("/api/messages/history?" + base + "x" * 3000)
+    assert_error(r, 401, "unauthorized")
+    # a path that cannot fit names nothing
+    r = api.get("/api/channels/" + "1" * 1100, token=alice.token)
+    assert_error(r, 404, "not_found")
+
+
 # ---------------------------------------------------------------- injection
 
 INJECTIONS = [

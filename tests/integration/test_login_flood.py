@@ -215,6 +215,23 @@ def test_busy_slot_refuses_hashes_not_other_requests(limited):
     assert int(r.headers["Retry-After"]) >= 1
 
 
+def test_refused_registrations_do_not_count():
+    """A registration refused with 503 (no hash slot) registered nothing,
+    so it does not count against register_addr_limit either."""
+    conf = FLOOD_CONF + "register_addr_limit = 2\nregister_addr_window = 600\n"
+    with start_server(extra_conf=conf) as srv:
+        api = Api(srv.base)
+        held = HeldSlot(os.path.join(srv.db + "-hashslots", "slot-0"))
+        try:
+            for _ in range(4):
+                assert_busy(api.register(unique_name("rr"), PASSWORD))
+        finally:
+            held.release()
+        for _ in range(2):
+            assert_json(retry_busy(lambda: api.register(unique_name("rr"), PASSWORD)), 201)
+        assert_error(api.register(unique_name("rr"), PASSWORD), 429, "rate_limited")
+
+
 def test_rate_limit_answers_before_the_hash(limited):
     api = Api(limited.base)
     name, _, _ = new_user(api)
