@@ -144,9 +144,21 @@ class Api:
         if json_body is not None:
             data = json.dumps(json_body).encode()
             h.setdefault("Content-Type", "application/json")
-        return self.s.request(method, self.base + path, data=data, headers=h,
-                              params=params, timeout=timeout,
-                              allow_redirects=False)
+        try:
+            return self.s.request(method, self.base + path, data=data, headers=h,
+                                  params=params, timeout=timeout,
+                                  allow_redirects=False)
+        except requests.exceptions.ConnectionError as e:
+            # A kept-alive connection the web server closed for idleness
+            # just as the request went out ("Connection aborted" without
+            # any response): the request never reached parley. Once more,
+            # on a new connection; anything else is a real failure.
+            if "Connection aborted" not in str(e):
+                raise
+            self.s.close()
+            return self.s.request(method, self.base + path, data=data, headers=h,
+                                  params=params, timeout=timeout,
+                                  allow_redirects=False)
 
     def get(self, path, token=None, **kw):
         return self.request("GET", path, token=token, **kw)
