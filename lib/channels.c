@@ -820,8 +820,9 @@ out:
 static const char sql_memberships[] =
 	"SELECT channel_id, role FROM channel_members WHERE user_id = ?1 ORDER BY channel_id";
 static const char sql_successor[] =
-	"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2 "
-	"ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1";
+	"SELECT m.user_id FROM channel_members m JOIN users u ON u.id = m.user_id "
+	"WHERE m.channel_id = ?1 AND m.user_id <> ?2 AND u.deleted_at IS NULL "
+	"ORDER BY m.role = 'admin' DESC, m.joined_at, m.user_id LIMIT 1";
 
 /* Hands ownership of `channel_id` on when `leaving` is its last owner. */
 static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, struct pl_err *err)
@@ -830,15 +831,22 @@ static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, stru
 	int64_t next = 0;
 	bool created;
 
-	if (query_id(db, sql_owner_count, channel_id, 0) > 1)
+	int64_t owners = 0;
+
+	/* Errors fail the whole erasure: no channel is left ownerless by one. */
+	if (!(st = pl_db_stmt(db, sql_owner_count, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, channel_id);
+	if (pl_db_step_id(db, st, &owners, err) < 0)
+		return -1;
+	if (owners > 1)
 		return 0;
 	if (!(st = pl_db_stmt(db, sql_successor, err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, channel_id);
 	sqlite3_bind_int64(st, 2, leaving);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		next = sqlite3_column_int64(st, 0);
-	pl_db_done(st);
+	if (pl_db_step_id(db, st, &next, err) < 0)
+		return -1;
 	if (!next)
 		return 0; /* nobody remains: the channel stays, without members */
 	return set_member(db, channel_id, next, member_role(db, channel_id, next, NULL),
@@ -864,7 +872,7 @@ int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err
 			owner = pl_xrealloc(owner, cap * sizeof(*owner));
 		}
 		ids[n] = sqlite3_column_int64(st, 0);
-		owner[n++] = strcmp((const char *)sqlite3_column_text(st, 1), "owner") == 0;
+		owner[n++] = role_from_text((const char *)sqlite3_column_text(st, 1)) == PL_ROLE_OWNER;
 	}
 	pl_db_done(st);
 	if (step != SQLITE_DONE) {

@@ -86,8 +86,10 @@ static int open_slots(int *fds)
 	for (int i = 0; i < conf.slots; i++) {
 		snprintf(path, sizeof(path), "%s/slot-%d", conf.dir, i);
 		fds[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fds[i] < 0 && errno == ENOENT && i == 0 && mkdir(conf.dir, 0700) == 0) {
-			give_to_db_owner(-1, conf.dir);
+		if (fds[i] < 0 && errno == ENOENT && i == 0) {
+			/* EEXIST: another process made it first, just as good */
+			if (mkdir(conf.dir, 0700) == 0)
+				give_to_db_owner(-1, conf.dir);
 			fds[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		}
 		if (fds[i] >= 0)

@@ -192,8 +192,8 @@ static int cmd_prune_events(struct pl_ctx *ctx, int argc, char **argv)
 	long total = 0;
 	int deleted;
 
-	if (argc > 0 && pl_parse_id(argv[0], &days) < 0)
-		return fail("prune-events", &(struct pl_err){ 400, 0, "DAYS must be a positive integer" });
+	if (argc > 0 && (pl_parse_id(argv[0], &days) < 0 || days > 3650))
+		return fail("prune-events", &(struct pl_err){ 400, 0, "DAYS must be an integer from 1 to 3650" });
 	/* Short transactions of 5,000 rows: writers never wait long. */
 	do {
 		if (pl_events_prune(ctx->db, pl_now_ms() - days * 86400000, 5000, &deleted, &err) < 0)
