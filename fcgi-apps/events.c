@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "app.h"
-#include "events.h"
+#include "event_view.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"

@@ -38,6 +38,10 @@ static const char sql_owner_count[] =
 	"SELECT count(*) FROM channel_members WHERE channel_id = ?1 AND role = 'owner'";
 static const char sql_remove_member[] =
 	"DELETE FROM channel_members WHERE channel_id = ?1 AND user_id = ?2";
+/* Presence in a channel ends with the membership (or the channel). */
+static const char sql_member_presence_gone[] =
+	"DELETE FROM presence WHERE channel_id = ?1 AND user_id = ?2";
+static const char sql_channel_presence_gone[] = "DELETE FROM presence WHERE channel_id = ?1";
 static const char sql_message_channel[] = "SELECT channel_id FROM messages WHERE id = ?1";
 static const char sql_mark_read[] =
 	"UPDATE channel_members SET last_read_id = ?3 "
@@ -159,6 +163,28 @@ cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		c = channel_from_row(st);
+	else
+		pl_err_internal(err, "channel %lld: %s", (long long)channel_id, pl_db_last_error(db));
+	pl_db_done(st);
+	return c;
+}
+
+cJSON *pl_channel_public_json(struct pl_db *db, int64_t channel_id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_channel_one, err);
+	cJSON *c = NULL;
+	int step;
+
+	if (!st)
+		return NULL;
+	/* User 0 is nobody: no role, no unread count. */
+	sqlite3_bind_int64(st, 1, 0);
+	sqlite3_bind_int64(st, 2, channel_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		c = channel_from_row(st);
+	else if (step == SQLITE_DONE)
+		pl_err_set(err, 404, "no such channel");
 	else
 		pl_err_internal(err, "channel %lld: %s", (long long)channel_id, pl_db_last_error(db));
 	pl_db_done(st);
@@ -290,17 +316,32 @@ static int insert_channel(struct pl_db *db, int64_t user_id, const char *name, c
 	return 0;
 }
 
+/*
+ * The payload of a channel.* event: {"channel":{"id"}} (and "kind" for
+ * channel.deleted, whose row is gone). channel.created and channel.updated
+ * are rendered from the channel's row when delivered (event_view.h): a
+ * deleted channel's never are, and nothing of its name or topic is kept.
+ */
+static cJSON *channel_ref(int64_t id, const char *kind)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(c, "id", (double)id);
+	if (kind)
+		cJSON_AddStringToObject(c, "kind", kind);
+	return c;
+}
+
 /* The channel.created event (it stands for the initial members' joins
- * too): the channel as a non-member sees it. */
+ * too). */
 static int announce_channel(struct pl_db *db, int64_t user_id, int64_t id, bool public,
-			    cJSON *mine, struct pl_err *err)
+			    struct pl_err *err)
 {
 	cJSON *payload = cJSON_CreateObject();
-	cJSON *ch = cJSON_Duplicate(mine, 1);
 	int rc;
 
-	cJSON_ReplaceItemInObject(ch, "role", cJSON_CreateNull());
-	cJSON_AddItemToObject(payload, "channel", ch);
+	cJSON_AddItemToObject(payload, "channel", channel_ref(id, NULL));
+
 	rc = pl_event_append(db, "channel.created", public ? PL_SCOPE_ALL : PL_SCOPE_CHANNEL,
 			     id, user_id, payload, NULL, err);
 	cJSON_Delete(payload);
@@ -334,7 +375,7 @@ int pl_channel_create(struct pl_db *db, int64_t user_id, const struct pl_channel
 			goto out;
 	}
 	if (!(ch = pl_channel_json(db, user_id, id, err)) ||
-	    announce_channel(db, user_id, id, strcmp(kind, "public") == 0, ch, err) < 0)
+	    announce_channel(db, user_id, id, strcmp(kind, "public") == 0, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:
@@ -440,18 +481,6 @@ static int event_with(struct pl_db *db, const char *type, enum pl_event_scope sc
 	return rc;
 }
 
-/* The channel as a non-member sees it (for channel.* event payloads). */
-static cJSON *channel_public_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
-{
-	cJSON *ch = pl_channel_json(db, user_id, id, err);
-
-	if (ch) {
-		cJSON_ReplaceItemInObject(ch, "role", cJSON_CreateNull());
-		cJSON_ReplaceItemInObject(ch, "unread_count", cJSON_CreateNumber(0));
-	}
-	return ch;
-}
-
 static int finish(struct pl_db *db, int rc, struct pl_err *err)
 {
 	if (rc == 0)
@@ -524,8 +553,8 @@ int pl_channel_update(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		pl_err_set(err, 403, "a direct message channel cannot be changed");
 		goto out;
 	}
+	pub = channel_ref(channel_id, NULL);
 	if (update_row(db, channel_id, tname, topic, err) < 0 ||
-	    !(pub = channel_public_json(db, user_id, channel_id, err)) ||
 	    event_with(db, "channel.updated", strcmp(acc.kind, "public") == 0 ? PL_SCOPE_ALL : PL_SCOPE_CHANNEL,
 		       channel_id, user_id, "channel", pub, err) < 0)
 		goto out;
@@ -583,14 +612,16 @@ int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 		pl_err_set(err, 403, "only the channel's owner may delete it");
 		goto out;
 	}
-	if (!(pub = channel_public_json(db, user_id, channel_id, err)))
-		goto out;
+	pub = channel_ref(channel_id, acc.kind);
 	if (strcmp(acc.kind, "public") == 0)
 		rc = event_with(db, "channel.deleted", PL_SCOPE_ALL, channel_id, user_id, "channel", pub, err);
 	else
 		rc = announce_deleted_to_members(db, channel_id, pub, err);
+	/* Presence rows name channels without a foreign key (0 = none). */
 	if (rc == 0)
 		rc = exec_ids(db, sql_delete_channel, channel_id, 0, err);
+	if (rc == 0)
+		rc = exec_ids(db, sql_channel_presence_gone, channel_id, 0, err);
 out:
 	cJSON_Delete(pub);
 	return finish(db, rc, err);
@@ -682,14 +713,22 @@ static const char *role_text(enum pl_role r)
 	return r == PL_ROLE_OWNER ? "owner" : r == PL_ROLE_ADMIN ? "admin" : "member";
 }
 
-/* Checks who may give `target` (now `cur`) the role `want`. */
+/*
+ * Checks who may give `target` (now `cur`) the role `want`: owners and
+ * admins add members and admins; only an owner grants or takes away
+ * ownership, and only an owner changes another admin's role (an admin
+ * could otherwise demote an admin, then remove them, which admins may not
+ * do). An admin may step down themself.
+ */
 static int check_role_change(struct pl_db *db, int64_t channel_id, const struct pl_access *acc,
-			     enum pl_role cur, enum pl_role want, struct pl_err *err)
+			     bool self, enum pl_role cur, enum pl_role want, struct pl_err *err)
 {
 	if (strcmp(acc->kind, "dm") == 0)
 		return pl_err_set(err, 403, "direct message membership is fixed");
 	if ((want == PL_ROLE_OWNER || cur == PL_ROLE_OWNER) && acc->role != PL_ROLE_OWNER)
 		return pl_err_set(err, 403, "only an owner may grant or take away ownership");
+	if (cur == PL_ROLE_ADMIN && want != PL_ROLE_ADMIN && acc->role != PL_ROLE_OWNER && !self)
+		return pl_err_set(err, 403, "only an owner may change an admin's role");
 	if (cur == PL_ROLE_OWNER && want != PL_ROLE_OWNER &&
 	    query_id(db, sql_owner_count, channel_id, 0) <= 1)
 		return pl_err_set(err, 409, "the channel would be left without an owner");
@@ -756,7 +795,7 @@ int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		goto out;
 	}
 	cur = member_role(db, channel_id, target, NULL);
-	if (check_role_change(db, channel_id, &acc, cur, want, err) < 0 ||
+	if (check_role_change(db, channel_id, &acc, target == user_id, cur, want, err) < 0 ||
 	    set_member(db, channel_id, target, cur, want, created, err) < 0)
 		goto out;
 	member_role(db, channel_id, target, &joined);
@@ -809,6 +848,7 @@ int pl_channel_member_remove(struct pl_db *db, int64_t user_id, int64_t channel_
 	if (check_remove(db, user_id, channel_id, target, &acc, tr, err) < 0)
 		goto out;
 	if (exec_ids(db, sql_remove_member, channel_id, target, err) < 0 ||
+	    exec_ids(db, sql_member_presence_gone, channel_id, target, err) < 0 ||
 	    event_with(db, "member.left", PL_SCOPE_CHANNEL, channel_id, target, NULL, NULL, err) < 0 ||
 	    event_with(db, "member.left", PL_SCOPE_USER, channel_id, target, NULL, NULL, err) < 0)
 		goto out;
@@ -882,6 +922,7 @@ int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err
 	for (size_t i = 0; i < n; i++) {
 		if ((owner[i] && hand_over(db, ids[i], user_id, err) < 0) ||
 		    exec_ids(db, sql_remove_member, ids[i], user_id, err) < 0 ||
+		    exec_ids(db, sql_member_presence_gone, ids[i], user_id, err) < 0 ||
 		    event_with(db, "member.left", PL_SCOPE_CHANNEL, ids[i], user_id, NULL, NULL, err) < 0 ||
 		    event_with(db, "member.left", PL_SCOPE_USER, ids[i], user_id, NULL, NULL, err) < 0)
 			goto out;
@@ -1012,9 +1053,7 @@ static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size
 		     const char *key, const char *name, int64_t *id, struct pl_err *err)
 {
 	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_dm, err);
-	cJSON *ch;
 	bool added;
-	int rc;
 
 	if (!st)
 		return -1;
@@ -1028,11 +1067,7 @@ static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size
 	for (size_t i = 0; i < n; i++)
 		if (add_member(db, *id, ids[i], "member", false, &added, err) < 0)
 			return -1;
-	if (!(ch = pl_channel_json(db, user_id, *id, err)))
-		return -1;
-	rc = announce_channel(db, user_id, *id, false, ch, err);
-	cJSON_Delete(ch);
-	return rc;
+	return announce_channel(db, user_id, *id, false, err);
 }
 
 int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size_t n_in,

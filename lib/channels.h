@@ -90,6 +90,15 @@ int pl_channel_join_locked(struct pl_db *db, int64_t user_id, int64_t channel_id
 cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
 
 /*
+ * pl_channel_public_json: the channel object of `channel_id` as nobody in
+ * particular sees it ("role" null, "unread_count" 0), with no access
+ * check: for event payloads, whose audience is decided elsewhere
+ * (events.h). Returns a new object (caller frees) or NULL with `err`
+ * (404 when there is no such channel, 500).
+ */
+cJSON *pl_channel_public_json(struct pl_db *db, int64_t channel_id, struct pl_err *err);
+
+/*
  * pl_channel_list: every public channel plus every channel `user_id` is a
  * member of, as an array of channel objects with unread counts, in one
  * query. Returns a new array (caller frees) or NULL with `err`.

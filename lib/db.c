@@ -233,15 +233,44 @@ static char *read_file(const char *path, struct pl_err *err)
 	return buf;
 }
 
+/* Counts the rows of PRAGMA foreign_key_check (each one a broken
+ * reference), or -1 when the check cannot run. */
+static int foreign_key_violations(struct pl_db *db)
+{
+	sqlite3_stmt *st;
+	int n = 0, step;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? n : -1;
+}
+
+/*
+ * A migration whose first line is PL_MIGRATION_FK_OFF rebuilds tables
+ * (https://sqlite.org/lang_altertable.html#otheralter): it runs with
+ * foreign key enforcement off, or DROP TABLE would cascade into every
+ * referencing table, and must leave no broken reference behind
+ * (PRAGMA foreign_key_check, inside the same transaction). The pragma is a
+ * no-op inside a transaction, so it is switched before BEGIN and back after.
+ */
+#define PL_MIGRATION_FK_OFF "-- parley: foreign_keys=off"
+
 static int apply_one(struct pl_db *db, const char *path, int number, bool *ran, struct pl_err *err)
 {
 	char setv[64];
 	char *sql = read_file(path, err);
+	bool fk_off;
 	int rc = -1;
 
 	*ran = false;
 	if (!sql)
 		return -1;
+	fk_off = strncmp(sql, PL_MIGRATION_FK_OFF, strlen(PL_MIGRATION_FK_OFF)) == 0;
+	if (fk_off && exec(db, "PRAGMA foreign_keys=OFF", err) < 0)
+		goto out;
 	if (pl_db_begin(db, err) < 0)
 		goto out;
 	/* Re-check under the write lock: another process may have won. */
@@ -255,11 +284,18 @@ static int apply_one(struct pl_db *db, const char *path, int number, bool *ran, 
 		pl_err_internal(err, "migration %s failed", path);
 		goto out;
 	}
+	if (fk_off && foreign_key_violations(db) != 0) {
+		pl_db_rollback(db);
+		pl_err_internal(err, "migration %s failed: it would break foreign keys", path);
+		goto out;
+	}
 	if ((rc = pl_db_commit(db, err)) == 0) {
 		*ran = true;
 		pl_info_log("applied migration %s", path);
 	}
 out:
+	if (fk_off && exec(db, "PRAGMA foreign_keys=ON", rc < 0 ? NULL : err) < 0)
+		rc = -1;
 	free(sql);
 	return rc;
 }

@@ -273,6 +273,14 @@ static void audience_load(struct pl_db *db, struct pl_event_audience *a)
 	}
 }
 
+void pl_event_audience_init_channel(struct pl_event_audience *a, int64_t channel_id)
+{
+	memset(a, 0, sizeof(*a));
+	a->own.scope = PL_SCOPE_CHANNEL;
+	a->own.channel_id = channel_id;
+	a->ev = &a->own;
+}
+
 bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id)
 {
 	size_t lo = 0, hi;
@@ -304,37 +312,4 @@ void pl_event_audience_release(struct pl_event_audience *a)
 	a->ids = NULL;
 	a->n = 0;
 	a->loaded = false;
-}
-
-int pl_events_collect(struct pl_db *db, int64_t user_id, int64_t *cursor, size_t max,
-		      int64_t now_ms, cJSON *out, size_t *read_n, struct pl_err *err)
-{
-	struct pl_event *buf = pl_xcalloc(max ? max : 1, sizeof(*buf));
-	size_t n = 0;
-	int added = 0;
-
-	if (read_n)
-		*read_n = 0;
-	if (pl_events_after(db, *cursor, max, buf, &n, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct pl_event *ev = &buf[i];
-		bool stale = pl_event_ephemeral(ev) &&
-			     now_ms - ev->created_at > PL_EVENT_TYPING_STALE_MS;
-		if (!stale && pl_event_visible(db, user_id, ev)) {
-			cJSON *obj = pl_event_render(ev);
-			if (obj) {
-				cJSON_AddItemToArray(out, obj);
-				added++;
-			}
-		}
-		*cursor = ev->id;
-		pl_event_release(&buf[i]);
-	}
-	free(buf);
-	if (read_n)
-		*read_n = n;
-	return added;
 }

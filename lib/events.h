@@ -83,24 +83,13 @@ bool pl_event_ephemeral(const struct pl_event *ev);
 #define PL_EVENT_TYPING_STALE_MS 10000 /* a long poll skips typing older than this */
 
 /*
- * pl_events_collect: one long-poll read for `user_id`: reads up to `max`
- * events after *cursor, appends the ones the user may see now (rendered)
- * to `out` (a cJSON array, borrowed), and moves *cursor to the last event
- * read (visible or not), so the next call goes on from there. A typing
- * event older than PL_EVENT_TYPING_STALE_MS at `now_ms` is skipped
- * (ephemeral). *read_n (may be NULL) receives how many rows were read.
- * Returns the number appended, or -1 (`err`).
- */
-int pl_events_collect(struct pl_db *db, int64_t user_id, int64_t *cursor, size_t max,
-		      int64_t now_ms, cJSON *out, size_t *read_n, struct pl_err *err);
-
-/*
  * The set of users who may see one event, loaded once and asked per socket
  * (the fan-out of one event to many sockets): the same rules as
  * pl_event_visible, at the same moment.
  */
 struct pl_event_audience {
-	const struct pl_event *ev; /* borrowed */
+	const struct pl_event *ev; /* borrowed (or &own) */
+	struct pl_event own;       /* the event a channel audience stands for */
 	bool all;                  /* everyone (PL_SCOPE_ALL) */
 	int64_t *ids;              /* sorted user ids (owned) */
 	size_t n;
@@ -111,6 +100,11 @@ struct pl_event_audience {
  * `a`); the set is read on first use. Release with
  * pl_event_audience_release. */
 void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev);
+
+/* pl_event_audience_init_channel: prepares `a` as the members of
+ * `channel_id` (whatever an event's scope). `a` must not be moved or
+ * copied before its release (it points into itself). */
+void pl_event_audience_init_channel(struct pl_event_audience *a, int64_t channel_id);
 
 /* pl_event_audience_has: whether `user_id` may see the event. */
 bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id);
@@ -125,8 +119,10 @@ bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *
 
 /*
  * pl_event_render: the wire object {"type","event_id","channel_id"?,...
- * payload} for `ev`. Returns a new object (caller frees) or NULL when the
- * stored payload is unreadable.
+ * payload} for `ev` as stored. Payloads that name a message, notification
+ * or channel by id are completed from the current rows by event_view.h:
+ * deliver through that, not this. Returns a new object (caller frees) or
+ * NULL when the stored payload is unreadable.
  */
 cJSON *pl_event_render(const struct pl_event *ev);
 

@@ -97,6 +97,7 @@ cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_e
 static int validate(const struct pl_message_new *in, char **content, struct pl_err *err)
 {
 	size_t cps = 0, cmlen;
+	uint32_t bad;
 
 	*content = NULL;
 	if (in->client_msg_id) {
@@ -109,6 +110,15 @@ static int validate(const struct pl_message_new *in, char **content, struct pl_e
 		free(*content);
 		*content = NULL;
 		return pl_err_set(err, 400, "content must be 1-%d characters", PL_CONTENT_MAX);
+	}
+	/* Tab, newline and carriage return stay; other controls and the
+	 * bidi overrides are refused, not stripped: what is stored is what
+	 * was sent, or nothing (docs/DECISIONS.md). */
+	if ((bad = pl_text_forbidden(*content, PL_TEXT_TAB_LF | PL_TEXT_CR, NULL)) != 0) {
+		free(*content);
+		*content = NULL;
+		return pl_err_set(err, 400, "content must not contain control or bidirectional "
+				  "formatting characters (found U+%04X)", (unsigned)bad);
 	}
 	return 0;
 }
@@ -159,6 +169,20 @@ static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl
 	return sqlite3_last_insert_rowid(pl_db_handle(db));
 }
 
+/*
+ * The payload of a message.* event: {"message":{"id"}}. The message is
+ * rendered from its row when the event is delivered (event_view.h), so an
+ * edit or a deletion shows on replay too and no earlier text is kept.
+ */
+static cJSON *message_ref(int64_t id)
+{
+	cJSON *payload = cJSON_CreateObject();
+	cJSON *m = cJSON_AddObjectToObject(payload, "message");
+
+	cJSON_AddNumberToObject(m, "id", (double)id);
+	return payload;
+}
+
 /* Inserts the message and its event; returns the message object. */
 static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
 		    const char *content, const char *kind, struct pl_err *err)
@@ -173,8 +197,7 @@ static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_n
 		return NULL;
 	if (!(msg = pl_message_json(db, user_id, id, err)))
 		return NULL;
-	payload = cJSON_CreateObject();
-	cJSON_AddItemReferenceToObject(payload, "message", msg);
+	payload = message_ref(id);
 	rc = pl_event_append(db, "message.created", PL_SCOPE_CHANNEL, in->channel_id, user_id,
 			     payload, NULL, err);
 	cJSON_Delete(payload);
@@ -297,7 +320,7 @@ static int change(struct pl_db *db, const char *sql, int64_t id, const char *tex
 	return sqlite3_changes(pl_db_handle(db));
 }
 
-/* Writes `type` with {"message": the message as `user_id` sees it}. */
+/* Writes `type` for message `id`; returns the message as `user_id` sees it. */
 static cJSON *announce(struct pl_db *db, const char *type, int64_t user_id, int64_t id,
 		       int64_t channel_id, struct pl_err *err)
 {
@@ -306,8 +329,7 @@ static cJSON *announce(struct pl_db *db, const char *type, int64_t user_id, int6
 
 	if (!msg)
 		return NULL;
-	payload = cJSON_CreateObject();
-	cJSON_AddItemReferenceToObject(payload, "message", msg);
+	payload = message_ref(id);
 	rc = pl_event_append(db, type, PL_SCOPE_CHANNEL, channel_id, user_id, payload, NULL, err);
 	cJSON_Delete(payload);
 	if (rc < 0) {

@@ -22,6 +22,9 @@ static const char sql_list_all[] =
 static const char sql_list_unread[] =
 	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
 	"WHERE user_id = ?1 AND read_at IS NULL ORDER BY id DESC LIMIT ?2";
+static const char sql_one[] =
+	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+	"WHERE id = ?1 AND user_id = ?2";
 static const char sql_read_one[] =
 	"UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL";
 static const char sql_read_all[] =
@@ -85,13 +88,11 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 	if (sqlite3_changes(pl_db_handle(db)) == 0)
 		return 0;
 	id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	/* The id only: the notification is rendered from its row when
+	 * delivered (event_view.h), so one that went away is never shown. */
 	payload = cJSON_CreateObject();
 	n = cJSON_AddObjectToObject(payload, "notification");
 	cJSON_AddNumberToObject(n, "id", (double)id);
-	cJSON_AddStringToObject(n, "kind", kind);
-	cJSON_AddItemToObject(n, "message", cJSON_Duplicate(msg, 1));
-	pl_json_add_time(n, "created_at", now);
-	cJSON_AddBoolToObject(n, "read", false);
 	rc = pl_event_append(db, "notification", PL_SCOPE_USER, num(msg, "channel_id"), user_id,
 			     payload, NULL, err);
 	cJSON_Delete(payload);
@@ -178,6 +179,27 @@ static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, sqlite3_s
 	cJSON_AddItemToObject(n, "message", msg);
 	pl_json_add_time(n, "created_at", sqlite3_column_int64(st, 3));
 	cJSON_AddBoolToObject(n, "read", sqlite3_column_type(st, 4) != SQLITE_NULL);
+	return n;
+}
+
+cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
+{
+	sqlite3_stmt *st = pl_db_stmt(db, sql_one, err);
+	cJSON *n = NULL;
+	int step;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, user_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		n = notification_from_row(db, user_id, st);
+	pl_db_done(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		pl_err_internal(err, "notification %lld: %s", (long long)id, pl_db_last_error(db));
+	else if (!n)
+		pl_err_set(err, 404, "no such notification");
 	return n;
 }
 

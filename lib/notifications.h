@@ -45,6 +45,14 @@ int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, i
 			  cJSON **out, struct pl_err *err);
 
 /*
+ * pl_notification_json: notification `id` of `user_id` as
+ * pl_notifications_list shows it, or NULL when it is not theirs, is gone,
+ * or its message is in a channel they can no longer read (`err` 404), or
+ * on a database error (500). Returns a new object (caller frees).
+ */
+cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err);
+
+/*
  * pl_notifications_read: marks `user_id`'s notifications with the `n`
  * ids read, or all of them when `all`. Ids that are not the user's are
  * ignored (no error, nothing revealed). Returns 0 or -1 (`err`).

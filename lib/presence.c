@@ -16,11 +16,14 @@ static const char sql_leave[] =
 #define STATUS_OF_P \
 	"coalesce((SELECT s.status FROM presence s WHERE s.user_id = p.user_id AND s.channel_id = 0), 'online')"
 #define LAST_SEEN_OF_P "(SELECT max(l.last_seen) FROM presence l WHERE l.user_id = p.user_id)"
-/* Everyone online who shares a channel with ?1 (and ?1 itself). */
+/* Everyone online who shares a channel with ?1 (and ?1 itself), with the
+ * channel they were last present in among those ?1 is a member of: a
+ * channel id is shown to its members only. */
 static const char sql_list_all[] =
 	"SELECT p.user_id, u.username, "
 	"(SELECT c.channel_id FROM presence c WHERE c.user_id = p.user_id AND c.channel_id <> 0 "
-	"ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
+	"AND EXISTS (SELECT 1 FROM channel_members v WHERE v.channel_id = c.channel_id "
+	"AND v.user_id = ?1) ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
 	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
 	"WHERE p.user_id = ?1 OR EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b "
 	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 AND b.user_id = p.user_id) "
@@ -69,9 +72,9 @@ static int announce(struct pl_db *db, int64_t user_id, int64_t channel_id, bool 
 	cJSON_AddNumberToObject(p, "user_id", (double)user_id);
 	cJSON_AddStringToObject(p, "status", online ? "online" : "offline");
 	cJSON_AddBoolToObject(p, "online", online);
-	if (channel_id)
-		cJSON_AddNumberToObject(p, "channel_id", (double)channel_id);
-	rc = pl_event_append(db, "presence", PL_SCOPE_PEERS, 0, user_id, p, NULL, err);
+	/* The channel goes in the event row, not the payload: only its
+	 * members are shown it (event_view.h). */
+	rc = pl_event_append(db, "presence", PL_SCOPE_PEERS, channel_id, user_id, p, NULL, err);
 	cJSON_Delete(p);
 	return rc;
 }

@@ -112,14 +112,38 @@ char *pl_time_format(int64_t ms, char out[PL_TIME_LEN])
 	return out;
 }
 
+uint32_t pl_text_forbidden(const char *s, unsigned allow, size_t *offset)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; p[i]; i++) {
+		unsigned char c = p[i];
+		uint32_t cp = 0;
+
+		if (c < 0x20 || c == 0x7f) {
+			if (((c == '\t' || c == '\n') && (allow & PL_TEXT_TAB_LF)) ||
+			    (c == '\r' && (allow & PL_TEXT_CR)))
+				continue;
+			cp = c;
+		} else if (c == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
+			cp = p[i + 1];  /* C1: U+0080-U+009F */
+		} else if (c == 0xE2 && p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) {
+			cp = 0x2000 | (uint32_t)(p[i + 2] - 0x80);  /* U+202A-U+202E */
+		} else if (c == 0xE2 && p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9) {
+			cp = 0x2040 | (uint32_t)(p[i + 2] - 0x80);  /* U+2066-U+2069 */
+		}
+		if (cp) {
+			if (offset)
+				*offset = i;
+			return cp;
+		}
+	}
+	return 0;
+}
+
 bool pl_text_has_controls(const char *s, bool multiline)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
-			return true;
-	}
-	return false;
+	return pl_text_forbidden(s, multiline ? PL_TEXT_TAB_LF : 0, NULL) != 0;
 }
 
 /* Length of the UTF-8 sequence starting at s (RFC 3629 table), 0 if bad. */

@@ -53,11 +53,26 @@ char *pl_trim(const char *s);
  */
 int pl_parse_id(const char *s, int64_t *out);
 
+/* What pl_text_forbidden lets through (bits). */
+#define PL_TEXT_TAB_LF 1u   /* U+0009 tab and U+000A line feed */
+#define PL_TEXT_CR     2u   /* U+000D carriage return */
+
 /*
- * pl_text_has_controls: true when the NUL-terminated `s` holds a C0 control
- * character or DEL (U+0000-U+001F, U+007F), newline and tab excepted when
- * `multiline`. For names and one-line texts shown to other people, where a
- * control character can forge lines or ring terminals.
+ * pl_text_forbidden: the first code point of the NUL-terminated, valid
+ * UTF-8 `s` that text shown to other people must not hold, or 0 when there
+ * is none: C0 controls and DEL (U+0001-U+001F, U+007F) but those `allow`
+ * names, C1 controls (U+0080-U+009F), and the bidirectional embeddings,
+ * overrides and isolates U+202A-U+202E and U+2066-U+2069, which can make
+ * text read differently from what it is (CVE-2021-42574, "Trojan Source";
+ * Unicode UAX #9). *offset (may be NULL) receives its byte offset.
+ */
+uint32_t pl_text_forbidden(const char *s, unsigned allow, size_t *offset);
+
+/*
+ * pl_text_has_controls: pl_text_forbidden(s, multiline ? PL_TEXT_TAB_LF :
+ * 0) != 0: for names (one line) and topics and profile texts (newline and
+ * tab allowed), where a control character can forge lines, ring terminals
+ * or reorder what others read.
  */
 bool pl_text_has_controls(const char *s, bool multiline);
 

@@ -6,10 +6,11 @@
  * yet), by stepping a prepared PRAGMA data_version every cfg.ws_poll_ms
  * (every WSD_INOTIFY_POLL_MS while inotify works; it changes on commits by
  * other connections), after this process's own commits (w->dirty), and at
- * least every WSD_FALLBACK_POLL_MS. Who may see an event is read at
- * delivery time (pl_event_audience, once per event for all sockets;
- * pl_event_visible for one socket catching up), so a member who was
- * removed stops receiving at once.
+ * least every WSD_FALLBACK_POLL_MS. Who may see an event, and what of it,
+ * is read at delivery time (event_view.h: once per event for all sockets
+ * of the live pass, per event for one socket catching up), so a member
+ * who was removed stops receiving at once and replay shows messages as
+ * they are now.
  *
  * Housekeeping (every second): drops stalled sockets, sweeps presence
  * (offline transitions), refreshes last_seen of connected users, closes
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 #include "delivery.h"
+#include "event_view.h"
 #include "json.h"
 #include "log.h"
 #include "presence.h"
@@ -180,43 +182,50 @@ void wsd_conn_unregister(struct wsd *w, struct wsd_conn *c)
 /* --- fan-out ------------------------------------------------------------- */
 
 /*
- * A rendered event, made on first use so that an event nobody may see is
- * never serialized. `bad` remembers an unreadable payload (logged once).
+ * One event as it goes out: its view (who gets what, event_view.h) and
+ * the serialized frame of each variant, made on first use, so that an
+ * event nobody may see is never serialized and one many may see is
+ * serialized once.
  */
 struct rendered {
-	struct wsd_frame *frame;
-	bool bad;
+	struct pl_event_view view;
+	struct wsd_frame *frame[3];    /* by enum pl_event_cut */
 };
 
-static struct wsd_frame *render(struct rendered *r, const struct pl_event *ev)
+static void rendered_init(struct rendered *r, const struct pl_event *ev, bool many)
 {
-	cJSON *obj;
+	memset(r->frame, 0, sizeof(r->frame));
+	pl_event_view_init(&r->view, ev, many);
+}
 
-	if (r->frame || r->bad)
-		return r->frame;
-	obj = pl_event_render(ev);
-	if (!obj) {
-		pl_err_log("event %lld (%s) has an unreadable payload: skipped",
-			   (long long)ev->id, ev->type);
-		r->bad = true;
-		return NULL;
-	}
-	r->frame = wsd_frame_new(obj);
-	cJSON_Delete(obj);
-	return r->frame;
+static void rendered_release(struct rendered *r)
+{
+	for (size_t i = 0; i < sizeof(r->frame) / sizeof(r->frame[0]); i++)
+		wsd_frame_unref(r->frame[i]);
+	pl_event_view_release(&r->view);
+}
+
+static struct wsd_frame *frame_for(struct wsd *w, struct rendered *r, enum pl_event_cut cut)
+{
+	const cJSON *obj;
+
+	if (!r->frame[cut] && (obj = pl_event_view_object(w->ctx.db, &r->view, cut)))
+		r->frame[cut] = wsd_frame_new(obj);
+	return r->frame[cut];
 }
 
 /*
- * Considers `ev` for socket `c`: advances its cursor and queues the event
- * if c's user may see it. Returns false, leaving the cursor where it was,
- * when c's queue has no room for more events: c then catches up from the
- * events table once it has drained (wsd.h).
+ * Considers `ev` for socket `c`: advances its cursor and queues what c's
+ * user gets of the event now. Returns false, leaving the cursor where it
+ * was, when c's queue has no room for more events: c then catches up from
+ * the events table once it has drained (wsd.h). `live`: the live pass
+ * (typing is ephemeral: live only, never replayed).
  */
 static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
-		  struct rendered *r, struct pl_event_audience *aud)
+		  struct rendered *r, bool live)
 {
+	enum pl_event_cut cut;
 	struct wsd_frame *f;
-	bool visible;
 
 	if (c->dead || ev->id <= c->cursor)
 		return true;
@@ -225,31 +234,24 @@ static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
 		return false;
 	}
 	c->cursor = ev->id;
-	/* Typing is ephemeral: live only, never replayed (aud NULL = replay). */
-	if (!aud && pl_event_ephemeral(ev))
+	if (!live && pl_event_ephemeral(ev))
 		return true;
-	visible = aud ? pl_event_audience_has(w->ctx.db, aud, c->user_id)
-		      : pl_event_visible(w->ctx.db, c->user_id, ev);
-	if (!visible)
-		return true;
-	f = render(r, ev);
-	if (f)
+	cut = pl_event_view_cut(w->ctx.db, &r->view, c->user_id);
+	if (cut != PL_EVENT_HIDDEN && (f = frame_for(w, r, cut)))
 		wsd_queue(c, f);
 	return true;
 }
 
 static void fan_out(struct wsd *w, const struct pl_event *ev)
 {
-	struct rendered r = { NULL, false };
-	struct pl_event_audience aud;
+	struct rendered r;
 
 	/* Who may see it is read once per event, not once per socket. */
-	pl_event_audience_init(&aud, ev);
+	rendered_init(&r, ev, true);
 	for (struct wsd_conn *c = w->conns; c; c = c->next)
 		if (!c->catching_up)
-			offer(w, c, ev, &r, &aud);
-	pl_event_audience_release(&aud);
-	wsd_frame_unref(r.frame);
+			offer(w, c, ev, &r, true);
+	rendered_release(&r);
 }
 
 void wsd_deliver(struct wsd *w)
@@ -296,10 +298,11 @@ void wsd_catch_up(struct wsd *w, struct wsd_conn *c)
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			struct rendered r = { NULL, false };
-			if (!full && !offer(w, c, &w->replay_buf[i], &r, NULL))
+			struct rendered r;
+			rendered_init(&r, &w->replay_buf[i], false);
+			if (!full && !offer(w, c, &w->replay_buf[i], &r, false))
 				full = true;
-			wsd_frame_unref(r.frame);
+			rendered_release(&r);
 			pl_event_release(&w->replay_buf[i]);
 		}
 		/* A short read reached the head, which is at or past w->cursor:

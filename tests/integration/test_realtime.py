@@ -203,7 +203,7 @@ def test_since_older_than_retention_gets_resync_required(rt, rapi, users, socks)
     last = w0.hello["last_event_id"]
     # what the daemon's retention prune does, for everything before `second`
     rows = sql(rt.db, "SELECT min(id) FROM events WHERE type = 'message.created' "
-               "AND payload LIKE ?", ('%%"id":%d,%%' % second["id"],))
+               "AND json_extract(payload, '$.message.id') = ?", (second["id"],))
     keep_from = rows[0][0]
     assert keep_from
     sql(rt.db, "DELETE FROM events WHERE id < ?", (keep_from,))

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "channels.h"
+#include "event_view.h"
 #include "events.h"
 #include "log.h"
 #include "messages.h"
@@ -802,7 +803,7 @@ static void test_events_visibility_and_render(void **state)
 		assert_false(pl_event_visible(d->db, d->bob, priv_ev));
 	}
 
-	/* the wire object: envelope plus the payload's fields */
+	/* the stored payload names the message by id, nothing of its text */
 	{
 		cJSON *r = pl_event_render(priv_ev);
 		const cJSON *m;
@@ -814,12 +815,42 @@ static void test_events_visibility_and_render(void **state)
 		m = cJSON_GetObjectItemCaseSensitive(r, "message");
 		assert_true(cJSON_IsObject(m));
 		assert_int_equal(num_field(m, "id"), msg);
-		assert_string_equal(str_field(m, "content"), "psst");
-		assert_string_equal(str_field(m, "username"), "bob");
+		assert_null(cJSON_GetObjectItemCaseSensitive(m, "content"));
 		cJSON_Delete(r);
 		r = pl_event_render(pub_ev);
 		assert_int_equal(num_field(cJSON_GetObjectItemCaseSensitive(r, "message"), "id"), pubmsg);
 		cJSON_Delete(r);
+	}
+	/* the wire object: the message as it is now, to those who may see it */
+	{
+		struct pl_event_view v;
+		const cJSON *r, *m;
+
+		pl_event_view_init(&v, priv_ev, false);
+		assert_int_equal(pl_event_view_cut(d->db, &v, d->bob), PL_EVENT_HIDDEN);
+		assert_int_equal(pl_event_view_cut(d->db, &v, d->alice), PL_EVENT_FULL);
+		r = pl_event_view_object(d->db, &v, PL_EVENT_FULL);
+		assert_non_null(r);
+		assert_string_equal(str_field(r, "type"), "message.created");
+		assert_int_equal(num_field(r, "event_id"), priv_ev->id);
+		m = cJSON_GetObjectItemCaseSensitive(r, "message");
+		assert_int_equal(num_field(m, "id"), msg);
+		assert_string_equal(str_field(m, "content"), "psst");
+		assert_string_equal(str_field(m, "username"), "bob");
+		pl_event_view_release(&v);
+		/* deleted since: the same event shows the tombstone */
+		{
+			char sql[96];
+			snprintf(sql, sizeof(sql), "UPDATE messages SET content = '', deleted = 1 "
+				 "WHERE id = %lld", (long long)msg);
+			assert_int_equal(unit_exec(d->db, sql), 0);
+		}
+		pl_event_view_init(&v, priv_ev, true);
+		m = cJSON_GetObjectItemCaseSensitive(
+			pl_event_view_object(d->db, &v, pl_event_view_cut(d->db, &v, d->alice)), "message");
+		assert_string_equal(str_field(m, "content"), "");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "deleted")));
+		pl_event_view_release(&v);
 	}
 
 	for (size_t i = 0; i < n; i++)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "event_view.h"
 #include "events.h"
 #include "presence.h"
 #include "util.h"
