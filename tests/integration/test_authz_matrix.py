@@ -18,16 +18,18 @@ ROLES = ("anon", "outsider", "member", "admin", "owner", "author")
 @pytest.fixture(scope="module")
 def cv():
     with start_server(extra_conf=CONV_CONF) as srv:
-        yield Conv(srv, ["owner", "admin", "member", "author", "outsider", "target"])
+        yield Conv(srv, ["owner", "admin", "admin2", "member", "author", "outsider", "target"])
 
 
 def fresh(cv, kind):
     """A channel of `kind` with owner, admin, member and author, and one
     message by the author (with the member's reaction)."""
-    ch = cv.channel(cv.owner, kind=kind, members=[cv.admin.id, cv.member.id, cv.author.id])
-    r = cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner,
-               {"user_id": cv.admin.id, "role": "admin"})
-    assert r.status_code == 200, r.text
+    ch = cv.channel(cv.owner, kind=kind,
+                    members=[cv.admin.id, cv.admin2.id, cv.member.id, cv.author.id])
+    for a in (cv.admin, cv.admin2):
+        r = cv.req("POST", "/api/channels/%d/members" % ch["id"], cv.owner,
+                   {"user_id": a.id, "role": "admin"})
+        assert r.status_code == 200, r.text
     m = cv.send(cv.author, ch["id"], "matrix message")
     assert cv.req("PUT", emoji_path(m["id"], "👀"), cv.member).status_code == 204
     return ch["id"], m["id"]
@@ -56,6 +58,17 @@ E = [
     ("remove member", "DELETE", "/api/channels/{c}/members/{member}", None,
      dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=403),
      dict(anon=401, outsider=403, member=204, admin=204, owner=204, author=403)),
+    # only an owner changes an admin's role (an admin demoting an admin could
+    # then remove them, which admins may not do); the admin may step down
+    ("demote admin", "POST", "/api/channels/{c}/members", {"user_id": "{admin}", "role": "member"},
+     dict(anon=401, outsider=404, member=403, admin=200, owner=200, author=403),
+     dict(anon=401, outsider=403, member=403, admin=200, owner=200, author=403)),
+    ("demote other admin", "POST", "/api/channels/{c}/members", {"user_id": "{admin2}", "role": "member"},
+     dict(anon=401, outsider=404, member=403, admin=403, owner=200, author=403),
+     dict(anon=401, outsider=403, member=403, admin=403, owner=200, author=403)),
+    ("remove other admin", "DELETE", "/api/channels/{c}/members/{admin2}", None,
+     dict(anon=401, outsider=404, member=403, admin=403, owner=204, author=403),
+     dict(anon=401, outsider=403, member=403, admin=403, owner=204, author=403)),
     ("remove owner", "DELETE", "/api/channels/{c}/members/{owner}", None,
      dict(anon=401, outsider=404, member=403, admin=403, owner=409, author=403),
      dict(anon=401, outsider=403, member=403, admin=403, owner=409, author=403)),
@@ -98,7 +111,8 @@ E = [
 def fill(v, c, m, cv):
     if isinstance(v, str):
         for k, x in (("{c}", c), ("{m}", m), ("{target}", cv.target.id),
-                     ("{member}", cv.member.id), ("{owner}", cv.owner.id)):
+                     ("{member}", cv.member.id), ("{owner}", cv.owner.id),
+                     ("{admin2}", cv.admin2.id), ("{admin}", cv.admin.id)):
             if v == k:
                 return x
             v = v.replace(k, str(x))

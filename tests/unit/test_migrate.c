@@ -229,6 +229,109 @@ static void test_migrate_missing_dir(void **state)
 	assert_int_equal(pl_db_version(env->db), 0);
 }
 
+/* Copies ./schema's migrations numbered up to `upto` into `dir`. */
+static void copy_schema_upto(const char *dir, int upto)
+{
+	DIR *d = opendir("schema");
+	struct dirent *de;
+
+	assert_non_null(d);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	while ((de = readdir(d))) {
+		char path[1024], *text;
+		FILE *f;
+		long len;
+
+		if (atoi(de->d_name) <= 0 || atoi(de->d_name) > upto)
+			continue;
+		snprintf(path, sizeof(path), "schema/%s", de->d_name);
+		assert_non_null(f = fopen(path, "r"));
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		text = calloc(1, (size_t)len + 1);
+		assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+		fclose(f);
+		write_file(dir, de->d_name, text);
+		free(text);
+	}
+	closedir(d);
+}
+
+/*
+ * Schema 007 on a database of schema 6 whose newest channel, message and
+ * notification were deleted (issue 12): no id is given again, rows and
+ * references survive, foreign keys still hold, the deleted channel's
+ * events are gone, payloads keep ids only, and a presence event's channel
+ * moved to its row.
+ */
+static void test_migrate_007_ids_never_reused(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_db *db = env->db;
+	struct pl_err err = { 0 };
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/upto6", env->dir);
+	copy_schema_upto(dir, 6);
+	assert_int_equal(pl_db_migrate(db, dir, NULL, &err), 0);
+	assert_int_equal(pl_db_version(db), 6);
+	assert_int_equal(unit_exec(db,
+		"INSERT INTO users (id, username, password_hash, created_at) VALUES "
+		"(1, 'ann', 'x', 1), (2, 'ben', 'x', 1);"
+		"INSERT INTO sessions (id, user_id, refresh_hash, created_at, expires_at) VALUES "
+		"(1, 1, 'h1', 1, 9), (2, 2, 'h2', 1, 9);"
+		"INSERT INTO channels (id, name, kind, created_by, created_at) VALUES "
+		"(1, 'kept', 'public', 1, 100), (2, 'doomed', 'private', 1, 100);"
+		"INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES "
+		"(1, 1, 'owner', 100), (1, 2, 'member', 100), (2, 1, 'owner', 100);"
+		"INSERT INTO messages (id, channel_id, user_id, content, created_at) VALUES "
+		"(1, 1, 1, 'hello', 200), (2, 2, 1, 'secret words', 200);"
+		"INSERT INTO notifications (id, user_id, kind, message_id, created_at) VALUES "
+		"(1, 2, 'mention', 1, 200);"
+		"INSERT INTO presence (user_id, channel_id, last_seen) VALUES (1, 2, 300);"
+		"INSERT INTO events (type, scope, channel_id, user_id, payload, created_at) VALUES "
+		"('channel.created', 0, 2, 1, '{\"channel\":{\"id\":2,\"name\":\"doomed\"}}', 100),"
+		"('message.created', 0, 2, 1, '{\"message\":{\"id\":2,\"content\":\"secret words\"}}', 200),"
+		"('message.created', 0, 1, 1, '{\"message\":{\"id\":1,\"content\":\"hello\"}}', 200),"
+		"('notification', 1, 1, 2, '{\"notification\":{\"id\":1,\"message\":{\"id\":1}}}', 200),"
+		"('presence', 3, NULL, 1, '{\"user_id\":1,\"online\":true,\"channel_id\":1}', 250),"
+		"('channel.deleted', 1, 2, 1, '{\"channel\":{\"id\":2,\"name\":\"doomed\",\"kind\":\"private\"}}', 300);"
+		"DELETE FROM channels WHERE id = 2;"), 0);
+	/* before: the deleted channel's id would be given again */
+	assert_int_equal(unit_int(db, "SELECT coalesce(max(id), 0) + 1 FROM channels"), 2);
+
+	assert_int_equal(pl_db_migrate(db, "schema", NULL, &err), 0);
+	assert_true(pl_db_version(db) >= 7);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_int_equal(unit_int(db, "PRAGMA foreign_keys"), 1);
+	/* rows kept, ids kept */
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM users"), 2);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM messages WHERE id = 1 AND content = 'hello'"), 1);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM notifications WHERE id = 1"), 1);
+	/* never the id of the deleted channel (nor message) again */
+	assert_int_equal(unit_exec(db, "INSERT INTO channels (name, kind, created_at) VALUES ('new', 'public', 400)"), 0);
+	assert_int_equal(unit_int(db, "SELECT max(id) FROM channels"), 3);
+	assert_int_equal(unit_exec(db, "INSERT INTO messages (channel_id, user_id, content, created_at) VALUES (1, 1, 'x', 400)"), 0);
+	assert_int_equal(unit_int(db, "SELECT max(id) FROM messages"), 3);
+	/* the deleted channel: its events gone but the deletion notice (id and
+	 * kind only), its presence rows gone; no text left in any payload */
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE channel_id = 2"), 1);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE channel_id = 2 AND "
+				      "payload = '{\"channel\":{\"id\":2,\"kind\":\"private\"}}'"), 1);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM presence WHERE channel_id = 2"), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE payload LIKE '%secret%' "
+				      "OR payload LIKE '%hello%' OR payload LIKE '%doomed%'"), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE type = 'message.created' "
+				      "AND payload = '{\"message\":{\"id\":1}}'"), 1);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE type = 'presence' AND "
+				      "channel_id = 1 AND json_extract(payload, '$.channel_id') IS NULL"), 1);
+	/* foreign keys act on the rebuilt tables */
+	assert_int_equal(unit_exec(db, "DELETE FROM users WHERE id = 2"), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM sessions WHERE user_id = 2"), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM notifications"), 0);
+}
+
 static void test_open_pragmas(void **state)
 {
 	struct unit_env *env = *state;
@@ -285,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_numeric_order_and_names, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_missing_dir, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_007_ids_never_reused, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_pragmas, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_pragmas_second_connection, env_setup,
 						env_teardown),
