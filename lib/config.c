@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
 #include "hashslot.h"
@@ -182,6 +184,29 @@ static int load_env(struct pl_config *cfg, struct pl_err *err)
 	return 0;
 }
 
+/*
+ * Whoever reads the token key signs tokens for any account; whoever writes
+ * it replaces it. A key file other users may read or write is refused
+ * (like ssh with a private key): the admin chmods it, nothing is served
+ * with it meanwhile. Group bits are the admin's call (a root-owned key
+ * readable by the service's group, 0640, is a common layout). True (with
+ * `err` set) when refused.
+ */
+static bool secret_exposed(int fd, const char *path, struct pl_err *err)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		pl_err_set(err, 500, "cannot stat jwt_secret_file %s: %s", path, strerror(errno));
+		return true;
+	}
+	if (!(sb.st_mode & (S_IROTH | S_IWOTH)))
+		return false;
+	pl_err_set(err, 500, "jwt_secret_file %s is open to other users (mode %04o): "
+		   "chmod 600 it", path, (unsigned)(sb.st_mode & 07777));
+	return true;
+}
+
 static int load_secret(struct pl_config *cfg, struct pl_err *err)
 {
 	const char *inline_secret = getenv("PARLEY_JWT_SECRET");
@@ -199,6 +224,10 @@ static int load_secret(struct pl_config *cfg, struct pl_err *err)
 		if (fd < 0)
 			return pl_err_set(err, 500, "cannot open jwt_secret_file %s: %s",
 					  cfg->jwt_secret_file, strerror(errno));
+		if (secret_exposed(fd, cfg->jwt_secret_file, err)) {
+			close(fd);
+			return -1;
+		}
 		n = read(fd, cfg->jwt_secret, sizeof(cfg->jwt_secret));
 		close(fd);
 		if (n < 0)

@@ -54,8 +54,9 @@ struct pl_config {
  * pl_config_load: fills `cfg` from defaults, the file named by
  * $PARLEY_CONFIG (if set) and the environment, then reads the JWT secret
  * from jwt_secret_file (or $PARLEY_JWT_SECRET, the key itself). A missing
- * or short (< 32 bytes) secret is an error: parley never runs unkeyed.
- * Also applies this process's password-hash bound (hash_concurrency,
+ * or short (< 32 bytes) secret is an error: parley never runs unkeyed;
+ * so is a key file other users may read or write (mode & 0006): it is
+ * refused, not tightened (DECISIONS.md, files on disk). Also applies this process's password-hash bound (hash_concurrency,
  * hash_wait_ms, slots next to db_path: hashslot.h).
  * Returns 0, or -1 with `err` describing the problem (status 500).
  */

@@ -56,12 +56,40 @@ static int exec(struct pl_db *db, const char *sql, struct pl_err *err)
 	return 0;
 }
 
+/*
+ * The database holds password hashes, emails and session hashes. SQLite
+ * creates it 0644 & ~umask, but gives -wal, -shm (and -journal) exactly
+ * the database's mode: made 0600 before SQLite opens it, all of them are
+ * owner-only. A -wal or -shm an older parley left readable is tightened
+ * too. Best effort: whatever stops it also stops SQLite, which reports it.
+ * In-memory, temporary ("") and URI ("file:") databases are left alone.
+ */
+static void make_private(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char name[4096];
+	unsigned was;
+
+	if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >= sizeof(name))
+			return;
+		if (pl_file_private(name, i == 0, &was) < 0)
+			pl_warn_log("%s may be open to other users: %s", name, strerror(errno));
+		else if (was)
+			pl_warn_log("%s was open to other users (mode %04o): made %04o",
+				    name, was, was & 0700);
+	}
+}
+
 int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct pl_err *err)
 {
 	struct pl_db *db = pl_xcalloc(1, sizeof(*db));
 	int rc;
 
 	db->busy_timeout_ms = busy_timeout_ms;
+	make_private(path);
 	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -358,6 +386,11 @@ int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err)
 	sqlite3_backup *b;
 	int rc;
 
+	/* The copy holds every secret the database does: it is made 0600
+	 * (an existing file too) before a byte goes in, or not written. */
+	if (pl_file_private(path, true, NULL) < 0)
+		return pl_err_internal(err, "backup file %s cannot be made private (mode 0600): %s",
+				       path, strerror(errno));
 	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		pl_err_internal(err, "cannot open backup file %s: %s", path, sqlite3_errmsg(dst));
 		sqlite3_close(dst);

@@ -16,8 +16,13 @@ struct pl_db;
 /*
  * pl_db_open: opens (creating if needed) the database at `path` and sets
  * the per-connection pragmas. `busy_timeout_ms` bounds how long a writer
- * waits for the lock. On success *out owns the handle: release it with
- * pl_db_close(). Returns 0, or -1 with `err` set (500).
+ * waits for the lock. The file is created 0600 whatever the umask, so
+ * SQLite's -wal and -shm (which take the database's mode) are 0600 too;
+ * an existing database, -wal or -shm that group or others may access is
+ * chmod'ed to its owner bits when this user owns it (or is root), with a
+ * warning in the log (pl_file_private, util.h). On success *out owns the
+ * handle: release it with pl_db_close(). Returns 0, or -1 with `err` set
+ * (500).
  */
 int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct pl_err *err);
 
@@ -80,7 +85,11 @@ int pl_db_version(struct pl_db *db);
  * (created or overwritten) with the SQLite online backup API
  * (https://sqlite.org/backup.html), in one step inside one read
  * transaction: in WAL mode writers go on meanwhile, and the copy holds
- * exactly what was committed when it began. Returns 0 or -1 (`err`).
+ * exactly what was committed when it began. The copy holds every secret
+ * the database does: `path` is created 0600, or an existing file of this
+ * user's made 0600, before anything is written; when that fails (another
+ * user's file that others may read) nothing is written. Returns 0 or -1
+ * (`err`).
  */
 int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err);
 

@@ -36,15 +36,58 @@ out:
 	return rc;
 }
 
+/*
+ * An integer claim. libjwt 1.10's jwt_get_grant_int reads a fraction, a
+ * string, a boolean, null, an array or an object as 0 without an error, so
+ * the type is checked on the claim's JSON text: an optional minus and
+ * digits only, within int64. Returns 0 with *out set; 1 when the claim is
+ * absent; -1 when it is anything but a JSON integer.
+ */
 static int grant_int(jwt_t *jwt, const char *name, int64_t *out)
 {
-	long v;
+	const char *digits;
+	char *text, *end;
+	long long v;
+	int rc = -1;
 
 	errno = 0;
-	v = jwt_get_grant_int(jwt, name);
-	if (errno)
+	jwt_get_grant_int(jwt, name);
+	if (errno == ENOENT)
+		return 1;
+	/* malloc'd by libjwt (jansson's json_dumps): released with free(3) */
+	if (!(text = jwt_get_grants_json(jwt, name)))
 		return -1;
-	*out = v;
+	digits = text + (text[0] == '-');
+	if (*digits && strspn(digits, "0123456789") == strlen(digits)) {
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (errno == 0 && *end == '\0') {
+			*out = v;
+			rc = 0;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+/*
+ * The time claims, RFC 7519 §4.1.4-4.1.6 (libjwt checks none): exp after
+ * now; iat and, when present, nbf no later than now + PL_TOKEN_LEEWAY.
+ * Returns 0, or -1 with `err` = 401.
+ */
+static int check_times(jwt_t *jwt, struct pl_claims *claims, int64_t now, struct pl_err *err)
+{
+	int64_t nbf = 0;
+	int nbf_rc;   /* grant_int: 0 present, 1 absent */
+
+	if (grant_int(jwt, "exp", &claims->expires_at) != 0 ||
+	    grant_int(jwt, "iat", &claims->issued_at) != 0 ||
+	    (nbf_rc = grant_int(jwt, "nbf", &nbf)) < 0)
+		return pl_err_set(err, 401, "invalid token");
+	if (claims->expires_at <= now)
+		return pl_err_set(err, 401, "token expired");
+	if (claims->issued_at > now + PL_TOKEN_LEEWAY || (nbf_rc == 0 && nbf > now + PL_TOKEN_LEEWAY))
+		return pl_err_set(err, 401, "token not valid yet");
 	return 0;
 }
 
@@ -69,19 +112,14 @@ int pl_token_verify(const unsigned char *key, size_t key_len, const char *token,
 		pl_err_set(err, 401, "invalid token");
 		goto out;
 	}
-	if (grant_int(jwt, "sub", &claims->user_id) < 0 || claims->user_id <= 0 ||
-	    grant_int(jwt, "sid", &claims->session_id) < 0 || claims->session_id <= 0 ||
-	    grant_int(jwt, "exp", &claims->expires_at) < 0 ||
-	    grant_int(jwt, "iat", &claims->issued_at) < 0 ||
+	if (grant_int(jwt, "sub", &claims->user_id) != 0 || claims->user_id <= 0 ||
+	    grant_int(jwt, "sid", &claims->session_id) != 0 || claims->session_id <= 0 ||
 	    !(name = jwt_get_grant(jwt, "name")) || strlen(name) > PL_USERNAME_MAX) {
 		pl_err_set(err, 401, "invalid token");
 		goto out;
 	}
-	/* libjwt checks no claims: exp is ours to enforce. */
-	if (claims->expires_at <= now) {
-		pl_err_set(err, 401, "token expired");
+	if (check_times(jwt, claims, now, err) < 0)
 		goto out;
-	}
 	snprintf(claims->username, sizeof(claims->username), "%s", name);
 	rc = 0;
 out:

@@ -2,8 +2,8 @@
  * token.h — access tokens: JWTs (RFC 7519) signed with HMAC-SHA256
  * (RFC 7518 §3.2) through libjwt 1.10. The algorithm is pinned: libjwt
  * takes `alg` from the token, so verification passes the key and then
- * requires HS256, and checks `exp` itself (libjwt checks no claims;
- * FACTS.md "Tokens and passwords").
+ * requires HS256, and checks `exp`, `iat` and `nbf` itself (libjwt checks
+ * no claims; FACTS.md "Tokens and passwords").
  */
 #ifndef PL_TOKEN_H
 #define PL_TOKEN_H
@@ -13,6 +13,16 @@
 #include "err.h"
 
 #define PL_USERNAME_MAX 32
+
+/*
+ * PL_TOKEN_LEEWAY: seconds a token may claim to be from the future (`iat`
+ * after now, `nbf` not yet reached) and still be accepted, for a clock
+ * stepped back between issue and use (RFC 7519 §4.1.5 allows "some small
+ * leeway"). Issuer and verifier are processes on one host sharing one
+ * clock, so a minute is plenty. `exp` gets none: a token is refused from
+ * its expiry second on.
+ */
+#define PL_TOKEN_LEEWAY 60
 
 struct pl_claims {
 	int64_t user_id;                     /* sub */
@@ -33,11 +43,22 @@ int pl_token_issue(const unsigned char *key, size_t key_len, int64_t user_id,
 		   char **out, struct pl_err *err);
 
 /*
- * pl_token_verify: checks `token`'s HS256 signature under `key`, that its
- * header says HS256 (none, HS384, HS512, ... are refused), that `exp` is
- * after `now` (seconds) and that sub/name/sid are present. Fills `claims`.
- * Does not consult the session store (see pl_session_check). Returns 0, or
- * -1 with `err` = 401.
+ * pl_token_verify: checks `token` (NUL-terminated, borrowed; at most 2048
+ * bytes) against `key` (`key_len` bytes) at time `now` (seconds since the
+ * epoch), and fills `claims` (caller-owned; only meaningful on success).
+ * Accepted only when all hold:
+ * - the HS256 signature is right and the header says HS256 (none, HS384,
+ *   HS512, ... are refused: libjwt takes alg from the token);
+ * - sub and sid are positive JSON integers, name a string of at most
+ *   PL_USERNAME_MAX bytes;
+ * - exp (RFC 7519 §4.1.4) is a JSON integer after `now` (no leeway);
+ * - iat (§4.1.6) is a JSON integer no later than `now` + PL_TOKEN_LEEWAY;
+ * - nbf (§4.1.5), optional (parley does not issue it), when present is a
+ *   JSON integer no later than `now` + PL_TOKEN_LEEWAY.
+ * exp and iat are required. A time claim that is not a JSON integer (a
+ * fraction, which NumericDate allows, a string, a boolean, null) is
+ * refused. Does not consult the session store (see pl_session_check).
+ * Returns 0, or -1 with `err` = 401.
  */
 int pl_token_verify(const unsigned char *key, size_t key_len, const char *token,
 		    int64_t now, struct pl_claims *claims, struct pl_err *err);

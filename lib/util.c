@@ -1,10 +1,13 @@
-/* util.c — allocation policy, time, UTF-8 and small parsers (util.h). */
+/* util.c — allocation policy, time, UTF-8, small parsers, owner-only files (util.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "util.h"
 
 static void oom(size_t n)
@@ -222,5 +225,40 @@ int pl_parse_id(const char *s, int64_t *out)
 	if (errno || *end || v <= 0)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int pl_file_private(const char *path, bool create, unsigned *was_mode)
+{
+	struct stat sb;
+	int fd;
+
+	if (was_mode)
+		*was_mode = 0;
+	if (create) {
+		/* open(2) applies the umask: fchmod makes it exactly 0600. */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0) {
+			int rc = fchmod(fd, 0600);
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return rc;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	if (stat(path, &sb) < 0)
+		return (!create && errno == ENOENT) ? 0 : -1;
+	if (!S_ISREG(sb.st_mode) || !(sb.st_mode & (S_IRWXG | S_IRWXO)))
+		return 0;
+	if (geteuid() != 0 && sb.st_uid != geteuid()) {
+		errno = EPERM;
+		return -1;
+	}
+	if (chmod(path, sb.st_mode & S_IRWXU) < 0)
+		return -1;
+	if (was_mode)
+		*was_mode = (unsigned)(sb.st_mode & 07777);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * util.h — small helpers every parley program uses: an allocator that
  * aborts on exhaustion (one policy instead of a check at every call site),
- * wall-clock time in milliseconds, RFC 3339 formatting and UTF-8 checks.
+ * wall-clock time in milliseconds, RFC 3339 formatting, UTF-8 checks, and
+ * owner-only files.
  */
 #ifndef PL_UTIL_H
 #define PL_UTIL_H
@@ -75,5 +76,23 @@ uint32_t pl_text_forbidden(const char *s, unsigned allow, size_t *offset);
  * or reorder what others read.
  */
 bool pl_text_has_controls(const char *s, bool multiline);
+
+/*
+ * pl_file_private: makes sure the file at `path` (NUL-terminated, borrowed)
+ * grants nothing to group or others, whatever the umask, for files that
+ * hold secrets (the database, its -wal and -shm, backups).
+ * - Missing and `create`: created empty with mode exactly 0600 (O_EXCL, so
+ *   racing processes are both served by the one that wins).
+ * - Missing and not `create`: nothing to do.
+ * - Existing regular file with group or other bits, owned by this process's
+ *   effective user (or any owner when that user is root): chmod'ed to its
+ *   owner bits only, and *was_mode (may be NULL) receives the old mode, so
+ *   the caller can say so in the log. Otherwise *was_mode is set to 0.
+ * Anything that is not a regular file is left alone.
+ * Returns 0 when the file is now private (or absent and not wanted), or -1
+ * with errno set: EPERM for another user's file that others may read or
+ * write (left as it is), else the error of open(2), stat(2) or chmod(2).
+ */
+int pl_file_private(const char *path, bool create, unsigned *was_mode);
 
 #endif

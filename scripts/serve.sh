@@ -37,6 +37,9 @@ PROCS=${PARLEY_PROCS:-2}
 FRONTEND=${PARLEY_FRONTEND:-lighttpd}
 
 mkdir -p "$VAR/log" "$VAR/run"
+# Logs name users and client addresses: the owner's only. (The database
+# and its -wal/-shm are made 0600 by the programs, the key below.)
+chmod 700 "$VAR/log"
 VAR=$(cd "$VAR" && pwd)
 rm -f "$VAR"/run/*.sock* "$VAR"/run/*.pid # left by a previous run
 mkdir -p "$WWW"

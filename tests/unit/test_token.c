@@ -2,7 +2,10 @@
  * test_token.c — unit tests of token.h: HS256 access tokens issued and
  * verified, and every way a token must be refused: wrong key, tampering,
  * expiry, another algorithm (none, HS384, HS512 with the same key — libjwt
- * takes alg from the token, FACTS.md), missing claims, and garbage.
+ * takes alg from the token, FACTS.md), missing claims, and garbage; and
+ * the time claims libjwt leaves to us (RFC 7519 §4.1.4-4.1.6): `iat` in the
+ * future or `nbf` not reached (beyond PL_TOKEN_LEEWAY) is refused, and a
+ * time claim that is not a JSON integer is refused.
  * Foreign tokens are built with libjwt itself, plus a control case that
  * shows the builder makes tokens pl_token_verify accepts.
  */
@@ -54,6 +57,45 @@ static char *make_token(jwt_alg_t alg, const unsigned char *k, int klen, int mas
 	return out;
 }
 
+/* A token signed HS256 with `key` whose claims are the JSON object
+ * `claims` as written (any types). Caller frees with free(3). */
+static char *make_claims(const char *claims)
+{
+	jwt_t *jwt = NULL;
+	char *out;
+
+	assert_int_equal(jwt_new(&jwt), 0);
+	assert_int_equal(jwt_add_grants_json(jwt, claims), 0);
+	assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS256, key, sizeof(key)), 0);
+	out = jwt_encode_str(jwt);
+	assert_non_null(out);
+	jwt_free(jwt);
+	return out;
+}
+
+/* The claims parley issues, with `iat` and `exp` as given and `extra`
+ * (e.g. "\"nbf\":123,") spliced in first. Caller frees. */
+static char *make_times(const char *extra, const char *iat, const char *exp)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{%s\"sub\":42,\"name\":\"alice\",\"sid\":7%s%s%s%s}",
+		 extra, iat ? ",\"iat\":" : "", iat ? iat : "", exp ? ",\"exp\":" : "", exp ? exp : "");
+	return make_claims(json);
+}
+
+/* Asserts that `token` is accepted at `now`. */
+static void expect_accepted_at(const char *token, int64_t now)
+{
+	struct pl_claims claims;
+	struct pl_err err = { 0 };
+
+	if (pl_token_verify(key, sizeof(key), token, now, &claims, &err) != 0)
+		fail_msg("token refused (%d %s) but should be accepted: %.200s", err.status,
+			 err.message, token);
+	assert_int_equal(claims.user_id, 42);
+}
+
 /* base64url without padding of `len` bytes; caller frees. */
 static char *b64url(const void *data, size_t len)
 {
@@ -73,7 +115,7 @@ static void expect_refused_at(const char *token, int64_t now)
 	int rc = pl_token_verify(key, sizeof(key), token, now, &claims, &err);
 
 	if (rc != -1)
-		fail_msg("token accepted but should be refused: %.80s", token ? token : "(null)");
+		fail_msg("token accepted but should be refused: %.400s", token ? token : "(null)");
 	assert_int_equal(err.status, 401);
 }
 
@@ -287,6 +329,7 @@ static void test_missing_claims(void **state)
 		{ C_ALL & ~C_NAME, "name" },
 		{ C_ALL & ~C_SUB, "sub" },
 		{ C_ALL & ~C_EXP, "exp" },
+		{ C_ALL & ~C_IAT, "iat" },
 	};
 	(void)state;
 
@@ -315,6 +358,20 @@ static void test_bad_claim_values(void **state)
 	assert_int_equal(pl_token_issue(key, sizeof(key), 42, "alice", -1, NOW, TTL, &tok, &err), 0);
 	expect_refused(tok);
 	free(tok);
+	/* ids (and a name) of the wrong JSON type: libjwt 1.10 reads a
+	 * non-integer as 0 without an error; refused either way */
+	static const char *const not_ints[] = {
+		"{\"sub\":42.0,\"sid\":7,\"name\":\"alice\",\"iat\":1700000000,\"exp\":1700003600}",
+		"{\"sub\":\"42\",\"sid\":7,\"name\":\"alice\",\"iat\":1700000000,\"exp\":1700003600}",
+		"{\"sub\":42,\"sid\":true,\"name\":\"alice\",\"iat\":1700000000,\"exp\":1700003600}",
+		"{\"sub\":42,\"sid\":[7],\"name\":\"alice\",\"iat\":1700000000,\"exp\":1700003600}",
+		"{\"sub\":42,\"sid\":7,\"name\":5,\"iat\":1700000000,\"exp\":1700003600}",
+	};
+	for (size_t i = 0; i < sizeof(not_ints) / sizeof(not_ints[0]); i++) {
+		tok = make_claims(not_ints[i]);
+		expect_refused(tok);
+		free(tok);
+	}
 	/* a name longer than any username */
 	assert_int_equal(pl_token_issue(key, sizeof(key), 42, "abcdefghijklmnopqrstuvwxyz0123456",
 				       7, NOW, TTL, &tok, &err), 0);
@@ -346,6 +403,116 @@ static void test_garbage(void **state)
 	free(big);
 }
 
+/* RFC 7519 §4.1.6: iat is when the token was issued. parley's issuer and
+ * verifier share one clock, so a token issued later than now (beyond the
+ * leeway for a clock stepped back) was not made by this server's issue path. */
+static void test_iat_in_future(void **state)
+{
+	char iat[32], exp[32];
+	char *tok;
+	(void)state;
+
+	snprintf(exp, sizeof(exp), "%d", NOW + 2 * TTL);
+	/* beyond the leeway: refused, however far */
+	snprintf(iat, sizeof(iat), "%d", NOW + PL_TOKEN_LEEWAY + 1);
+	tok = make_times("", iat, exp);
+	expect_refused_at(tok, NOW);
+	expect_accepted_at(tok, NOW + 1);   /* ...until the clock catches up */
+	free(tok);
+	snprintf(iat, sizeof(iat), "%d", NOW + TTL);
+	tok = make_times("", iat, exp);
+	expect_refused_at(tok, NOW);
+	free(tok);
+	tok = make_times("", "4000000000", "4000003600");
+	expect_refused_at(tok, NOW);
+	free(tok);
+	/* within the leeway, now, and long ago: accepted */
+	snprintf(iat, sizeof(iat), "%d", NOW + PL_TOKEN_LEEWAY);
+	tok = make_times("", iat, exp);
+	expect_accepted_at(tok, NOW);
+	free(tok);
+	snprintf(iat, sizeof(iat), "%d", NOW);
+	tok = make_times("", iat, exp);
+	expect_accepted_at(tok, NOW);
+	free(tok);
+	tok = make_times("", "0", exp);
+	expect_accepted_at(tok, NOW);
+	free(tok);
+}
+
+/* RFC 7519 §4.1.5: nbf is the time before which the token must not be
+ * accepted. parley does not issue it; when present it is honoured. */
+static void test_nbf(void **state)
+{
+	char nbf[64], iat[32], exp[32];
+	char *tok;
+	(void)state;
+
+	snprintf(iat, sizeof(iat), "%d", NOW);
+	snprintf(exp, sizeof(exp), "%d", NOW + TTL);
+	/* not reached (beyond the leeway): refused */
+	snprintf(nbf, sizeof(nbf), "\"nbf\":%d,", NOW + PL_TOKEN_LEEWAY + 1);
+	tok = make_times(nbf, iat, exp);
+	expect_refused_at(tok, NOW);
+	expect_accepted_at(tok, NOW + 1);
+	free(tok);
+	snprintf(nbf, sizeof(nbf), "\"nbf\":%d,", NOW + 600);
+	tok = make_times(nbf, iat, exp);
+	expect_refused_at(tok, NOW);
+	expect_refused_at(tok, NOW + 600 - PL_TOKEN_LEEWAY - 1);
+	expect_accepted_at(tok, NOW + 600 - PL_TOKEN_LEEWAY);
+	free(tok);
+	/* reached, or in the past, or within the leeway: accepted */
+	static const int offsets[] = { PL_TOKEN_LEEWAY, 1, 0, -1, -TTL };
+	for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+		snprintf(nbf, sizeof(nbf), "\"nbf\":%d,", NOW + offsets[i]);
+		tok = make_times(nbf, iat, exp);
+		expect_accepted_at(tok, NOW);
+		free(tok);
+	}
+	/* nbf never rescues an expired token */
+	snprintf(nbf, sizeof(nbf), "\"nbf\":%d,", NOW - 10);
+	tok = make_times(nbf, iat, exp);
+	expect_refused_at(tok, NOW + TTL);
+	free(tok);
+}
+
+/* RFC 7519 §2 NumericDate may have a fraction; parley issues whole seconds
+ * and takes nothing else: a time claim that is not a JSON integer (a
+ * fraction, a string, a boolean, null, an array, an object) is refused,
+ * whichever of exp, iat and nbf it is. Absent exp or iat: refused (above);
+ * absent nbf: fine. */
+static void test_time_claim_types(void **state)
+{
+	static const char *const bad[] = {
+		"1700000000.5", "1700000000.0", "1.7e9", "\"1700000000\"", "\"\"", "true",
+		"false", "null", "[1700000000]", "{}", "-1.5",
+	};
+	char iat[32], exp[32], nbf[64];
+	char *tok;
+	(void)state;
+
+	snprintf(iat, sizeof(iat), "%d", NOW);
+	snprintf(exp, sizeof(exp), "%d", NOW + TTL);
+	/* control: integers everywhere */
+	snprintf(nbf, sizeof(nbf), "\"nbf\":%d,", NOW);
+	tok = make_times(nbf, iat, exp);
+	expect_accepted_at(tok, NOW + 1);
+	free(tok);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tok = make_times("", bad[i], exp);
+		expect_refused_at(tok, NOW + 1);
+		free(tok);
+		tok = make_times("", iat, bad[i]);
+		expect_refused_at(tok, NOW + 1);
+		free(tok);
+		snprintf(nbf, sizeof(nbf), "\"nbf\":%s,", bad[i]);
+		tok = make_times(nbf, iat, exp);
+		expect_refused_at(tok, NOW + 1);
+		free(tok);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +528,9 @@ int main(void)
 		cmocka_unit_test(test_missing_claims),
 		cmocka_unit_test(test_bad_claim_values),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_iat_in_future),
+		cmocka_unit_test(test_nbf),
+		cmocka_unit_test(test_time_claim_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
