@@ -374,7 +374,8 @@ INJECTIONS = [
     "%s %d %n \\ \\\\ \\' \\\"",
     "<script>alert(1)</script>",
     "x\" , \"user_id\": 1, \"y\": \"",
-    "emoji \U0001F600 and \u202e rtl",
+    # (bidi overrides such as U+202E are refused: test_audit_rules.py)
+    "emoji \U0001F600 and \u200f rtl mark",
 ]
 
 

@@ -841,6 +841,10 @@ def test_every_route_is_in_the_matrix():
     if os.path.exists(API_MD):
         with open(API_MD) as f:
             text = f.read()
+        # The "v2 additions" list routes of issues still open: each joins
+        # this check through the served routes above once it is built (the
+        # matrix must cover whatever the programs serve).
+        text = text.split("## v2 additions")[0]
         contract = set()
         for m in re.finditer(r"(GET|POST|PUT|PATCH|DELETE) `(/(?:api|ws)[^`?]*)", text):
             contract.add((m.group(1), norm(m.group(2))))
