@@ -40,6 +40,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -77,9 +78,12 @@ def mxsrv():
     conf = ("mail_command = %s %s\nmail_from = parley-mx@example.com\n"
             "verify_code_ttl = 86400\npresence_window = 86400\n"
             % (FAKE_SENDMAIL, maildir))
-    with start_server(extra_conf=conf) as srv:
-        srv.maildir = maildir
-        yield srv
+    try:
+        with start_server(extra_conf=conf) as srv:
+            srv.maildir = maildir
+            yield srv
+    finally:
+        shutil.rmtree(maildir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
