@@ -16,6 +16,7 @@ import random
 import re
 import sqlite3
 import string
+import threading
 import time
 
 import requests
@@ -124,8 +125,29 @@ def no_secret_fields(obj, path="$"):
 
 # ---------------------------------------------------------------- HTTP
 
+# Methods a retry cannot double: sending one twice leaves the server as
+# sending it once (RFC 9110 9.2.2). POST and PATCH are never sent twice.
+IDEMPOTENT = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+# A POST or PATCH goes on a pooled kept-alive connection only if the
+# connection has been idle for less than this; lighttpd closes idle ones
+# after server.max-keep-alive-idle (5 s by default, checked once a second),
+# and a request written as it closes one is lost without an answer.
+POOLED_MAX_IDLE = 2.0
+
+
 class Api:
-    """Thin requests wrapper bound to one server's base URL."""
+    """Thin requests wrapper bound to one server's base URL.
+
+    Requests share one kept-alive connection pool. A request that meets a
+    connection the web server closed for idleness just as it went out
+    ("Connection aborted", no response) is sent once more only if its
+    method is idempotent; a POST or PATCH is never retried (it may have
+    reached parley: a second one would write twice unnoticed), and to
+    keep it off such a connection it is sent on a fresh one unless the
+    pool's connections are known to be recent (none yet, or this Api's
+    last request ended less than POOLED_MAX_IDLE seconds ago, and no two
+    of its requests ever overlapped: with threads the pool can hold
+    older ones)."""
 
     def __init__(self, base):
         self.base = base
@@ -133,9 +155,16 @@ class Api:
         # registrations are rate limited per client address (30/hour by
         # default); the suite keeps count so a 429 is easy to diagnose.
         self.register_attempts = 0
+        self.retried = []           # (method, path) of every request sent twice
+        self.fresh_connections = 0  # POSTs and PATCHes sent on a new connection
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._overlapped = False    # two requests were ever in flight at once
+        self._last_done = None      # time.monotonic() the last request ended
 
     def request(self, method, path, token=None, json_body=None, data=None,
                 headers=None, params=None, timeout=HTTP_TIMEOUT):
+        method = method.upper()
         h = {}
         if token is not None:
             h["Authorization"] = "Bearer " + token
@@ -144,21 +173,52 @@ class Api:
         if json_body is not None:
             data = json.dumps(json_body).encode()
             h.setdefault("Content-Type", "application/json")
+        kw = dict(data=data, headers=h, params=params, timeout=timeout,
+                  allow_redirects=False)
+        url = self.base + path
+        if method not in IDEMPOTENT:
+            if self._pool_is_recent():
+                return self._pooled(method, url, kw)
+            with self._lock:
+                self.fresh_connections += 1
+            with requests.Session() as one:
+                return one.request(method, url, **kw)
         try:
-            return self.s.request(method, self.base + path, data=data, headers=h,
-                                  params=params, timeout=timeout,
-                                  allow_redirects=False)
+            return self._pooled(method, url, kw)
         except requests.exceptions.ConnectionError as e:
             # A kept-alive connection the web server closed for idleness
             # just as the request went out ("Connection aborted" without
-            # any response): the request never reached parley. Once more,
-            # on a new connection; anything else is a real failure.
+            # any response). Once more, on a new connection (the pool is
+            # left alone: other threads may be using it); anything else is
+            # a real failure.
             if "Connection aborted" not in str(e):
                 raise
-            self.s.close()
-            return self.s.request(method, self.base + path, data=data, headers=h,
-                                  params=params, timeout=timeout,
-                                  allow_redirects=False)
+            with self._lock:
+                self.retried.append((method, path))
+            with requests.Session() as one:
+                return one.request(method, url, **kw)
+
+    def _pool_is_recent(self):
+        """No pooled connection has been idle for POOLED_MAX_IDLE: one
+        request at a time, the pool holds at most the connection of the
+        last request (none before the first has ended)."""
+        with self._lock:
+            return not self._overlapped and (
+                self._last_done is None or
+                time.monotonic() - self._last_done < POOLED_MAX_IDLE)
+
+    def _pooled(self, method, url, kw):
+        """One request on the shared pool, keeping track of its use."""
+        with self._lock:
+            self._in_flight += 1
+            if self._in_flight > 1:
+                self._overlapped = True
+        try:
+            return self.s.request(method, url, **kw)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_done = time.monotonic()
 
     def get(self, path, token=None, **kw):
         return self.request("GET", path, token=token, **kw)
