@@ -29,7 +29,7 @@ struct pl_config {
 	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 (default 8081) */
 	char ws_listen[64];          /* ws_listen: daemon address (default 127.0.0.1) */
 	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms (default 5) */
-	char ws_origins[1024];       /* ws_origins: allowed Origin values, space-separated; "*" any; empty = same host only */
+	char ws_origins[1024];       /* ws_origins: allowed origins (scheme://host[:port]), space/comma-separated; "*" any; empty = the request's own origin only */
 	int event_retention_days;    /* event_retention_days: events kept this long (default 7) */
 	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling (default 1) */
 	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped (default 15) */
