@@ -33,6 +33,8 @@ struct pl_config {
 	int event_retention_days;    /* event_retention_days: events kept this long (default 7) */
 	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling (default 1) */
 	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped (default 15) */
+	int ws_user_limit;           /* ws_user_limit: sockets per user per daemon, more are closed with 4008 (default 20; 0 = no cap) */
+	int poll_user_limit;         /* poll_user_limit: waiting long polls per user, all processes; more get 429 (default 2; 0 = no cap) */
 	/* accounts (issue 3): rate limits are events per window (seconds); 0 = no limit */
 	int login_user_limit;        /* login_user_limit: failed logins per username (default 10) */
 	int login_user_window;       /* login_user_window: seconds (default 900) */

@@ -9,7 +9,16 @@
  *   {"type":"ping"}        -> {"type":"pong"}
  *   anything else          -> {"type":"error","error":{"code":"bad_request",...}}
  * The socket stays open after an error frame; only a message over the
- * body limit closes it (1009).
+ * body limit closes it (1009). Before a post or typing frame is acted on,
+ * the socket's session is checked: one that ended closes the socket with
+ * 4001 at once, the frame not acted on and nothing answered.
+ *
+ * Close codes of our own: 4001 the session ended (also found by the
+ * periodic check, delivery.c); 4008 the user already holds
+ * cfg.ws_user_limit sockets on this daemon: the upgrade is accepted, then
+ * closed before any frame, because a browser shows a refused upgrade only
+ * as a network failure (no status, no reason) while it does show a close
+ * code and reason, so a client can tell "too many" from "server down".
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -362,6 +371,16 @@ static int on_established(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 		return -1;  /* cannot happen: the filter ran first */
 	c->wsd = w;
 	c->wsi = wsi;
+	if (w->ctx.cfg.ws_user_limit > 0 &&
+	    wsd_user_sockets(w, c->user_id) >= (size_t)w->ctx.cfg.ws_user_limit) {
+		/* Accepted, then closed at once with a code a browser can read
+		 * (a refused upgrade shows it only a network error); never
+		 * registered: no hello, no events, no presence. */
+		pl_info_log("user %lld already has %d sockets: closing a new one (%d)",
+			    (long long)c->user_id, w->ctx.cfg.ws_user_limit, WSD_CLOSE_TOO_MANY);
+		wsd_conn_close(c, WSD_CLOSE_TOO_MANY);
+		return 0;
+	}
 	/* A fixed kernel send buffer (no autotuning up to megabytes): a client
 	 * that does not read fills it soon, so the stall check sees it, and
 	 * idle sockets cost little kernel memory. */
@@ -408,9 +427,10 @@ static int on_writeable(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	struct wsd_frame *f;
 
 	if (c->close_code) {
-		static const char why[] = "session ended";
+		const char *why = c->close_code == WSD_CLOSE_TOO_MANY ?
+			"too many sockets for this user" : "session ended";
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)why, sizeof(why) - 1);
+				 (unsigned char *)why, strlen(why));
 		return -1;
 	}
 	if (c->dead)
@@ -459,6 +479,30 @@ static void queue_error(struct wsd_conn *c, bool with_cmid, const char *cmid,
 }
 
 /*
+ * Whether c's session still lives, checked before every frame that writes
+ * (pl_session_check: a primary-key probe), because the periodic check
+ * (every WSD_SESSION_TICKS) comes too late for them. A session that ended
+ * (logout, password change, account deleted, expiry) closes the socket
+ * with 4001 at once, answering nothing; a database error is not a
+ * revocation: the frame gets an error reply (500), the socket stays.
+ */
+static bool session_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, const char *cmid)
+{
+	struct pl_err err = { 0 };
+
+	if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) == 0)
+		return true;
+	if (err.status == 401) {
+		pl_info_log("session of user %lld ended: closing its socket at a frame",
+			    (long long)c->user_id);
+		wsd_conn_close(c, WSD_CLOSE_REVOKED);
+	} else {
+		queue_error(c, with_cmid, cmid, err.status, err.message);
+	}
+	return false;
+}
+
+/*
  * A post: the same pl_message_post as POST /api/messages. Answers "ack"
  * with the message or "error", then runs a live pass at once when a
  * message was stored (this connection's commit does not move
@@ -473,6 +517,8 @@ static void handle_post(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 	cJSON *msg = NULL, *ack;
 	bool created = false;
 
+	if (!session_live(w, c, true, cmid))
+		return;
 	if (pl_message_new_from_json(frame, &in, &err) < 0 ||
 	    pl_message_post(w->ctx.db, c->user_id, &in, &msg, &created, &err) < 0) {
 		queue_error(c, true, cmid, err.status, err.message);
@@ -498,6 +544,8 @@ static void handle_typing(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 	struct pl_err err = { 0 };
 	int64_t channel;
 
+	if (!session_live(w, c, false, NULL))
+		return;
 	if (pl_json_id(frame, "channel_id", true, &channel, &err) < 0 ||
 	    pl_presence_typing(w->ctx.db, c->user_id, channel, &err) < 0) {
 		queue_error(c, false, NULL, err.status, err.message);
@@ -513,6 +561,8 @@ static void handle_message(struct wsd *w, struct wsd_conn *c, const char *buf, s
 	const char *type = NULL;
 	cJSON *frame = NULL;
 
+	if (c->close_code || c->dead)
+		return;  /* closing: nothing it sends is acted on */
 	if (c->rx_binary) {
 		queue_error(c, false, NULL, 400, "binary frames are not supported");
 		return;

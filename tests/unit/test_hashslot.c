@@ -301,6 +301,18 @@ static void test_config_keys(void **state)
 	assert_int_equal(cfg.hash_concurrency, 0);  /* automatic */
 	assert_int_equal(cfg.hash_wait_ms, 200);
 	assert_true(pl_hashslot_limit() >= 1);
+	/* the per-user caps: defaults, 0 = none, poll slots at most 64 */
+	assert_int_equal(cfg.poll_user_limit, 2);
+	assert_int_equal(cfg.ws_user_limit, 20);
+	setenv("PARLEY_POLL_USER_LIMIT", "0", 1);
+	setenv("PARLEY_WS_USER_LIMIT", "0", 1);
+	assert_int_equal(pl_config_load(&cfg, &err), 0);
+	assert_int_equal(cfg.poll_user_limit, 0);
+	assert_int_equal(cfg.ws_user_limit, 0);
+	setenv("PARLEY_POLL_USER_LIMIT", "65", 1);
+	assert_int_equal(pl_config_load(&cfg, &err), -1);
+	unsetenv("PARLEY_POLL_USER_LIMIT");
+	unsetenv("PARLEY_WS_USER_LIMIT");
 	unsetenv("PARLEY_DB_PATH");
 	unsetenv("PARLEY_JWT_SECRET");
 }
