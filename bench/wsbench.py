@@ -66,8 +66,10 @@ class Server:
     def __init__(self, extra_conf):
         self.port, self.ws_port = free_ports(2)
         self.var = tempfile.mkdtemp(prefix="parley-bench-")
+        # ws_user_limit = 0: -n 5000 puts 100 sockets on each of 50 users
         conf = ("register_addr_limit = 1000000\nlogin_addr_limit = 1000000\n"
-                "login_user_limit = 1000000\n" + extra_conf.replace("\\n", "\n"))
+                "login_user_limit = 1000000\nws_user_limit = 0\n"
+                + extra_conf.replace("\\n", "\n"))
         env = dict(os.environ, PORT=str(self.port), WS_PORT=str(self.ws_port),
                    PARLEY_VAR=self.var, PARLEY_EXTRA_CONF=conf, PARLEY_PROCS="2")
         self.log = open(os.path.join(self.var, "serve.log"), "wb")

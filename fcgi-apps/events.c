@@ -12,6 +12,16 @@
  * starts at the newest event (only what happens next). A `since` older
  * than the retained history answers [{"type":"resync_required"}] at once.
  * Waiting is a PRAGMA data_version check every POLL_MS.
+ *
+ * The caller's session is checked again after every read of the events
+ * (so after waiting, and whenever the database changed, a logout
+ * included): a session that ended answers 401, never the events.
+ *
+ * A poll that waits holds this process for up to its timeout, so each user
+ * may have at most cfg.poll_user_limit polls waiting at once, across every
+ * process (a per-user slot: slots.h, "<db_path>-pollslots"); one more gets
+ * 429 rate_limited with Retry-After. A poll that answers at once (events
+ * pending, timeout=0) takes no slot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +30,8 @@
 #include "event_view.h"
 #include "json.h"
 #include "log.h"
+#include "session.h"
+#include "slots.h"
 #include "util.h"
 
 #define POLL_MS 20                /* data_version check while waiting */
@@ -27,6 +39,7 @@
 #define DEFAULT_TIMEOUT 25
 #define MAX_TIMEOUT 60
 #define PRUNE_EVERY_MS 3600000    /* retention prune at most hourly per process */
+#define POLL_RETRY_S 5            /* Retry-After when a user has too many polls waiting */
 
 static const char sql_data_version[] = "PRAGMA data_version";
 
@@ -74,15 +87,62 @@ static void respond(struct pl_response *resp, cJSON *events, int64_t cursor)
 	pl_resp_json(resp, 200, body);
 }
 
-/* GET /api/events?since=&timeout= -> 200 {"events":[...],"last_event_id"}. */
+/* The per-user cap on waiting polls: one slot set per process, set up
+ * from the configuration on first use. */
+static struct pl_slots *poll_slots(struct pl_ctx *ctx)
+{
+	static struct pl_slots slots;
+	static bool ready;
+
+	if (!ready) {
+		pl_slots_init(&slots, ctx->cfg.db_path, "pollslots", ctx->cfg.poll_user_limit, 0,
+			      429, POLL_RETRY_S, "too many long polls of this user are waiting");
+		ready = true;
+	}
+	return &slots;
+}
+
+/* Re-checks the caller's session (it may have ended while the poll
+ * waited): 0 while it lives, else answers 401 (or 500) and returns -1. */
+static int session_or_reply(struct pl_ctx *ctx, const struct pl_request *req,
+			    struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+
+	if (pl_session_check(ctx->db, req->principal.session_id, req->principal.user_id, &err) == 0)
+		return 0;
+	pl_resp_from_err(resp, &err);
+	return -1;
+}
+
+/* Sleeps until PRAGMA data_version moves from *version or `deadline`. */
+static void wait_change(struct pl_ctx *ctx, int64_t *version, int64_t deadline)
+{
+	while (pl_now_ms() < deadline) {
+		int64_t v;
+		sleep_ms(POLL_MS);
+		v = data_version(ctx->db);
+		if (v != *version) {
+			*version = v;
+			return;
+		}
+	}
+}
+
+/*
+ * GET /api/events?since=&timeout= -> 200 {"events":[...],"last_event_id"};
+ * 400 bad since/timeout; 401 (also when the session ends while waiting);
+ * 429 when the user already has poll_user_limit polls waiting; 500.
+ */
 static void handle_events(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_err err = { 0 };
 	char since_s[32];
 	long timeout = DEFAULT_TIMEOUT;
 	int64_t since = -1, last, deadline, version;
-	cJSON *events;
-	int rc;
+	cJSON *events = NULL;
+	int rc, slot = -1;
+	bool slotted = false;
 
 	rc = pl_query_get(req, "since", since_s, sizeof(since_s));
 	if (rc < 0 || (rc == 0 && strcmp(since_s, "0") != 0 && pl_parse_id(since_s, &since) < 0)) {
@@ -118,25 +178,31 @@ static void handle_events(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 		int got = pl_events_collect(ctx->db, req->principal.user_id, &since, BATCH,
 					    pl_now_ms(), events, &nread, &err);
 		if (got < 0) {
-			cJSON_Delete(events);
 			pl_resp_from_err(resp, &err);
-			return;
+			goto out;
 		}
+		/* After the read: what was read committed while the session
+		 * lived (a revocation is never undone). */
+		if (session_or_reply(ctx, req, resp) < 0)
+			goto out;
 		if (cJSON_GetArraySize(events) > 0 || pl_now_ms() >= deadline)
 			break;
 		if (nread == BATCH)
 			continue;  /* more to read before waiting */
-		while (pl_now_ms() < deadline) {
-			int64_t v;
-			sleep_ms(POLL_MS);
-			v = data_version(ctx->db);
-			if (v != version) {
-				version = v;
-				break;
+		if (!slotted) {
+			if (pl_slots_acquire(poll_slots(ctx), req->principal.user_id, &slot, &err) < 0) {
+				pl_resp_from_err(resp, &err);
+				goto out;
 			}
+			slotted = true;
 		}
+		wait_change(ctx, &version, deadline);
 	}
 	respond(resp, events, since);
+	events = NULL;  /* the response owns it */
+out:
+	cJSON_Delete(events);
+	pl_slots_release(slot);
 }
 
 static const struct pl_route routes[] = {

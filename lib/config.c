@@ -42,6 +42,8 @@ static const struct key keys[] = {
 	INT("event_retention_days", event_retention_days, 1, 3650),
 	INT("ws_inotify", ws_inotify, 0, 1),
 	INT("ws_stall_timeout", ws_stall_timeout, 1, 3600),
+	INT("ws_user_limit", ws_user_limit, 0, 1000000),
+	INT("poll_user_limit", poll_user_limit, 0, 64),
 	INT("login_user_limit", login_user_limit, 0, 1000000),
 	INT("login_user_window", login_user_window, 1, 86400 * 30),
 	INT("login_addr_limit", login_addr_limit, 0, 1000000),
@@ -75,6 +77,8 @@ static void set_defaults(struct pl_config *cfg)
 	cfg->event_retention_days = 7;
 	cfg->ws_inotify = 1;
 	cfg->ws_stall_timeout = 15;
+	cfg->ws_user_limit = 20;
+	cfg->poll_user_limit = 2;
 	cfg->login_user_limit = 10;
 	cfg->login_user_window = 900;
 	cfg->login_addr_limit = 100;

@@ -29,10 +29,12 @@ struct pl_config {
 	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 (default 8081) */
 	char ws_listen[64];          /* ws_listen: daemon address (default 127.0.0.1) */
 	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms (default 5) */
-	char ws_origins[1024];       /* ws_origins: allowed Origin values, space-separated; "*" any; empty = same host only */
+	char ws_origins[1024];       /* ws_origins: allowed origins (scheme://host[:port]), space/comma-separated; "*" any; empty = the request's own origin only */
 	int event_retention_days;    /* event_retention_days: events kept this long (default 7) */
 	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling (default 1) */
 	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped (default 15) */
+	int ws_user_limit;           /* ws_user_limit: sockets per user per daemon, more are closed with 4008 (default 20; 0 = no cap) */
+	int poll_user_limit;         /* poll_user_limit: waiting long polls per user, all processes; more get 429 (default 2; 0 = no cap) */
 	/* accounts (issue 3): rate limits are events per window (seconds); 0 = no limit */
 	int login_user_limit;        /* login_user_limit: failed logins per username (default 10) */
 	int login_user_window;       /* login_user_window: seconds (default 900) */

@@ -5,13 +5,14 @@
  * parley's FastCGI programs are separate processes (several per program,
  * each spawned by the web server, or one per request as CGI), so a flood
  * of logins could run as many hashes at once as there are processes. A
- * hash runs only while its process holds one of N "slots": the slot files
- * <db_path>-hashslots/slot-0 .. slot-(N-1), each taken with
- * flock(LOCK_EX | LOCK_NB) (flock(2)). The kernel drops a flock lock when
- * its file is closed, so a process that dies in the middle of a hash —
- * even by kill -9 — never leaks a slot. The directory sits next to the
- * database because that directory must be writable anyway (-wal, -shm),
- * also under the systemd units (StateDirectory /var/lib/parley).
+ * hash runs only while its process holds one of N "slots" of a slot set
+ * (slots.h): a lock on byte 0 of one of the files
+ * <db_path>-hashslots/slot-0 .. slot-(N-1), an open file description lock
+ * (fcntl F_OFD_SETLK). The kernel drops it when its file is closed, so a
+ * process that dies in the middle of a hash — even by kill -9 — never
+ * leaks a slot. The directory sits next to the database because that
+ * directory must be writable anyway (-wal, -shm), also under the systemd
+ * units (StateDirectory /var/lib/parley).
  *
  * The settings are per process (one bound for the whole process, like the
  * configuration they come from): pl_config_load (config.h) applies them,
@@ -23,7 +24,7 @@
 
 #include "err.h"
 
-#define PL_HASHSLOT_MAX 64    /* most slots configurable */
+#define PL_HASHSLOT_MAX 64    /* most slots configurable (PL_SLOTS_MAX) */
 #define PL_HASHSLOT_RETRY 1   /* Retry-After (seconds) when every slot is busy */
 
 /*

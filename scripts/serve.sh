@@ -7,6 +7,9 @@
 # Environment:
 #   PORT (default 8080), WS_PORT (default PORT+1), PARLEY_VAR (data dir,
 #   default ./var), PARLEY_PROCS (FastCGI processes per program, default 2),
+#   PARLEY_EVENTS_PROCS (processes of the long-poll program parley-events,
+#   default 4, or PARLEY_PROCS if that is more: each waiting poll holds one,
+#   and one user may hold poll_user_limit (2) of them),
 #   PARLEY_FRONTEND: lighttpd (default: lighttpd spawns the FastCGI programs)
 #     | nginx (nginx, with the programs started by spawn-fcgi)
 #     | cgi (lighttpd mod_cgi: every request runs a program as plain CGI)
@@ -34,6 +37,7 @@ CTL_BIN=${PARLEY_CTL_BIN:-$BIN/parleyctl}
 SCHEMA=${PARLEY_SCHEMA_DIR:-$ROOT/schema}
 WWW=${PARLEY_WWW:-$ROOT/www}
 PROCS=${PARLEY_PROCS:-2}
+EVENTS_PROCS=${PARLEY_EVENTS_PROCS:-$((PROCS > 4 ? PROCS : 4))}
 FRONTEND=${PARLEY_FRONTEND:-lighttpd}
 
 mkdir -p "$VAR/log" "$VAR/run"
@@ -105,7 +109,8 @@ lighttpd)
 	render "$ROOT/scripts/lighttpd.conf.in" \
 	  '  "/api/%s" => (( "socket" => parley_run + "/%s.sock", "bin-path" => parley_bin + "/parley-%s", "bin-environment" => parley_env, "max-procs" => @PROCS@, "check-local" => "disable" )),' \
 	  "$VAR/lighttpd.conf"
-	sed -i "s|@PROCS@|$PROCS|g" "$VAR/lighttpd.conf"
+	sed -i -e "/\"\/api\/events\"/s|@PROCS@|$EVENTS_PROCS|" -e "s|@PROCS@|$PROCS|g" \
+		"$VAR/lighttpd.conf"
 	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
 	lighttpd -D -f "$VAR/lighttpd.conf" &
 	pids+=($!)
@@ -132,7 +137,8 @@ nginx)
 	chmod o+x "$VAR" "$VAR/run"
 	for name in "${apps[@]}" misc; do
 		prog=$name; [ "$name" = misc ] && prog=auth
-		spawn-fcgi -s "$VAR/run/$name.sock" -M 0666 -F "$PROCS" -P "$VAR/run/$name.pid" \
+		procs=$PROCS; [ "$name" = events ] && procs=$EVENTS_PROCS
+		spawn-fcgi -s "$VAR/run/$name.sock" -M 0666 -F "$procs" -P "$VAR/run/$name.pid" \
 			-- "$BIN/parley-$prog" >/dev/null 2>>"$VAR/log/fcgi.log"
 		pidfiles+=("$VAR/run/$name.pid")
 	done

@@ -14,7 +14,8 @@
  *
  * Housekeeping (every second): drops stalled sockets, sweeps presence
  * (offline transitions), refreshes last_seen of connected users, closes
- * sockets of revoked sessions (every 5 s, code 4001), prunes old events
+ * sockets of revoked sessions (every 5 s, code 4001; a socket that sends
+ * a post or typing frame is checked at once, protocol.c), prunes old events
  * (every minute).
  */
 #include <stdlib.h>
@@ -93,7 +94,7 @@ void wsd_queue(struct wsd_conn *c, struct wsd_frame *f)
 {
 	struct wsd_qitem *it;
 
-	if (c->dead)
+	if (c->dead || c->close_code)
 		return;
 	if (!c->head)
 		c->progress_ms = monotonic_ms();
@@ -149,6 +150,13 @@ void wsd_queue_clear(struct wsd_conn *c)
 		wsd_frame_unref(f);
 }
 
+void wsd_conn_close(struct wsd_conn *c, int code)
+{
+	c->close_code = code;
+	wsd_queue_clear(c);
+	lws_callback_on_writable(c->wsi);
+}
+
 /* --- the socket list ----------------------------------------------------- */
 
 void wsd_conn_register(struct wsd *w, struct wsd_conn *c)
@@ -162,6 +170,16 @@ void wsd_conn_register(struct wsd *w, struct wsd_conn *c)
 	w->conns = c;
 	w->nconns++;
 	c->registered = true;
+}
+
+size_t wsd_user_sockets(const struct wsd *w, int64_t user_id)
+{
+	size_t n = 0;
+
+	for (const struct wsd_conn *c = w->conns; c; c = c->next)
+		if (c->user_id == user_id && !c->dead && !c->close_code)
+			n++;
+	return n;
 }
 
 void wsd_conn_unregister(struct wsd *w, struct wsd_conn *c)
@@ -381,9 +399,7 @@ static void check_sessions(struct wsd *w)
 		    err.status == 401) {
 			pl_info_log("session of user %lld ended: closing its socket",
 				    (long long)c->user_id);
-			c->close_code = WSD_CLOSE_REVOKED;
-			wsd_queue_clear(c);
-			lws_callback_on_writable(c->wsi);
+			wsd_conn_close(c, WSD_CLOSE_REVOKED);
 		}
 	}
 }

@@ -48,6 +48,17 @@ void wsd_catch_up(struct wsd *w, struct wsd_conn *c);
 void wsd_conn_register(struct wsd *w, struct wsd_conn *c);
 void wsd_conn_unregister(struct wsd *w, struct wsd_conn *c);
 
+/* wsd_user_sockets: how many sockets on w->conns belong to `user_id`,
+ * leaving out those already closing or dropped. */
+size_t wsd_user_sockets(const struct wsd *w, int64_t user_id);
+
+/*
+ * wsd_conn_close: closes `c` with WebSocket close code `code` (e.g.
+ * WSD_CLOSE_REVOKED) at its next WRITEABLE, before any frame: its queue is
+ * emptied and nothing is written but the close frame (protocol.c).
+ */
+void wsd_conn_close(struct wsd_conn *c, int code);
+
 /*
  * wsd_changed_on_disk: an inotify wake-up (the -wal file was written):
  * runs a live pass if PRAGMA data_version moved, else re-checks 1 ms later
@@ -80,7 +91,8 @@ void wsd_frame_unref(struct wsd_frame *f);
  * own) and asks for a WRITEABLE callback. A socket whose queue would pass
  * WSD_QUEUE_MAX_FRAMES or WSD_QUEUE_MAX_BYTES is dropped instead: its queue
  * is emptied and the connection killed asynchronously (events never get
- * there: they stop at WSD_QUEUE_SOFT_*). Dead sockets ignore new frames.
+ * there: they stop at WSD_QUEUE_SOFT_*). Dead and closing sockets ignore
+ * new frames.
  * wsd_queue_json serializes `v` (borrowed) and queues it.
  */
 void wsd_queue(struct wsd_conn *c, struct wsd_frame *f);

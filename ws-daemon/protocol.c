@@ -9,12 +9,21 @@
  *   {"type":"ping"}        -> {"type":"pong"}
  *   anything else          -> {"type":"error","error":{"code":"bad_request",...}}
  * The socket stays open after an error frame; only a message over the
- * body limit closes it (1009).
+ * body limit closes it (1009). Before a post or typing frame is acted on,
+ * the socket's session is checked: one that ended closes the socket with
+ * 4001 at once, the frame not acted on and nothing answered.
+ *
+ * Close codes of our own: 4001 the session ended (also found by the
+ * periodic check, delivery.c); 4008 the user already holds
+ * cfg.ws_user_limit sockets on this daemon: the upgrade is accepted, then
+ * closed before any frame, because a browser shows a refused upgrade only
+ * as a network failure (no status, no reason) while it does show a close
+ * code and reason, so a client can tell "too many" from "server down".
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sodium.h>
 #include <sys/socket.h>
 #include "delivery.h"
@@ -131,30 +140,144 @@ static int parse_since(const char *s, int64_t *out)
 	return pl_parse_id(s, out);
 }
 
-/*
- * Whether `origin` (an Origin header, e.g. "https://chat.example.com") is
- * in cfg.ws_origins (space- or comma-separated exact origins, "*" = any).
- * With an empty list only the same origin passes: Origin's host[:port]
- * equals the Host header (lighttpd passes Host through unchanged).
- */
-static bool origin_allowed(const struct pl_config *cfg, const char *origin, const char *host)
-{
-	const char *p = cfg->ws_origins, *sep;
-	size_t olen = strlen(origin);
+/* --- Origin --------------------------------------------------------------- */
 
-	while (*p == ' ' || *p == ',' || *p == '\t')
-		p++;
-	if (!*p) {
-		sep = strstr(origin, "://");
-		return sep && host[0] && strcasecmp(sep + 3, host) == 0;
+/* An origin (RFC 6454 §4): scheme and host in lower case, and the port
+ * (the scheme's default when none is written; -1 when it has none). */
+struct origin {
+	char scheme[16];
+	char host[256];
+	int port;
+};
+
+static int default_port(const char *scheme)
+{
+	return !strcmp(scheme, "http") ? 80 : !strcmp(scheme, "https") ? 443 : -1;
+}
+
+/* The host of a URI authority: a reg-name or IPv4 address (RFC 3986
+ * unreserved characters), or an IPv6 address in brackets. Its length, or
+ * 0 when `s` does not start with one. */
+static size_t host_len(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (len && s[0] == '[') {
+		for (n = 1; n < len && (isxdigit((unsigned char)s[n]) || s[n] == ':' || s[n] == '.'); n++)
+			;
+		return n < len && s[n] == ']' && n > 1 ? n + 1 : 0;
 	}
+	while (n < len && (isalnum((unsigned char)s[n]) || (s[n] && strchr("-._~", s[n]))))
+		n++;
+	return n;
+}
+
+/* "host[:port]" (all `len` bytes of `s`, nothing else) into o->host and
+ * o->port, the port being `defport` when not written. 0, or -1. */
+static int parse_hostport(const char *s, size_t len, int defport, struct origin *o)
+{
+	size_t h = host_len(s, len), i;
+	long port = 0;
+
+	if (h == 0 || h >= sizeof(o->host))
+		return -1;
+	for (i = 0; i < h; i++)
+		o->host[i] = (char)tolower((unsigned char)s[i]);
+	o->host[h] = '\0';
+	o->port = defport;
+	if (h == len)
+		return 0;
+	if (s[h] != ':' || len - h < 2 || len - h > 6)
+		return -1;
+	for (i = h + 1; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		port = port * 10 + (s[i] - '0');
+	}
+	if (port < 1 || port > 65535)
+		return -1;
+	o->port = (int)port;
+	return 0;
+}
+
+/* An origin as browsers serialize it, `scheme "://" host [ ":" port ]`,
+ * in `len` bytes: no path, no user info. Scheme and host are compared
+ * without regard to ASCII case, an explicit default port equals none.
+ * 0, or -1 when `s` is not such an origin ("null" is not). */
+static int parse_origin(const char *s, size_t len, struct origin *o)
+{
+	const char *sep = memmem(s, len, "://", 3);
+	size_t n = sep ? (size_t)(sep - s) : 0;
+
+	if (n == 0 || n >= sizeof(o->scheme) || !isalpha((unsigned char)s[0]))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("+-.", s[i])))
+			return -1;
+		o->scheme[i] = (char)tolower((unsigned char)s[i]);
+	}
+	o->scheme[n] = '\0';
+	return parse_hostport(sep + 3, len - n - 3, default_port(o->scheme), o);
+}
+
+static bool origin_equal(const struct origin *a, const struct origin *b)
+{
+	return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
+}
+
+/*
+ * The origin this request was addressed to: the Host header, and the
+ * scheme the proxy in front was reached by, from X-Forwarded-Proto
+ * (lighttpd's mod_proxy always sets it, replacing one the client sent;
+ * nginx.conf.example sets it), else http: the daemon itself speaks plain
+ * HTTP on loopback. Only http and https. 0, or -1.
+ */
+static int request_origin(struct lws *wsi, struct origin *o)
+{
+	static const char xfp[] = "x-forwarded-proto:";
+	char proto[16] = "http", host[256];
+	int n = lws_hdr_custom_length(wsi, xfp, (int)sizeof(xfp) - 1);
+
+	if (n >= 0) {
+		size_t len;
+		if (n >= (int)sizeof(proto) ||
+		    lws_hdr_custom_copy(wsi, proto, sizeof(proto), xfp, (int)sizeof(xfp) - 1) < 0)
+			return -1;
+		len = strcspn(proto, ", \t");   /* the first hop's, should there be several */
+		proto[len] = '\0';
+		for (size_t i = 0; i < len; i++)
+			proto[i] = (char)tolower((unsigned char)proto[i]);
+	}
+	if (default_port(proto) < 0 || lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		return -1;
+	snprintf(o->scheme, sizeof(o->scheme), "%s", proto);
+	return parse_hostport(host, strlen(host), default_port(proto), o);
+}
+
+/*
+ * Whether `origin` (the Origin header, e.g. "https://chat.example.com")
+ * may open a socket. cfg.ws_origins lists the allowed origins (space- or
+ * comma-separated; "*" = any): scheme, host and port must all equal one
+ * of them. With an empty list only the request's own origin passes
+ * (request_origin: Host, and X-Forwarded-Proto or http).
+ */
+static bool origin_allowed(const struct pl_config *cfg, struct lws *wsi, const char *origin)
+{
+	const char *p = cfg->ws_origins;
+	struct origin o, allowed;
+	bool valid = parse_origin(origin, strlen(origin), &o) == 0;
+
+	p += strspn(p, " ,\t");
+	if (!*p)
+		return valid && request_origin(wsi, &allowed) == 0 && origin_equal(&o, &allowed);
 	while (*p) {
 		size_t n = strcspn(p, " ,\t");
-		if ((n == 1 && *p == '*') || (n == olen && strncasecmp(p, origin, n) == 0))
+		if (n == 1 && *p == '*')
+			return true;
+		if (valid && parse_origin(p, n, &allowed) == 0 && origin_equal(&o, &allowed))
 			return true;
 		p += n;
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
+		p += strspn(p, " ,\t");
 	}
 	return false;
 }
@@ -178,18 +301,14 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	const char *v;
 	int rc;
 
-	char origin[512], host[256];
+	char origin[512];
 
 	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
 		return refuse(wsi, 404, "no such endpoint");
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
-		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-			return refuse(wsi, 403, "origin not allowed");
-		if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
-			host[0] = '\0';
-		if (!origin_allowed(&w->ctx.cfg, origin, host))
-			return refuse(wsi, 403, "origin not allowed");
-	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 &&
+	    (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0 ||
+	     !origin_allowed(&w->ctx.cfg, wsi, origin)))
+		return refuse(wsi, 403, "origin not allowed");
 	v = lws_get_urlarg_by_name(wsi, "ticket=", token, sizeof(token));
 	if (v && *v) {
 		rc = pl_ws_ticket_redeem(w->ctx.db, v, &claims, &err);
@@ -252,6 +371,16 @@ static int on_established(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 		return -1;  /* cannot happen: the filter ran first */
 	c->wsd = w;
 	c->wsi = wsi;
+	if (w->ctx.cfg.ws_user_limit > 0 &&
+	    wsd_user_sockets(w, c->user_id) >= (size_t)w->ctx.cfg.ws_user_limit) {
+		/* Accepted, then closed at once with a code a browser can read
+		 * (a refused upgrade shows it only a network error); never
+		 * registered: no hello, no events, no presence. */
+		pl_info_log("user %lld already has %d sockets: closing a new one (%d)",
+			    (long long)c->user_id, w->ctx.cfg.ws_user_limit, WSD_CLOSE_TOO_MANY);
+		wsd_conn_close(c, WSD_CLOSE_TOO_MANY);
+		return 0;
+	}
 	/* A fixed kernel send buffer (no autotuning up to megabytes): a client
 	 * that does not read fills it soon, so the stall check sees it, and
 	 * idle sockets cost little kernel memory. */
@@ -298,9 +427,10 @@ static int on_writeable(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	struct wsd_frame *f;
 
 	if (c->close_code) {
-		static const char why[] = "session ended";
+		const char *why = c->close_code == WSD_CLOSE_TOO_MANY ?
+			"too many sockets for this user" : "session ended";
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)why, sizeof(why) - 1);
+				 (unsigned char *)why, strlen(why));
 		return -1;
 	}
 	if (c->dead)
@@ -349,6 +479,30 @@ static void queue_error(struct wsd_conn *c, bool with_cmid, const char *cmid,
 }
 
 /*
+ * Whether c's session still lives, checked before every frame that writes
+ * (pl_session_check: a primary-key probe), because the periodic check
+ * (every WSD_SESSION_TICKS) comes too late for them. A session that ended
+ * (logout, password change, account deleted, expiry) closes the socket
+ * with 4001 at once, answering nothing; a database error is not a
+ * revocation: the frame gets an error reply (500), the socket stays.
+ */
+static bool session_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, const char *cmid)
+{
+	struct pl_err err = { 0 };
+
+	if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) == 0)
+		return true;
+	if (err.status == 401) {
+		pl_info_log("session of user %lld ended: closing its socket at a frame",
+			    (long long)c->user_id);
+		wsd_conn_close(c, WSD_CLOSE_REVOKED);
+	} else {
+		queue_error(c, with_cmid, cmid, err.status, err.message);
+	}
+	return false;
+}
+
+/*
  * A post: the same pl_message_post as POST /api/messages. Answers "ack"
  * with the message or "error", then runs a live pass at once when a
  * message was stored (this connection's commit does not move
@@ -363,6 +517,8 @@ static void handle_post(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 	cJSON *msg = NULL, *ack;
 	bool created = false;
 
+	if (!session_live(w, c, true, cmid))
+		return;
 	if (pl_message_new_from_json(frame, &in, &err) < 0 ||
 	    pl_message_post(w->ctx.db, c->user_id, &in, &msg, &created, &err) < 0) {
 		queue_error(c, true, cmid, err.status, err.message);
@@ -388,6 +544,8 @@ static void handle_typing(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 	struct pl_err err = { 0 };
 	int64_t channel;
 
+	if (!session_live(w, c, false, NULL))
+		return;
 	if (pl_json_id(frame, "channel_id", true, &channel, &err) < 0 ||
 	    pl_presence_typing(w->ctx.db, c->user_id, channel, &err) < 0) {
 		queue_error(c, false, NULL, err.status, err.message);
@@ -403,6 +561,8 @@ static void handle_message(struct wsd *w, struct wsd_conn *c, const char *buf, s
 	const char *type = NULL;
 	cJSON *frame = NULL;
 
+	if (c->close_code || c->dead)
+		return;  /* closing: nothing it sends is acted on */
 	if (c->rx_binary) {
 		queue_error(c, false, NULL, 400, "binary frames are not supported");
 		return;

@@ -1,9 +1,12 @@
 /*
  * protocol.h — the "parley" WebSocket protocol served at /ws: the upgrade
- * (Origin checked against cfg.ws_origins, 403; authenticated by a one-time
- * ?ticket= or by ?token=, refused with an HTTP 401 before any 101; ?since=
- * replay or resync_required), client frames (post, typing, ping), and
- * writing queued frames (and the 4001 close of a revoked session). Plain
+ * (Origin's scheme, host and port checked against cfg.ws_origins or the
+ * request's own origin, 403; authenticated by a one-time ?ticket= or by
+ * ?token=, refused with an HTTP 401 before any 101; ?since= replay or
+ * resync_required; a user over cfg.ws_user_limit sockets closed with
+ * 4008), client frames (post and typing, each after a session check;
+ * ping), and writing queued frames (and the 4001 close of a revoked
+ * session). Plain
  * HTTP requests to the daemon get a JSON error (400 on /ws without an
  * upgrade, else 404). The protocol list also carries "parley-wal", the
  * inotify fd (delivery.h).

@@ -20,6 +20,9 @@
  *   (ack, error, pong) may go past the soft limit; past WSD_QUEUE_MAX_* the
  *   socket is dropped. So is a socket that has frames queued but has not
  *   taken one for cfg.ws_stall_timeout seconds (a client that does not read).
+ * - A socket with close_code set is closing: nothing is queued for it that
+ *   will be written, no client frame of it is acted on, and its next
+ *   WRITEABLE writes only the close frame.
  * - WebSocket frames are written only from LWS_CALLBACK_SERVER_WRITEABLE
  *   (a refused upgrade's HTTP error is written from the filter callback,
  *   before any 101, as lws_return_http_status would).
@@ -50,6 +53,7 @@
 #define WSD_PRESENCE_REFRESH_S 20     /* last_seen refresh of connected users (at most) */
 #define WSD_PRUNE_TICKS 60            /* event retention prune every 60 ticks */
 #define WSD_CLOSE_REVOKED 4001        /* close code: the session was revoked */
+#define WSD_CLOSE_TOO_MANY 4008       /* close code: the user has cfg.ws_user_limit sockets here */
 
 /*
  * One serialized frame with LWS_PRE bytes of headroom before the text, as

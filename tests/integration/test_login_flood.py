@@ -1,6 +1,6 @@
 """Login flood safety (issue 8): argon2id hashing (~64 MiB, ~55 ms each) is
-bounded across every FastCGI process by flock(2) slots next to the
-database (<db_path>-hashslots/slot-N, lib/hashslot.h). A flood of logins
+bounded across every FastCGI process by slots next to the database (a
+lock on byte 0 of <db_path>-hashslots/slot-N, lib/hashslot.h, slots.h). A flood of logins
 gets 503 (JSON error, Retry-After) beyond the bound, other endpoints keep
 answering, the per-username / per-address limits (429) still answer first
 without a hash, and a holder killed with kill -9 frees its slot.
@@ -11,8 +11,9 @@ per FastCGI program so several logins really run at once, with the
 suite's generous login limits (an attempt counts while it is in flight,
 so concurrent right passwords could otherwise meet 429); the other has a
 small per-username limit for the 429 tests. Those tests hold the only
-slot themselves by flock-ing the slot file, which makes the busy case
-deterministic. No timing is asserted.
+slot themselves by locking byte 0 of the slot file (fcntl.lockf: a POSIX
+record lock, which the server's OFD locks contend with), which makes the
+busy case deterministic. No timing is asserted.
 """
 
 import fcntl
@@ -80,14 +81,14 @@ def assert_busy(r):
 
 
 class HeldSlot:
-    """Holds the server's only hash slot from this process (flock on the
-    same file the server's processes lock)."""
+    """Holds the server's only hash slot from this process (a lock on the
+    byte the server's processes lock: byte 0 of the slot file)."""
 
     def __init__(self, path):
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         # the server may be hashing right now: wait for it (blocking lock)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        fcntl.lockf(self.fd, fcntl.LOCK_EX, 1, 0)
 
     def release(self):
         os.close(self.fd)
@@ -252,7 +253,7 @@ def test_rate_limit_answers_before_the_hash(limited):
 HOLDER = r"""
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(fd, fcntl.LOCK_EX)
+fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
 print("held", flush=True)
 time.sleep(600)
 """

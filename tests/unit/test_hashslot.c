@@ -1,7 +1,8 @@
 /*
- * test_hashslot.c — unit tests of hashslot.h, the flock(2) slots bounding
- * concurrent password hashes across processes, and of password.h running
- * its hashes inside them. flock locks belong to open file descriptions,
+ * test_hashslot.c — unit tests of hashslot.h, the slots (slots.h: OFD
+ * locks) bounding concurrent password hashes across processes, and of
+ * password.h running its hashes inside them, and of per-key slots (the
+ * per-user cap of long polls). OFD locks belong to open file descriptions,
  * so two acquisitions in one process contend exactly like two processes;
  * the kill -9 case forks a real second process.
  */
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "hashslot.h"
 #include "password.h"
+#include "slots.h"
 #include "unit_util.h"
 
 struct fixture {
@@ -299,8 +301,86 @@ static void test_config_keys(void **state)
 	assert_int_equal(cfg.hash_concurrency, 0);  /* automatic */
 	assert_int_equal(cfg.hash_wait_ms, 200);
 	assert_true(pl_hashslot_limit() >= 1);
+	/* the per-user caps: defaults, 0 = none, poll slots at most 64 */
+	assert_int_equal(cfg.poll_user_limit, 2);
+	assert_int_equal(cfg.ws_user_limit, 20);
+	setenv("PARLEY_POLL_USER_LIMIT", "0", 1);
+	setenv("PARLEY_WS_USER_LIMIT", "0", 1);
+	assert_int_equal(pl_config_load(&cfg, &err), 0);
+	assert_int_equal(cfg.poll_user_limit, 0);
+	assert_int_equal(cfg.ws_user_limit, 0);
+	setenv("PARLEY_POLL_USER_LIMIT", "65", 1);
+	assert_int_equal(pl_config_load(&cfg, &err), -1);
+	unsetenv("PARLEY_POLL_USER_LIMIT");
+	unsetenv("PARLEY_WS_USER_LIMIT");
 	unsetenv("PARLEY_DB_PATH");
 	unsetenv("PARLEY_JWT_SECRET");
+}
+
+/* Per-key slots (the per-user cap of waiting long polls): each key has
+ * its own N slots in the same N files; a refusal carries the set's own
+ * status; the holder's death frees its slot. */
+static void test_keys_are_bounded_separately(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_slots s;
+	struct pl_err err = { 0 };
+	int a, b, c, d, e = -2, status = 0;
+	char path[600];
+	struct stat sb;
+	pid_t pid;
+
+	pl_slots_init(&s, f->db, "pollslots", 2, 0, 429, 5, "too many");
+	assert_int_equal(pl_slots_limit(&s), 2);
+	assert_int_equal(pl_slots_acquire(&s, 7, &a, &err), 0);
+	assert_int_equal(pl_slots_acquire(&s, 7, &b, &err), 0);
+	assert_true(a >= 0 && b >= 0);
+	assert_int_equal(pl_slots_acquire(&s, 7, &e, &err), -1);
+	assert_int_equal(e, -1);
+	assert_int_equal(err.status, 429);
+	assert_int_equal(err.retry_after, 5);
+	assert_string_equal(err.message, "too many");
+	/* other keys are not touched, key 1 << 40 included */
+	assert_int_equal(pl_slots_acquire(&s, 8, &c, &err), 0);
+	assert_int_equal(pl_slots_acquire(&s, (int64_t)1 << 40, &d, &err), 0);
+	pl_slots_release(c);
+	pl_slots_release(d);
+	pl_slots_release(a);
+	assert_int_equal(pl_slots_acquire(&s, 7, &a, &err), 0);
+	pl_slots_release(a);
+	pl_slots_release(b);
+	/* a child holding both slots of key 9 dies by kill -9: both free */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int x, y;
+		if (pl_slots_acquire(&s, 9, &x, NULL) < 0 || pl_slots_acquire(&s, 9, &y, NULL) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 2000; i++) {   /* until the child holds both */
+		memset(&err, 0, sizeof(err));
+		if (pl_slots_acquire(&s, 9, &a, &err) < 0)
+			break;
+		pl_slots_release(a);
+		usleep(1000);
+	}
+	assert_int_equal(err.status, 429);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(pl_slots_acquire(&s, 9, &a, &err), 0);
+	assert_int_equal(pl_slots_acquire(&s, 9, &b, &err), 0);
+	pl_slots_release(a);
+	pl_slots_release(b);
+	snprintf(path, sizeof(path), "%s-pollslots/slot-1", f->db);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);   /* locks past the end: files stay empty */
+	/* 0 slots: no bound */
+	pl_slots_init(&s, f->db, "pollslots", 0, 0, 429, 5, "too many");
+	assert_int_equal(pl_slots_limit(&s), 0);
+	assert_int_equal(pl_slots_acquire(&s, 7, &a, &err), 0);
+	assert_int_equal(a, -1);
 }
 
 int main(void)
@@ -315,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root_gives_slots_to_db_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_runs_inside_a_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_are_bounded_separately, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
