@@ -11,7 +11,7 @@
  * the caller may not see are skipped past). Without `since`, the poll
  * starts at the newest event (only what happens next). A `since` older
  * than the retained history answers [{"type":"resync_required"}] at once.
- * Waiting is a PRAGMA data_version check every POLL_MS.
+ * Waiting is a pl_db_data_version check every POLL_MS.
  *
  * The caller's session is checked again after every read of the events
  * (so after waiting, and whenever the database changed, a logout
@@ -34,27 +34,12 @@
 #include "slots.h"
 #include "util.h"
 
-#define POLL_MS 20                /* data_version check while waiting */
+#define POLL_MS 20                /* pl_db_data_version check while waiting */
 #define BATCH 200                 /* events read per query */
 #define DEFAULT_TIMEOUT 25
 #define MAX_TIMEOUT 60
 #define PRUNE_EVERY_MS 3600000    /* retention prune at most hourly per process */
 #define POLL_RETRY_S 5            /* Retry-After when a user has too many polls waiting */
-
-static const char sql_data_version[] = "PRAGMA data_version";
-
-static int64_t data_version(struct pl_db *db)
-{
-	sqlite3_stmt *st = pl_db_stmt(db, sql_data_version, NULL);
-	int64_t v = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	pl_db_done(st);
-	return v;
-}
 
 static void sleep_ms(int ms)
 {
@@ -115,13 +100,13 @@ static int session_or_reply(struct pl_ctx *ctx, const struct pl_request *req,
 	return -1;
 }
 
-/* Sleeps until PRAGMA data_version moves from *version or `deadline`. */
+/* Sleeps until pl_db_data_version moves from *version or `deadline`. */
 static void wait_change(struct pl_ctx *ctx, int64_t *version, int64_t deadline)
 {
 	while (pl_now_ms() < deadline) {
 		int64_t v;
 		sleep_ms(POLL_MS);
-		v = data_version(ctx->db);
+		v = pl_db_data_version(ctx->db);
 		if (v != *version) {
 			*version = v;
 			return;
@@ -172,7 +157,7 @@ static void handle_events(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 		return;
 	}
 	deadline = pl_now_ms() + (int64_t)timeout * 1000;
-	version = data_version(ctx->db);
+	version = pl_db_data_version(ctx->db);
 	for (;;) {
 		size_t nread = 0;
 		int got = pl_events_collect(ctx->db, req->principal.user_id, &since, BATCH,

@@ -264,15 +264,12 @@ int pl_app_main(const char *program, const struct pl_route *routes, size_t nrout
 	return 0;
 }
 
-static const char sql_health[] = "SELECT count(*) FROM sqlite_master";
-
 void pl_health_handler(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
-	sqlite3_stmt *st = pl_db_stmt(ctx->db, sql_health, NULL);
-	bool ok = st && sqlite3_step(st) == SQLITE_ROW && pl_db_version(ctx->db) > 0;
+	/* The engine answers, and the schema is there. */
+	bool ok = pl_db_version(ctx->db) > 0;
 	cJSON *body = cJSON_CreateObject();
 
-	pl_db_done(st);
 	cJSON_AddStringToObject(body, "status", ok ? "ok" : "error");
 	cJSON_AddStringToObject(body, "db", ok ? "ok" : "error");
 	cJSON_AddStringToObject(body, "version", PL_VERSION);

@@ -17,7 +17,8 @@ static const char sql_is_member[] =
 static const char sql_insert_channel[] =
 	"INSERT INTO channels (name, kind, topic, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char sql_insert_member[] =
-	"INSERT OR IGNORE INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)";
+	"INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) "
+	"ON CONFLICT DO NOTHING";
 static const char sql_user_exists[] =
 	"SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL";
 static const char sql_message_owner[] =
@@ -87,26 +88,26 @@ static enum pl_role role_from_text(const char *s)
 int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		     enum pl_action action, struct pl_access *acc, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_access, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_access, err);
 	struct pl_access a = { "", PL_ROLE_NONE };
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		snprintf(a.kind, sizeof(a.kind), "%s", (const char *)sqlite3_column_text(st, 0));
-		a.role = role_from_text((const char *)sqlite3_column_text(st, 1));
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		snprintf(a.kind, sizeof(a.kind), "%s", pl_stmt_text(st, 0));
+		a.role = role_from_text(pl_stmt_text(st, 1));
 	}
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != PL_ROW && step != PL_DONE)
 		return pl_err_internal(err, "channel access: %s", pl_db_last_error(db));
 	if (acc)
 		*acc = a;
 	/* Not there, or not visible to this user: the same 404. */
-	if (step == SQLITE_DONE || (strcmp(a.kind, "public") != 0 && a.role == PL_ROLE_NONE))
+	if (step == PL_DONE || (strcmp(a.kind, "public") != 0 && a.role == PL_ROLE_NONE))
 		return pl_err_set(err, 404, "no such channel");
 	if (action == PL_ACT_MANAGE && a.role < PL_ROLE_ADMIN)
 		return pl_err_set(err, 403, "only the channel's owner or admins may do that");
@@ -115,42 +116,42 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 
 bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_is_member, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql_is_member, NULL);
 	bool yes;
 
 	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	yes = sqlite3_step(st) == SQLITE_ROW;
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	yes = pl_stmt_step(st) == PL_ROW;
 	pl_db_done(st);
 	return yes;
 }
 
-static cJSON *channel_from_row(sqlite3_stmt *st)
+static cJSON *channel_from_row(struct pl_stmt *st)
 {
 	cJSON *c = cJSON_CreateObject();
-	const char *role = (const char *)sqlite3_column_text(st, 7);
+	const char *role = pl_stmt_text(st, 7);
 
-	cJSON_AddNumberToObject(c, "id", (double)sqlite3_column_int64(st, 0));
-	cJSON_AddStringToObject(c, "name", (const char *)sqlite3_column_text(st, 1));
-	cJSON_AddStringToObject(c, "kind", (const char *)sqlite3_column_text(st, 2));
-	cJSON_AddStringToObject(c, "topic", (const char *)sqlite3_column_text(st, 3));
-	pl_json_add_id(c, "created_by", sqlite3_column_int64(st, 4));
-	pl_json_add_time(c, "created_at", sqlite3_column_int64(st, 5));
-	cJSON_AddNumberToObject(c, "member_count", (double)sqlite3_column_int64(st, 6));
+	cJSON_AddNumberToObject(c, "id", (double)pl_stmt_int64(st, 0));
+	cJSON_AddStringToObject(c, "name", pl_stmt_text(st, 1));
+	cJSON_AddStringToObject(c, "kind", pl_stmt_text(st, 2));
+	cJSON_AddStringToObject(c, "topic", pl_stmt_text(st, 3));
+	pl_json_add_id(c, "created_by", pl_stmt_int64(st, 4));
+	pl_json_add_time(c, "created_at", pl_stmt_int64(st, 5));
+	cJSON_AddNumberToObject(c, "member_count", (double)pl_stmt_int64(st, 6));
 	if (role)
 		cJSON_AddStringToObject(c, "role", role);
 	else
 		cJSON_AddNullToObject(c, "role");
-	cJSON_AddNumberToObject(c, "unread_count", (double)sqlite3_column_int64(st, 9));
-	pl_json_add_id(c, "last_message_id", sqlite3_column_int64(st, 8));
+	cJSON_AddNumberToObject(c, "unread_count", (double)pl_stmt_int64(st, 9));
+	pl_json_add_id(c, "last_message_id", pl_stmt_int64(st, 8));
 	return c;
 }
 
 cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *c = NULL;
 	int step;
 
@@ -158,10 +159,10 @@ cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 		return NULL;
 	if (!(st = pl_db_stmt(db, sql_channel_one, err)))
 		return NULL;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, channel_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, channel_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW)
 		c = channel_from_row(st);
 	else
 		pl_err_internal(err, "channel %lld: %s", (long long)channel_id, pl_db_last_error(db));
@@ -171,19 +172,19 @@ cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 
 cJSON *pl_channel_public_json(struct pl_db *db, int64_t channel_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_channel_one, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_channel_one, err);
 	cJSON *c = NULL;
 	int step;
 
 	if (!st)
 		return NULL;
 	/* User 0 is nobody: no role, no unread count. */
-	sqlite3_bind_int64(st, 1, 0);
-	sqlite3_bind_int64(st, 2, channel_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	pl_stmt_bind_int64(st, 1, 0);
+	pl_stmt_bind_int64(st, 2, channel_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW)
 		c = channel_from_row(st);
-	else if (step == SQLITE_DONE)
+	else if (step == PL_DONE)
 		pl_err_set(err, 404, "no such channel");
 	else
 		pl_err_internal(err, "channel %lld: %s", (long long)channel_id, pl_db_last_error(db));
@@ -193,18 +194,18 @@ cJSON *pl_channel_public_json(struct pl_db *db, int64_t channel_id, struct pl_er
 
 cJSON *pl_channel_list(struct pl_db *db, int64_t user_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_channel_list, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_channel_list, err);
 	cJSON *arr;
 	int step;
 
 	if (!st)
 		return NULL;
 	arr = cJSON_CreateArray();
-	sqlite3_bind_int64(st, 1, user_id);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+	pl_stmt_bind_int64(st, 1, user_id);
+	while ((step = pl_stmt_step(st)) == PL_ROW)
 		cJSON_AddItemToArray(arr, channel_from_row(st));
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		cJSON_Delete(arr);
 		pl_err_internal(err, "channel list: %s", pl_db_last_error(db));
 		return NULL;
@@ -217,20 +218,20 @@ cJSON *pl_channel_list(struct pl_db *db, int64_t user_id, struct pl_err *err)
 static int add_member(struct pl_db *db, int64_t channel_id, int64_t user_id, const char *role,
 		      bool announce, bool *added, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_member, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_insert_member, err);
 	cJSON *payload;
 	int rc;
 
 	*added = false;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	pl_stmt_bind_text(st, 3, role);
+	pl_stmt_bind_int64(st, 4, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(pl_db_handle(db)) == 0)
+	if (pl_db_changes(db) == 0)
 		return 0;
 	*added = true;
 	if (!announce)
@@ -260,13 +261,13 @@ int pl_channel_join_locked(struct pl_db *db, int64_t user_id, int64_t channel_id
 
 static bool user_exists(struct pl_db *db, int64_t user_id)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_user_exists, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql_user_exists, NULL);
 	bool yes;
 
 	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, user_id);
-	yes = sqlite3_step(st) == SQLITE_ROW;
+	pl_stmt_bind_int64(st, 1, user_id);
+	yes = pl_stmt_step(st) == PL_ROW;
 	pl_db_done(st);
 	return yes;
 }
@@ -296,23 +297,23 @@ static int validate_new(const struct pl_channel_new *in, char **name, struct pl_
 static int insert_channel(struct pl_db *db, int64_t user_id, const char *name, const char *kind,
 			  const char *topic, int64_t *id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_channel, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_insert_channel, err);
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, topic ? topic : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, user_id);
-	sqlite3_bind_int64(st, 5, pl_now_ms());
-	step = sqlite3_step(st);
+	pl_stmt_bind_text(st, 1, name);
+	pl_stmt_bind_text(st, 2, kind);
+	pl_stmt_bind_text(st, 3, topic ? topic : "");
+	pl_stmt_bind_int64(st, 4, user_id);
+	pl_stmt_bind_int64(st, 5, pl_now_ms());
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step == SQLITE_CONSTRAINT_UNIQUE || step == SQLITE_CONSTRAINT)
+	if (step == PL_UNIQUE || step == PL_CONSTRAINT)
 		return pl_err_set(err, 409, "a channel with that name already exists");
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "insert channel: %s", pl_db_last_error(db));
-	*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	*id = pl_db_last_id(db);
 	return 0;
 }
 
@@ -394,23 +395,23 @@ out:
 int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_message_owner, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_message_owner, err);
 	int64_t chan = 0, author = 0;
 	struct pl_access acc;
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, message_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		chan = sqlite3_column_int64(st, 0);
-		author = sqlite3_column_int64(st, 1);
+	pl_stmt_bind_int64(st, 1, message_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		chan = pl_stmt_int64(st, 0);
+		author = pl_stmt_int64(st, 1);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != PL_ROW && step != PL_DONE)
 		return pl_err_internal(err, "message owner: %s", pl_db_last_error(db));
-	if (step == SQLITE_DONE)
+	if (step == PL_DONE)
 		return pl_err_set(err, 404, "no such message");
 	if (pl_authz_channel(db, user_id, chan, action == PL_MSG_REACT ? PL_ACT_POST : PL_ACT_READ,
 			     &acc, err) < 0) {
@@ -433,17 +434,17 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
  * completion. Returns 0 or -1 (`err` 500). */
 static int exec_ids(struct pl_db *db, const char *sql, int64_t a, int64_t b, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql, err);
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, a);
+	if (pl_stmt_param_count(st) >= 2)
+		pl_stmt_bind_int64(st, 2, b);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step != SQLITE_DONE && step != SQLITE_ROW)
+	if (step != PL_DONE && step != PL_ROW)
 		return pl_err_internal(err, "statement: %s", pl_db_last_error(db));
 	return 0;
 }
@@ -451,14 +452,14 @@ static int exec_ids(struct pl_db *db, const char *sql, int64_t a, int64_t b, str
 /* The first column of a one-int64-parameter query; `dflt` when no row. */
 static int64_t query_id(struct pl_db *db, const char *sql, int64_t a, int64_t dflt)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
 	int64_t v = dflt;
 
 	if (!st)
 		return dflt;
-	sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
+	pl_stmt_bind_int64(st, 1, a);
+	if (pl_stmt_step(st) == PL_ROW)
+		v = pl_stmt_int64(st, 0);
 	pl_db_done(st);
 	return v;
 }
@@ -515,21 +516,21 @@ static int validate_patch(const char *name, const char *topic, char **tname, str
 static int update_row(struct pl_db *db, int64_t channel_id, const char *name, const char *topic,
 		      struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_update_channel, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_update_channel, err);
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 1, channel_id);
 	if (name)
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		pl_stmt_bind_text(st, 2, name);
 	if (topic)
-		sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
+		pl_stmt_bind_text(st, 3, topic);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step == SQLITE_CONSTRAINT_UNIQUE || step == SQLITE_CONSTRAINT)
+	if (step == PL_UNIQUE || step == PL_CONSTRAINT)
 		return pl_err_set(err, 409, "a channel with that name already exists");
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "update channel: %s", pl_db_last_error(db));
 	return 0;
 }
@@ -572,15 +573,15 @@ out:
 static int announce_deleted_to_members(struct pl_db *db, int64_t channel_id, cJSON *pub,
 				       struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_member_ids, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_member_ids, err);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, channel_id);
+	while (pl_stmt_step(st) == PL_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			int64_t *nids = pl_xcalloc(cap, sizeof(*ids));
@@ -589,7 +590,7 @@ static int announce_deleted_to_members(struct pl_db *db, int64_t channel_id, cJS
 			free(ids);
 			ids = nids;
 		}
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = pl_stmt_int64(st, 0);
 	}
 	pl_db_done(st);
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -648,7 +649,7 @@ static cJSON *member_json(struct pl_db *db, int64_t uid, const char *role, int64
 int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		       cJSON **out, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *arr, *body;
 	int64_t *ids = NULL, *times = NULL;
 	char (*roles)[8] = NULL;
@@ -660,9 +661,9 @@ int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_members, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 1, channel_id);
 	/* Collect first: pl_user_json uses its own statement. */
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			ids = realloc(ids, cap * sizeof(*ids));
@@ -671,12 +672,12 @@ int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
 			if (!ids || !times || !roles)
 				abort();
 		}
-		ids[n] = sqlite3_column_int64(st, 0);
-		snprintf(roles[n], sizeof(roles[n]), "%s", (const char *)sqlite3_column_text(st, 1));
-		times[n++] = sqlite3_column_int64(st, 2);
+		ids[n] = pl_stmt_int64(st, 0);
+		snprintf(roles[n], sizeof(roles[n]), "%s", pl_stmt_text(st, 1));
+		times[n++] = pl_stmt_int64(st, 2);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		free(ids), free(times), free(roles);
 		return pl_err_internal(err, "members: %s", pl_db_last_error(db));
 	}
@@ -692,17 +693,17 @@ int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
 /* The member's role (PL_ROLE_NONE when not a member) and joined_at. */
 static enum pl_role member_role(struct pl_db *db, int64_t channel_id, int64_t uid, int64_t *joined)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_member_one, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql_member_one, NULL);
 	enum pl_role r = PL_ROLE_NONE;
 
 	if (!st)
 		return PL_ROLE_NONE;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, uid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		r = role_from_text((const char *)sqlite3_column_text(st, 0));
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, uid);
+	if (pl_stmt_step(st) == PL_ROW) {
+		r = role_from_text(pl_stmt_text(st, 0));
 		if (joined)
-			*joined = sqlite3_column_int64(st, 1);
+			*joined = pl_stmt_int64(st, 1);
 	}
 	pl_db_done(st);
 	return r;
@@ -751,7 +752,7 @@ static int parse_role(const char *role, enum pl_role *out, struct pl_err *err)
 static int set_member(struct pl_db *db, int64_t channel_id, int64_t target, enum pl_role cur,
 		      enum pl_role want, bool *created, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *payload;
 	int rc;
 
@@ -761,9 +762,9 @@ static int set_member(struct pl_db *db, int64_t channel_id, int64_t target, enum
 		return 0;
 	if (!(st = pl_db_stmt(db, sql_set_role, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, target);
-	sqlite3_bind_text(st, 3, role_text(want), -1, SQLITE_STATIC);
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, target);
+	pl_stmt_bind_text(st, 3, role_text(want));
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
 	payload = cJSON_CreateObject();
@@ -867,7 +868,7 @@ static const char sql_successor[] =
 /* Hands ownership of `channel_id` on when `leaving` is its last owner. */
 static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int64_t next = 0;
 	bool created;
 
@@ -876,15 +877,15 @@ static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, stru
 	/* Errors fail the whole erasure: no channel is left ownerless by one. */
 	if (!(st = pl_db_stmt(db, sql_owner_count, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 1, channel_id);
 	if (pl_db_step_id(db, st, &owners, err) < 0)
 		return -1;
 	if (owners > 1)
 		return 0;
 	if (!(st = pl_db_stmt(db, sql_successor, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, leaving);
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, leaving);
 	if (pl_db_step_id(db, st, &next, err) < 0)
 		return -1;
 	if (!next)
@@ -895,7 +896,7 @@ static int hand_over(struct pl_db *db, int64_t channel_id, int64_t leaving, stru
 
 int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_memberships, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_memberships, err);
 	int64_t *ids = NULL;
 	bool *owner = NULL;
 	size_t n = 0, cap = 0;
@@ -903,19 +904,19 @@ int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 1, user_id);
 	/* Collect first: the changes below use statements of their own. */
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			ids = pl_xrealloc(ids, cap * sizeof(*ids));
 			owner = pl_xrealloc(owner, cap * sizeof(*owner));
 		}
-		ids[n] = sqlite3_column_int64(st, 0);
-		owner[n++] = role_from_text((const char *)sqlite3_column_text(st, 1)) == PL_ROLE_OWNER;
+		ids[n] = pl_stmt_int64(st, 0);
+		owner[n++] = role_from_text(pl_stmt_text(st, 1)) == PL_ROLE_OWNER;
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		pl_err_internal(err, "memberships: %s", pl_db_last_error(db));
 		goto out;
 	}
@@ -940,17 +941,17 @@ out:
 static int move_marker(struct pl_db *db, int64_t channel_id, int64_t user_id, int64_t message_id,
 		       bool *moved, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_mark_read, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_mark_read, err);
 
 	*moved = false;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	sqlite3_bind_int64(st, 3, message_id);
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	pl_stmt_bind_int64(st, 3, message_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	*moved = sqlite3_changes(pl_db_handle(db)) > 0;
+	*moved = pl_db_changes(db) > 0;
 	return 0;
 }
 
@@ -1034,14 +1035,14 @@ static void dm_key_name(struct pl_db *db, const int64_t *ids, size_t n, char *ke
 
 	key[0] = name[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = pl_db_stmt(db, sql_username, NULL);
+		struct pl_stmt *st = pl_db_stmt(db, sql_username, NULL);
 		const char *u = "";
 
 		ku += (size_t)snprintf(key + ku, klen - ku, "%s%lld", i ? "," : "", (long long)ids[i]);
 		if (st) {
-			sqlite3_bind_int64(st, 1, ids[i]);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				u = (const char *)sqlite3_column_text(st, 0);
+			pl_stmt_bind_int64(st, 1, ids[i]);
+			if (pl_stmt_step(st) == PL_ROW)
+				u = pl_stmt_text(st, 0);
 			if (nu < nlen)
 				nu += (size_t)snprintf(name + nu, nlen - nu, "%s%s", i ? ", " : "", u);
 			pl_db_done(st);
@@ -1052,18 +1053,18 @@ static void dm_key_name(struct pl_db *db, const int64_t *ids, size_t n, char *ke
 static int create_dm(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
 		     const char *key, const char *name, int64_t *id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_dm, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_insert_dm, err);
 	bool added;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_id);
-	sqlite3_bind_int64(st, 3, pl_now_ms());
-	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+	pl_stmt_bind_text(st, 1, name);
+	pl_stmt_bind_int64(st, 2, user_id);
+	pl_stmt_bind_int64(st, 3, pl_now_ms());
+	pl_stmt_bind_text(st, 4, key);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	*id = pl_db_last_id(db);
 	for (size_t i = 0; i < n; i++)
 		if (add_member(db, *id, ids[i], "member", false, &added, err) < 0)
 			return -1;
@@ -1088,11 +1089,11 @@ int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size
 		goto out;
 	dm_key_name(db, ids, n, key, sizeof(key), name, sizeof(name));
 	{
-		sqlite3_stmt *st = pl_db_stmt(db, sql_dm_by_key, err);
+		struct pl_stmt *st = pl_db_stmt(db, sql_dm_by_key, err);
 		if (!st)
 			goto out;
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		pl_stmt_bind_text(st, 1, key);
+		id = pl_stmt_step(st) == PL_ROW ? pl_stmt_int64(st, 0) : 0;
 		pl_db_done(st);
 	}
 	if (id == 0) {
@@ -1118,12 +1119,12 @@ static const char sql_an_owner[] =
 
 int pl_channel_an_owner(struct pl_db *db, int64_t channel_id, int64_t *owner, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_an_owner, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_an_owner, err);
 	int found;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 1, channel_id);
 	if ((found = pl_db_step_id(db, st, owner, err)) != 1)
 		return found;
 	return pl_err_set(err, 404, "no such channel, or it has no owner");

@@ -1,17 +1,41 @@
 /*
- * db.h — parley's SQLite access: one connection per process, opened with
- * WAL, synchronous=NORMAL, foreign_keys=ON and a short-sleep busy handler
- * (see ../shared/FACTS.md, SQLite); prepared statements cached for the life
- * of the process; BEGIN IMMEDIATE for every write; and the migration runner.
+ * db.h — the storage boundary: the one interface every other file uses to
+ * reach the database, whatever the engine. A connection per process;
+ * statements prepared once per process and cached; one transaction idiom
+ * (pl_db_begin ... pl_db_end); and small hooks for what differs between
+ * engines (change detection, the events sequence, backup).
+ *
+ * Only the engine's implementation file calls the engine's library
+ * (db_sqlite.c: SQLite 3.40 — one connection per process, opened with
+ * WAL, synchronous=NORMAL, foreign_keys=ON and a short-sleep busy handler,
+ * see ../shared/FACTS.md, SQLite; BEGIN IMMEDIATE for every write).
+ *
+ * SQL texts number their parameters ?1, ?2, ... and prefer what SQLite
+ * 3.40 and PostgreSQL 15 both accept (ON CONFLICT ... DO NOTHING/UPDATE,
+ * RETURNING, IS [NOT] DISTINCT FROM).
  */
 #ifndef PL_DB_H
 #define PL_DB_H
 
-#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "err.h"
 
 struct pl_db;
+
+/* A prepared statement: owned by its connection (never freed by callers). */
+struct pl_stmt;
+
+/* What one step of a statement did. */
+enum pl_step {
+	PL_ERROR = -1,     /* any other failure (see pl_db_last_error) */
+	PL_DONE = 0,       /* finished: no (more) rows */
+	PL_ROW = 1,        /* a row is ready to read */
+	PL_UNIQUE = 2,     /* a UNIQUE or PRIMARY KEY constraint refused the write */
+	PL_CONSTRAINT = 3, /* another constraint (CHECK, FOREIGN KEY, NOT NULL) */
+	PL_BUSY = 4        /* the database stayed locked past the busy timeout */
+};
 
 /*
  * pl_db_open: opens (creating if needed) the database at `path` and sets
@@ -29,8 +53,6 @@ int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct
 /* pl_db_close: finalizes cached statements and closes; NULL is a no-op. */
 void pl_db_close(struct pl_db *db);
 
-/* pl_db_handle: the raw sqlite3 handle (borrowed, owned by `db`). */
-sqlite3 *pl_db_handle(struct pl_db *db);
 
 /*
  * pl_db_stmt: returns the statement for `sql`, prepared once per process
@@ -39,24 +61,75 @@ sqlite3 *pl_db_handle(struct pl_db *db);
  * Call pl_db_done() when finished so no read keeps an old snapshot open.
  * Returns NULL (logged, `err` set to 500) when preparing fails.
  */
-sqlite3_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err);
+struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err);
 
 /* pl_db_done: resets `st` (NULL is a no-op). */
-void pl_db_done(sqlite3_stmt *st);
+void pl_db_done(struct pl_stmt *st);
+
+/*
+ * Binding (parameters count from 1, as ?1 in the SQL): pl_stmt_bind_text
+ * binds a NUL-terminated string that must stay valid until the statement
+ * is stepped to its end or reset (no copy; NULL binds SQL NULL);
+ * pl_stmt_bind_blob likewise `n` bytes; pl_stmt_bind_id binds NULL for 0
+ * (an absent optional id). Bindings stay until pl_db_stmt hands the
+ * statement out again.
+ */
+void pl_stmt_bind_int64(struct pl_stmt *st, int idx, int64_t v);
+void pl_stmt_bind_int(struct pl_stmt *st, int idx, int v);
+void pl_stmt_bind_id(struct pl_stmt *st, int idx, int64_t id);
+void pl_stmt_bind_text(struct pl_stmt *st, int idx, const char *s);
+void pl_stmt_bind_blob(struct pl_stmt *st, int idx, const void *p, size_t n);
+void pl_stmt_bind_null(struct pl_stmt *st, int idx);
+
+/* pl_stmt_param_count: the number of parameters of `st`. */
+int pl_stmt_param_count(struct pl_stmt *st);
+
+/* pl_stmt_step: runs `st` to its next row (PL_ROW) or its end (PL_DONE),
+ * or reports why it could not (enum pl_step). */
+enum pl_step pl_stmt_step(struct pl_stmt *st);
+
+/*
+ * Columns of the current row (counting from 0): pl_stmt_int64 / pl_stmt_int
+ * (0 for NULL); pl_stmt_text (NULL for SQL NULL; borrowed until the next
+ * step or reset); pl_stmt_blob (borrowed likewise, *n its size);
+ * pl_stmt_null (whether the column is SQL NULL).
+ */
+int64_t pl_stmt_int64(struct pl_stmt *st, int col);
+int pl_stmt_int(struct pl_stmt *st, int col);
+const char *pl_stmt_text(struct pl_stmt *st, int col);
+const void *pl_stmt_blob(struct pl_stmt *st, int col, size_t *n);
+bool pl_stmt_null(struct pl_stmt *st, int col);
+
+/* pl_stmt_sql: the statement's SQL text (borrowed), for logs. */
+const char *pl_stmt_sql(struct pl_stmt *st);
+
+/* pl_db_changes: rows changed by the last INSERT/UPDATE/DELETE. */
+int64_t pl_db_changes(struct pl_db *db);
+
+/* pl_db_last_id: the id the last INSERT on this connection gave its row
+ * (SQLite: last_insert_rowid). */
+int64_t pl_db_last_id(struct pl_db *db);
+
+/*
+ * pl_db_exec: runs `sql` (one or more statements, no parameters, no rows
+ * wanted: migrations, pragmas). Returns 0, or -1 with `err` (503 when the
+ * database is busy, else 500; the engine's message is logged).
+ */
+int pl_db_exec(struct pl_db *db, const char *sql, struct pl_err *err);
 
 /*
  * pl_db_step_done: steps a bound write (or any statement expected to
- * return no row) once and resets it. Returns 0 on SQLITE_DONE, else -1
+ * return no row) once and resets it. Returns 0 on PL_DONE, else -1
  * with `err` = 500 (the SQLite message is logged, never returned).
  */
-int pl_db_step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err);
+int pl_db_step_done(struct pl_db *db, struct pl_stmt *st, struct pl_err *err);
 
 /*
  * pl_db_step_id: steps a bound lookup whose first column is an id and
  * resets it. Returns 0 with *out set when a row came, 1 when none did
  * (*out untouched), -1 with `err` = 500 on a database error.
  */
-int pl_db_step_id(struct pl_db *db, sqlite3_stmt *st, int64_t *out, struct pl_err *err);
+int pl_db_step_id(struct pl_db *db, struct pl_stmt *st, int64_t *out, struct pl_err *err);
 
 /*
  * pl_db_begin: BEGIN IMMEDIATE (takes the write lock now, waiting up to
@@ -67,6 +140,37 @@ int pl_db_step_id(struct pl_db *db, sqlite3_stmt *st, int64_t *out, struct pl_er
 int pl_db_begin(struct pl_db *db, struct pl_err *err);
 int pl_db_commit(struct pl_db *db, struct pl_err *err);
 void pl_db_rollback(struct pl_db *db);
+
+/*
+ * pl_db_end: ends the transaction pl_db_begin opened: commits when `rc` is
+ * 0, else rolls back. Returns 0 when committed, -1 otherwise (`err` set by
+ * the failed commit, or left as the caller's failure set it). The one
+ * tail of every write:
+ *
+ *	if (pl_db_begin(db, err) < 0)
+ *		return -1;
+ *	rc = do_the_writes(...);
+ *	return pl_db_end(db, rc, err);
+ */
+int pl_db_end(struct pl_db *db, int rc, struct pl_err *err);
+
+/*
+ * pl_db_data_version: a number that changes whenever another connection
+ * commits (SQLite: PRAGMA data_version), for readers that poll for news
+ * (the ws-daemon, the long poll). -1 on error (logged).
+ */
+int64_t pl_db_data_version(struct pl_db *db);
+
+/* pl_db_size: the database's size in bytes (SQLite: pages x page size,
+ * without the -wal file), -1 on error. */
+int64_t pl_db_size(struct pl_db *db);
+
+/*
+ * pl_db_sequence: the highest id `table` (an AUTOINCREMENT table) ever
+ * gave, even when that row is gone (SQLite: sqlite_sequence); 0 when none,
+ * -1 on error.
+ */
+int64_t pl_db_sequence(struct pl_db *db, const char *table);
 
 /*
  * pl_db_migrate: applies every schema/NNN_*.sql file in `schema_dir` whose
@@ -93,7 +197,7 @@ int pl_db_version(struct pl_db *db);
  */
 int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err);
 
-/* pl_db_last_error: sqlite3_errmsg of the connection (borrowed). */
+/* pl_db_last_error: the engine's message for the last failure (borrowed). */
 const char *pl_db_last_error(struct pl_db *db);
 
 #endif

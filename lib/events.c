@@ -14,10 +14,6 @@ static const char sql_append[] =
 static const char sql_after[] =
 	"SELECT id, type, scope, channel_id, user_id, payload, created_at FROM events "
 	"WHERE id > ?1 ORDER BY id LIMIT ?2";
-/* sqlite_sequence keeps the highest id ever used, even once pruned. */
-static const char sql_last[] =
-	"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
-	"coalesce((SELECT max(id) FROM events), 0))";
 static const char sql_first[] = "SELECT min(id) FROM events";
 static const char sql_prune[] =
 	"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 "
@@ -36,55 +32,55 @@ int pl_event_append(struct pl_db *db, const char *type, enum pl_event_scope scop
 		    int64_t channel_id, int64_t user_id, const cJSON *payload,
 		    int64_t *id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_append, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_append, err);
 	char *text;
 	int step;
 
 	if (!st)
 		return -1;
 	text = pl_json_print(payload);
-	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, (int)scope);
+	pl_stmt_bind_text(st, 1, type);
+	pl_stmt_bind_int(st, 2, (int)scope);
 	if (channel_id)
-		sqlite3_bind_int64(st, 3, channel_id);
+		pl_stmt_bind_int64(st, 3, channel_id);
 	if (user_id)
-		sqlite3_bind_int64(st, 4, user_id);
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, pl_now_ms());
-	step = sqlite3_step(st);
+		pl_stmt_bind_int64(st, 4, user_id);
+	pl_stmt_bind_text(st, 5, text);
+	pl_stmt_bind_int64(st, 6, pl_now_ms());
+	step = pl_stmt_step(st);
 	pl_db_done(st);
 	free(text);
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "append event %s: %s", type, pl_db_last_error(db));
 	if (id)
-		*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+		*id = pl_db_last_id(db);
 	return 0;
 }
 
 int pl_events_after(struct pl_db *db, int64_t after_id, size_t max,
 		    struct pl_event *out, size_t *n, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_after, err);
-	int step = SQLITE_DONE;
+	struct pl_stmt *st = pl_db_stmt(db, sql_after, err);
+	int step = PL_DONE;
 
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, after_id);
+	pl_stmt_bind_int64(st, 2, (int64_t)max);
+	while (*n < max && (step = pl_stmt_step(st)) == PL_ROW) {
 		struct pl_event *ev = &out[(*n)++];
 		memset(ev, 0, sizeof(*ev));
-		ev->id = sqlite3_column_int64(st, 0);
-		snprintf(ev->type, sizeof(ev->type), "%s", (const char *)sqlite3_column_text(st, 1));
-		ev->scope = (enum pl_event_scope)sqlite3_column_int(st, 2);
-		ev->channel_id = sqlite3_column_int64(st, 3);
-		ev->user_id = sqlite3_column_int64(st, 4);
-		ev->payload = pl_xstrdup((const char *)sqlite3_column_text(st, 5));
-		ev->created_at = sqlite3_column_int64(st, 6);
+		ev->id = pl_stmt_int64(st, 0);
+		snprintf(ev->type, sizeof(ev->type), "%s", pl_stmt_text(st, 1));
+		ev->scope = (enum pl_event_scope)pl_stmt_int(st, 2);
+		ev->channel_id = pl_stmt_int64(st, 3);
+		ev->user_id = pl_stmt_int64(st, 4);
+		ev->payload = pl_xstrdup(pl_stmt_text(st, 5));
+		ev->created_at = pl_stmt_int64(st, 6);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+	if (step != PL_ROW && step != PL_DONE) {
 		for (size_t i = 0; i < *n; i++)
 			pl_event_release(&out[i]);
 		*n = 0;
@@ -101,27 +97,20 @@ void pl_event_release(struct pl_event *ev)
 
 int64_t pl_event_last_id(struct pl_db *db)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_last, NULL);
-	int64_t id = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	pl_db_done(st);
-	return id;
+	/* The sequence keeps the highest id ever used, even once pruned. */
+	return pl_db_sequence(db, "events");
 }
 
 static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_peers, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql_peers, NULL);
 	bool yes;
 
 	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	yes = sqlite3_step(st) == SQLITE_ROW;
+	pl_stmt_bind_int64(st, 1, a);
+	pl_stmt_bind_int64(st, 2, b);
+	yes = pl_stmt_step(st) == PL_ROW;
 	pl_db_done(st);
 	return yes;
 }
@@ -168,7 +157,7 @@ cJSON *pl_event_render(const struct pl_event *ev)
 
 bool pl_event_since_pruned(struct pl_db *db, int64_t since)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int64_t first = 0, last;
 
 	last = pl_event_last_id(db);
@@ -176,8 +165,8 @@ bool pl_event_since_pruned(struct pl_db *db, int64_t since)
 		return false;
 	if (!(st = pl_db_stmt(db, sql_first, NULL)))
 		return false;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		first = sqlite3_column_int64(st, 0);
+	if (pl_stmt_step(st) == PL_ROW && !pl_stmt_null(st, 0))
+		first = pl_stmt_int64(st, 0);
 	pl_db_done(st);
 	/* Nothing stored but ids were used: all pruned. Else a gap before the
 	 * first stored event was pruned away. */
@@ -189,7 +178,7 @@ bool pl_event_since_pruned(struct pl_db *db, int64_t since)
 int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 		    struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int step, n = 0;
 
 	if (deleted)
@@ -200,15 +189,15 @@ int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 		pl_db_rollback(db);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, before_ms);
-	sqlite3_bind_int(st, 2, max);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, before_ms);
+	pl_stmt_bind_int(st, 2, max);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		pl_db_rollback(db);
 		return pl_err_internal(err, "prune events: %s", pl_db_last_error(db));
 	}
-	n = sqlite3_changes(pl_db_handle(db));
+	n = pl_db_changes(db);
 	if (pl_db_commit(db, err) < 0) {
 		pl_db_rollback(db);
 		return -1;
@@ -232,13 +221,13 @@ void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *
 /* Reads the sorted user ids of `sql` bound to `id` into a->ids. */
 static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *sql, int64_t id)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
 	size_t cap = 0;
 
 	if (!st)
 		return;
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, id);
+	while (pl_stmt_step(st) == PL_ROW) {
 		if (a->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			int64_t *more = realloc(a->ids, cap * sizeof(*a->ids));
@@ -248,7 +237,7 @@ static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *
 			}
 			a->ids = more;
 		}
-		a->ids[a->n++] = sqlite3_column_int64(st, 0);
+		a->ids[a->n++] = pl_stmt_int64(st, 0);
 	}
 	pl_db_done(st);
 }

@@ -46,47 +46,47 @@ int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struc
 	return 0;
 }
 
-static cJSON *message_from_row(struct pl_db *db, sqlite3_stmt *st, int64_t viewer)
+static cJSON *message_from_row(struct pl_db *db, struct pl_stmt *st, int64_t viewer)
 {
 	cJSON *m = cJSON_CreateObject();
-	const char *cmid = (const char *)sqlite3_column_text(st, 9);
-	bool deleted = sqlite3_column_int(st, 7) != 0;
+	const char *cmid = pl_stmt_text(st, 9);
+	bool deleted = pl_stmt_int(st, 7) != 0;
 
 	/* Constant keys (…CS): the keys are not copied, half the allocations
 	 * of a history page. */
-	cJSON_AddItemToObjectCS(m, "id", cJSON_CreateNumber((double)sqlite3_column_int64(st, 0)));
-	cJSON_AddItemToObjectCS(m, "channel_id", cJSON_CreateNumber((double)sqlite3_column_int64(st, 1)));
-	cJSON_AddItemToObjectCS(m, "user_id", cJSON_CreateNumber((double)sqlite3_column_int64(st, 2)));
-	cJSON_AddItemToObjectCS(m, "username", cJSON_CreateString((const char *)sqlite3_column_text(st, 3)));
+	cJSON_AddItemToObjectCS(m, "id", cJSON_CreateNumber((double)pl_stmt_int64(st, 0)));
+	cJSON_AddItemToObjectCS(m, "channel_id", cJSON_CreateNumber((double)pl_stmt_int64(st, 1)));
+	cJSON_AddItemToObjectCS(m, "user_id", cJSON_CreateNumber((double)pl_stmt_int64(st, 2)));
+	cJSON_AddItemToObjectCS(m, "username", cJSON_CreateString(pl_stmt_text(st, 3)));
 	cJSON_AddItemToObjectCS(m, "content",
-				cJSON_CreateString(deleted ? "" : (const char *)sqlite3_column_text(st, 4)));
-	pl_json_add_time(m, "created_at", sqlite3_column_int64(st, 5));
-	pl_json_add_time(m, "edited_at", sqlite3_column_int64(st, 6));
+				cJSON_CreateString(deleted ? "" : pl_stmt_text(st, 4)));
+	pl_json_add_time(m, "created_at", pl_stmt_int64(st, 5));
+	pl_json_add_time(m, "edited_at", pl_stmt_int64(st, 6));
 	cJSON_AddItemToObjectCS(m, "deleted", cJSON_CreateBool(deleted));
-	pl_json_add_id(m, "reply_to", sqlite3_column_int64(st, 8));
+	pl_json_add_id(m, "reply_to", pl_stmt_int64(st, 8));
 	cJSON_AddItemToObjectCS(m, "client_msg_id", cmid ? cJSON_CreateString(cmid) : cJSON_CreateNull());
 	/* Column 11 says whether any reaction exists: most messages have none,
 	 * and a primary-key probe is far cheaper than the grouped list query. */
 	cJSON_AddItemToObjectCS(m, "reactions",
-			      deleted || !sqlite3_column_int(st, 11)
+			      deleted || !pl_stmt_int(st, 11)
 				      ? cJSON_CreateArray()
-				      : pl_reactions_json(db, sqlite3_column_int64(st, 0), viewer));
+				      : pl_reactions_json(db, pl_stmt_int64(st, 0), viewer));
 	return m;
 }
 
 cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
 	cJSON *m = NULL;
 	int step;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	pl_stmt_bind_int64(st, 1, id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW)
 		m = message_from_row(db, st, viewer);
-	else if (step == SQLITE_DONE)
+	else if (step == PL_DONE)
 		pl_err_set(err, 404, "no such message");
 	else
 		pl_err_internal(err, "message %lld: %s", (long long)id, pl_db_last_error(db));
@@ -126,25 +126,25 @@ static int validate(const struct pl_message_new *in, char **content, struct pl_e
 /* The id of this user's message with `client_msg_id`, 0 if none, -1 error. */
 static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cmid, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_by_client_id, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_by_client_id, err);
 	int64_t id = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, cmid, -1, SQLITE_STATIC);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_text(st, 2, cmid);
 	return pl_db_step_id(db, st, &id, err) < 0 ? -1 : id;
 }
 
 static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_reply_channel, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_reply_channel, err);
 	bool ok;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, reply_to);
-	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == channel_id;
+	pl_stmt_bind_int64(st, 1, reply_to);
+	ok = pl_stmt_step(st) == PL_ROW && pl_stmt_int64(st, 0) == channel_id;
 	pl_db_done(st);
 	return ok ? 0 : pl_err_set(err, 400, "reply_to must be a message of the same channel");
 }
@@ -152,21 +152,21 @@ static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id
 static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
 			      const char *content, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_insert_message, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_insert_message, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, in->channel_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	sqlite3_bind_text(st, 3, content, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, in->channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	pl_stmt_bind_text(st, 3, content);
+	pl_stmt_bind_int64(st, 4, pl_now_ms());
 	if (in->reply_to)
-		sqlite3_bind_int64(st, 5, in->reply_to);
+		pl_stmt_bind_int64(st, 5, in->reply_to);
 	if (in->client_msg_id)
-		sqlite3_bind_text(st, 6, in->client_msg_id, -1, SQLITE_STATIC);
+		pl_stmt_bind_text(st, 6, in->client_msg_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	return sqlite3_last_insert_rowid(pl_db_handle(db));
+	return pl_db_last_id(db);
 }
 
 /*
@@ -260,7 +260,7 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err)
 {
 	bool ascending = after > 0 && before == 0;
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *arr;
 	int step;
 
@@ -271,12 +271,12 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		return -1;
 	if (!(st = pl_db_stmt(db, ascending ? sql_history_asc : sql_history_desc, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, channel_id);
-	sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
-	sqlite3_bind_int64(st, 3, after > 0 ? after : 0);
-	sqlite3_bind_int(st, 4, limit);
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	pl_stmt_bind_int64(st, 3, after > 0 ? after : 0);
+	pl_stmt_bind_int(st, 4, limit);
 	arr = cJSON_CreateArray();
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		cJSON *m = message_from_row(db, st, user_id);
 		if (ascending)
 			cJSON_AddItemToArray(arr, m);
@@ -284,7 +284,7 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 			cJSON_InsertItemInArray(arr, 0, m);  /* oldest first */
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		cJSON_Delete(arr);
 		return pl_err_internal(err, "history: %s", pl_db_last_error(db));
 	}
@@ -306,18 +306,18 @@ int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, s
 static int change(struct pl_db *db, const char *sql, int64_t id, const char *text, int64_t t,
 		  struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	pl_stmt_bind_int64(st, 1, id);
 	if (text)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		pl_stmt_bind_text(st, 2, text);
 	if (t)
-		sqlite3_bind_int64(st, 3, t);
+		pl_stmt_bind_int64(st, 3, t);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	return sqlite3_changes(pl_db_handle(db));
+	return pl_db_changes(db);
 }
 
 /* Writes `type` for message `id`; returns the message as `user_id` sees it. */

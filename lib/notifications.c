@@ -10,7 +10,8 @@
 #include "util.h"
 
 static const char sql_insert[] =
-	"INSERT OR IGNORE INTO notifications (user_id, kind, message_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+	"INSERT INTO notifications (user_id, kind, message_id, created_at) VALUES (?1, ?2, ?3, ?4) "
+	"ON CONFLICT DO NOTHING";
 static const char sql_dm_others[] =
 	"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2";
 static const char sql_mentioned[] =
@@ -72,22 +73,22 @@ static int64_t num(const cJSON *obj, const char *key)
 static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJSON *msg,
 		  struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_insert, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_insert, err);
 	int64_t now = pl_now_ms(), id;
 	cJSON *payload, *n;
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, num(msg, "id"));
-	sqlite3_bind_int64(st, 4, now);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_text(st, 2, kind);
+	pl_stmt_bind_int64(st, 3, num(msg, "id"));
+	pl_stmt_bind_int64(st, 4, now);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(pl_db_handle(db)) == 0)
+	if (pl_db_changes(db) == 0)
 		return 0;
-	id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	id = pl_db_last_id(db);
 	/* The id only: the notification is rendered from its row when
 	 * delivered (event_view.h), so one that went away is never shown. */
 	payload = cJSON_CreateObject();
@@ -103,7 +104,7 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 static int64_t *collect(struct pl_db *db, const char *sql, const char *text, int64_t a, int64_t b,
 			size_t *n, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql, err);
 	int64_t *ids = NULL;
 	size_t cap = 0;
 
@@ -111,19 +112,19 @@ static int64_t *collect(struct pl_db *db, const char *sql, const char *text, int
 	if (!st)
 		return NULL;
 	if (text) {
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, a);
+		pl_stmt_bind_text(st, 1, text);
+		pl_stmt_bind_int64(st, 2, a);
 	} else {
-		sqlite3_bind_int64(st, 1, a);
-		sqlite3_bind_int64(st, 2, b);
+		pl_stmt_bind_int64(st, 1, a);
+		pl_stmt_bind_int64(st, 2, b);
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (pl_stmt_step(st) == PL_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			if (!(ids = realloc(ids, cap * sizeof(*ids))))
 				abort();
 		}
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+		ids[(*n)++] = pl_stmt_int64(st, 0);
 	}
 	pl_db_done(st);
 	return ids;
@@ -165,38 +166,38 @@ int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kin
 	return 0;
 }
 
-static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, sqlite3_stmt *st)
+static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, struct pl_stmt *st)
 {
-	int64_t mid = sqlite3_column_int64(st, 2);
+	int64_t mid = pl_stmt_int64(st, 2);
 	cJSON *n, *msg;
 
 	if (pl_authz_message(db, user_id, mid, PL_MSG_READ, NULL, NULL) < 0 ||
 	    !(msg = pl_message_json(db, user_id, mid, NULL)))
 		return NULL;
 	n = cJSON_CreateObject();
-	cJSON_AddNumberToObject(n, "id", (double)sqlite3_column_int64(st, 0));
-	cJSON_AddStringToObject(n, "kind", (const char *)sqlite3_column_text(st, 1));
+	cJSON_AddNumberToObject(n, "id", (double)pl_stmt_int64(st, 0));
+	cJSON_AddStringToObject(n, "kind", pl_stmt_text(st, 1));
 	cJSON_AddItemToObject(n, "message", msg);
-	pl_json_add_time(n, "created_at", sqlite3_column_int64(st, 3));
-	cJSON_AddBoolToObject(n, "read", sqlite3_column_type(st, 4) != SQLITE_NULL);
+	pl_json_add_time(n, "created_at", pl_stmt_int64(st, 3));
+	cJSON_AddBoolToObject(n, "read", !pl_stmt_null(st, 4));
 	return n;
 }
 
 cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_one, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_one, err);
 	cJSON *n = NULL;
 	int step;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	pl_stmt_bind_int64(st, 1, id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW)
 		n = notification_from_row(db, user_id, st);
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != PL_ROW && step != PL_DONE)
 		pl_err_internal(err, "notification %lld: %s", (long long)id, pl_db_last_error(db));
 	else if (!n)
 		pl_err_set(err, 404, "no such notification");
@@ -206,7 +207,7 @@ cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struc
 int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, int limit,
 			  cJSON **out, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *body, *arr, *n;
 	int step;
 
@@ -215,15 +216,15 @@ int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, i
 		return pl_err_set(err, 400, "limit must be 1-200");
 	if (!(st = pl_db_stmt(db, unread_only ? sql_list_unread : sql_list_all, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int(st, 2, limit);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int(st, 2, limit);
 	body = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(body, "notifications");
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+	while ((step = pl_stmt_step(st)) == PL_ROW)
 		if ((n = notification_from_row(db, user_id, st)))
 			cJSON_AddItemToArray(arr, n);
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		cJSON_Delete(body);
 		return pl_err_internal(err, "notifications: %s", pl_db_last_error(db));
 	}
@@ -233,18 +234,18 @@ int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, i
 
 static int mark(struct pl_db *db, const char *sql, int64_t a, int64_t b, int64_t now, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql, err);
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_int64(st, 3, now);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, a);
+	pl_stmt_bind_int64(st, 2, b);
+	if (pl_stmt_param_count(st) >= 3)
+		pl_stmt_bind_int64(st, 3, now);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	return step == SQLITE_DONE ? 0 : pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
+	return step == PL_DONE ? 0 : pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
 }
 
 int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,

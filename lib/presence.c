@@ -49,15 +49,15 @@ static const char sql_go_offline[] =
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
 		  struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_upsert, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_upsert, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, channel_id);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, channel_id);
 	if (status)
-		sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pl_now_ms());
+		pl_stmt_bind_text(st, 3, status);
+	pl_stmt_bind_int64(st, 4, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
 	return 0;
@@ -103,25 +103,25 @@ out:
 
 int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1, step;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_leave, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, channel_id);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, channel_id);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		pl_err_internal(err, "presence leave: %s", pl_db_last_error(db));
 		goto out;
 	}
 	/* Still online (socket or heartbeat); only the channel presence ends.
 	 * Leaving where the caller was not present (a channel never joined,
 	 * invisible or nonexistent) changes nothing and announces nothing. */
-	if (sqlite3_changes(pl_db_handle(db)) > 0 && announce(db, user_id, channel_id, true, err) < 0)
+	if (pl_db_changes(db) > 0 && announce(db, user_id, channel_id, true, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
 out:
@@ -136,16 +136,16 @@ out:
  */
 static int go_online(struct pl_db *db, int64_t user_id, bool announce_it, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_go_online, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_go_online, err);
 	int changed;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	changed = sqlite3_changes(pl_db_handle(db));
+	changed = pl_db_changes(db);
 	if (changed > 0 && announce_it)
 		return announce(db, user_id, 0, true, err);
 	return 0;
@@ -196,7 +196,7 @@ int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_er
 {
 	int64_t now = pl_now_ms(), ids[500];
 	size_t n = 0;
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int step, rc = -1;
 
 	if (changed)
@@ -204,33 +204,33 @@ int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_er
 	/* A read first: the write lock only when someone is due. */
 	if (!(st = pl_db_stmt(db, sql_stale, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, now - (int64_t)window_s * 1000);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, now - (int64_t)window_s * 1000);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step == SQLITE_DONE)
+	if (step == PL_DONE)
 		return 0;
-	if (step != SQLITE_ROW)
+	if (step != PL_ROW)
 		return pl_err_internal(err, "presence sweep: %s", pl_db_last_error(db));
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_stale, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, now - (int64_t)window_s * 1000);
-	while (n < 500 && (step = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
+	pl_stmt_bind_int64(st, 1, now - (int64_t)window_s * 1000);
+	while (n < 500 && (step = pl_stmt_step(st)) == PL_ROW)
+		ids[n++] = pl_stmt_int64(st, 0);
 	pl_db_done(st);
 	for (size_t i = 0; i < n; i++) {
 		if (!(st = pl_db_stmt(db, sql_go_offline, err)))
 			goto out;
-		sqlite3_bind_int64(st, 1, ids[i]);
-		sqlite3_bind_int64(st, 2, now);
-		step = sqlite3_step(st);
+		pl_stmt_bind_int64(st, 1, ids[i]);
+		pl_stmt_bind_int64(st, 2, now);
+		step = pl_stmt_step(st);
 		pl_db_done(st);
-		if (step != SQLITE_DONE) {
+		if (step != PL_DONE) {
 			pl_err_internal(err, "presence sweep: %s", pl_db_last_error(db));
 			goto out;
 		}
-		if (sqlite3_changes(pl_db_handle(db)) > 0 && announce(db, ids[i], 0, false, err) < 0)
+		if (pl_db_changes(db) > 0 && announce(db, ids[i], 0, false, err) < 0)
 			goto out;
 	}
 	if (n == 0) {
@@ -249,7 +249,7 @@ out:
 int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int window_s,
 		     cJSON **out, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	cJSON *body, *arr;
 	int step;
 
@@ -259,24 +259,24 @@ int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int 
 	if (!(st = pl_db_stmt(db, channel_id ? sql_list_channel : sql_list_all, err)))
 		return -1;
 	if (!channel_id)
-		sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, pl_now_ms() - (int64_t)window_s * 1000);
+		pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms() - (int64_t)window_s * 1000);
 	if (channel_id)
-		sqlite3_bind_int64(st, 3, channel_id);
+		pl_stmt_bind_int64(st, 3, channel_id);
 	body = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(body, "online_users");
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "user_id", (double)sqlite3_column_int64(st, 0));
-		cJSON_AddStringToObject(e, "username", (const char *)sqlite3_column_text(st, 1));
-		pl_json_add_id(e, "channel_id", sqlite3_column_int64(st, 2));
+		cJSON_AddNumberToObject(e, "user_id", (double)pl_stmt_int64(st, 0));
+		cJSON_AddStringToObject(e, "username", pl_stmt_text(st, 1));
+		pl_json_add_id(e, "channel_id", pl_stmt_int64(st, 2));
 		cJSON_AddBoolToObject(e, "online", 1);
-		cJSON_AddStringToObject(e, "status", (const char *)sqlite3_column_text(st, 3));
-		pl_json_add_time(e, "last_seen", sqlite3_column_int64(st, 4));
+		cJSON_AddStringToObject(e, "status", pl_stmt_text(st, 3));
+		pl_json_add_time(e, "last_seen", pl_stmt_int64(st, 4));
 		cJSON_AddItemToArray(arr, e);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		cJSON_Delete(body);
 		return pl_err_internal(err, "presence list: %s", pl_db_last_error(db));
 	}

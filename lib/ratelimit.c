@@ -27,39 +27,39 @@ void pl_rate_set(struct pl_rate *r, const char *scope, const char *subject, int 
 /* Seconds left in `r`'s window when it is exhausted, 0 when not, -1 on error. */
 static int64_t exhausted(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_get, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_get, err);
 	int64_t wait = 0;
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) >= r->limit) {
-		int64_t left = sqlite3_column_int64(st, 1) - now_ms;
+	pl_stmt_bind_text(st, 1, r->key);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW && pl_stmt_int64(st, 0) >= r->limit) {
+		int64_t left = pl_stmt_int64(st, 1) - now_ms;
 		wait = left <= 0 ? 1 : (left + 999) / 1000;
 	}
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != PL_ROW && step != PL_DONE)
 		return pl_err_internal(err, "rate limit: %s", pl_db_last_error(db));
 	return wait;
 }
 
 static int bump(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_bump, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_bump, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_ms + (int64_t)r->window_s * 1000);
+	pl_stmt_bind_text(st, 1, r->key);
+	pl_stmt_bind_int64(st, 2, now_ms + (int64_t)r->window_s * 1000);
 	return pl_db_step_done(db, st, err);
 }
 
 int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 		      int64_t now_ms, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int64_t wait = 0, w;
 	size_t i;
 	int rc = -1;
@@ -68,7 +68,7 @@ int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_sweep, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, now_ms);
+	pl_stmt_bind_int64(st, 1, now_ms);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -97,7 +97,7 @@ out:
 int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 			struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	size_t i;
 	int rc = -1;
 
@@ -108,7 +108,7 @@ int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 			continue;
 		if (!(st = pl_db_stmt(db, sql_refund, err)))
 			goto out;
-		sqlite3_bind_text(st, 1, rates[i].key, -1, SQLITE_STATIC);
+		pl_stmt_bind_text(st, 1, rates[i].key);
 		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}

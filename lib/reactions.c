@@ -7,7 +7,8 @@
 #include "util.h"
 
 static const char sql_add[] =
-	"INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+	"INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4) "
+	"ON CONFLICT DO NOTHING";
 static const char sql_remove[] =
 	"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3";
 static const char sql_is_deleted[] = "SELECT deleted FROM messages WHERE id = ?1";
@@ -62,14 +63,14 @@ bool pl_reaction_emoji_valid(const char *emoji)
 /* 1 when deleted, 0 when not, -1 on error. */
 static int is_deleted(struct pl_db *db, int64_t message_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_is_deleted, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_is_deleted, err);
 	int v = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, message_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0) != 0;
+	pl_stmt_bind_int64(st, 1, message_id);
+	if (pl_stmt_step(st) == PL_ROW)
+		v = pl_stmt_int(st, 0) != 0;
 	else
 		pl_err_internal(err, "message deleted flag: %s", pl_db_last_error(db));
 	pl_db_done(st);
@@ -80,19 +81,19 @@ static int is_deleted(struct pl_db *db, int64_t message_id, struct pl_err *err)
 static int write_row(struct pl_db *db, int64_t user_id, int64_t message_id, const char *emoji,
 		     bool add, bool *changed, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, add ? sql_add : sql_remove, err);
+	struct pl_stmt *st = pl_db_stmt(db, add ? sql_add : sql_remove, err);
 
 	*changed = false;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, message_id);
-	sqlite3_bind_text(st, 2, emoji, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, user_id);
+	pl_stmt_bind_int64(st, 1, message_id);
+	pl_stmt_bind_text(st, 2, emoji);
+	pl_stmt_bind_int64(st, 3, user_id);
 	if (add)
-		sqlite3_bind_int64(st, 4, pl_now_ms());
+		pl_stmt_bind_int64(st, 4, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	*changed = sqlite3_changes(pl_db_handle(db)) > 0;
+	*changed = pl_db_changes(db) > 0;
 	return 0;
 }
 
@@ -145,18 +146,18 @@ out:
 
 cJSON *pl_reactions_json(struct pl_db *db, int64_t message_id, int64_t viewer)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_list, NULL);
+	struct pl_stmt *st = pl_db_stmt(db, sql_list, NULL);
 	cJSON *arr = cJSON_CreateArray();
 
 	if (!st)
 		return arr;
-	sqlite3_bind_int64(st, 1, message_id);
-	sqlite3_bind_int64(st, 2, viewer);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, message_id);
+	pl_stmt_bind_int64(st, 2, viewer);
+	while (pl_stmt_step(st) == PL_ROW) {
 		cJSON *r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "emoji", (const char *)sqlite3_column_text(st, 0));
-		cJSON_AddNumberToObject(r, "count", (double)sqlite3_column_int64(st, 1));
-		cJSON_AddBoolToObject(r, "me", sqlite3_column_int(st, 2) != 0);
+		cJSON_AddStringToObject(r, "emoji", pl_stmt_text(st, 0));
+		cJSON_AddNumberToObject(r, "count", (double)pl_stmt_int64(st, 1));
+		cJSON_AddBoolToObject(r, "me", pl_stmt_int(st, 2) != 0);
 		cJSON_AddItemToArray(arr, r);
 	}
 	pl_db_done(st);

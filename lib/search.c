@@ -31,29 +31,29 @@ static const char sql_index_move[] = "UPDATE search_state SET indexed_upto = ?1 
 
 int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_index_mark, err);
 	int64_t upto = 0, last = 0;
 	int changes;
 
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		upto = sqlite3_column_int64(st, 0);
-		last = sqlite3_column_int64(st, 1);
+	if (pl_stmt_step(st) == PL_ROW) {
+		upto = pl_stmt_int64(st, 0);
+		last = pl_stmt_int64(st, 1);
 	}
 	pl_db_done(st);
 	if (last - upto < min_pending || last <= upto)
 		return 0;
 	if (!(st = pl_db_stmt(db, sql_index_add, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, upto);
-	sqlite3_bind_int64(st, 2, last);
+	pl_stmt_bind_int64(st, 1, upto);
+	pl_stmt_bind_int64(st, 2, last);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
-	changes = sqlite3_changes(pl_db_handle(db));
+	changes = pl_db_changes(db);
 	if (!(st = pl_db_stmt(db, sql_index_move, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, last);
+	pl_stmt_bind_int64(st, 1, last);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
 	return changes;
@@ -63,13 +63,13 @@ int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err
  * (nothing is written when nothing is pending). */
 static int catch_up_now(struct pl_db *db, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_index_mark, err);
 	bool pending = false;
 
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		pending = sqlite3_column_int64(st, 1) > sqlite3_column_int64(st, 0);
+	if (pl_stmt_step(st) == PL_ROW)
+		pending = pl_stmt_int64(st, 1) > pl_stmt_int64(st, 0);
 	pl_db_done(st);
 	if (!pending)
 		return 0;
@@ -126,21 +126,21 @@ char *pl_search_expr(const char *q, struct pl_err *err)
 static int match_ids(struct pl_db *db, int64_t user_id, const char *expr, int64_t channel_id,
 		     int limit, int64_t *ids, int *n, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, channel_id ? sql_search_channel : sql_search_all, err);
+	struct pl_stmt *st = pl_db_stmt(db, channel_id ? sql_search_channel : sql_search_all, err);
 	int step;
 
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, channel_id ? channel_id : user_id);
-	sqlite3_bind_int(st, 3, limit);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < limit)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	pl_stmt_bind_text(st, 1, expr);
+	pl_stmt_bind_int64(st, 2, channel_id ? channel_id : user_id);
+	pl_stmt_bind_int(st, 3, limit);
+	while ((step = pl_stmt_step(st)) == PL_ROW && *n < limit)
+		ids[(*n)++] = pl_stmt_int64(st, 0);
 	pl_db_done(st);
-	if (step == SQLITE_ERROR)  /* an FTS5 query error: the user's input */
+	if (step == PL_ERROR)  /* an FTS5 query error: the user's input */
 		return pl_err_set(err, 400, "q is not a searchable text");
-	if (step != SQLITE_DONE && step != SQLITE_ROW)
+	if (step != PL_DONE && step != PL_ROW)
 		return pl_err_internal(err, "search: %s", pl_db_last_error(db));
 	return 0;
 }

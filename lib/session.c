@@ -52,7 +52,7 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 {
 	char hash_hex[65];
 	int64_t now = pl_now_ms();
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	new_refresh_token(refresh, hash_hex);
@@ -60,24 +60,24 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_sweep_sessions, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, now);
+	if (pl_stmt_step(st) != PL_DONE) {
 		pl_err_internal(err, "sweep sessions: %s", pl_db_last_error(db));
 		goto out;
 	}
 	pl_db_done(st);
 	if (!(st = pl_db_stmt(db, sql_insert_session, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, hash_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, now + (int64_t)refresh_ttl * 1000);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_text(st, 2, hash_hex);
+	pl_stmt_bind_int64(st, 3, now);
+	pl_stmt_bind_int64(st, 4, now + (int64_t)refresh_ttl * 1000);
+	if (pl_stmt_step(st) != PL_DONE) {
 		pl_err_internal(err, "insert session: %s", pl_db_last_error(db));
 		goto out;
 	}
-	*sid = sqlite3_last_insert_rowid(pl_db_handle(db));
+	*sid = pl_db_last_id(db);
 	pl_db_done(st);
 	st = NULL;
 	rc = pl_db_commit(db, err);
@@ -92,19 +92,19 @@ out:
 static int find_user(struct pl_db *db, const char *username, int64_t *id,
 		     char name[PL_USERNAME_MAX + 1], char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_find_user, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_find_user, err);
 	int step, rc = 1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		snprintf(name, PL_USERNAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", (const char *)sqlite3_column_text(st, 2));
+	pl_stmt_bind_text(st, 1, username);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		*id = pl_stmt_int64(st, 0);
+		snprintf(name, PL_USERNAME_MAX + 1, "%s", pl_stmt_text(st, 1));
+		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", pl_stmt_text(st, 2));
 		rc = 0;
-	} else if (step != SQLITE_DONE) {
+	} else if (step != PL_DONE) {
 		rc = pl_err_internal(err, "find user: %s", pl_db_last_error(db));
 	}
 	pl_db_done(st);
@@ -191,19 +191,19 @@ int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *
 
 static int session_active(struct pl_db *db, const struct pl_claims *c, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_check_session, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_check_session, err);
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, c->session_id);
-	sqlite3_bind_int64(st, 2, c->user_id);
-	sqlite3_bind_int64(st, 3, pl_now_ms());
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, c->session_id);
+	pl_stmt_bind_int64(st, 2, c->user_id);
+	pl_stmt_bind_int64(st, 3, pl_now_ms());
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step == SQLITE_ROW)
+	if (step == PL_ROW)
 		return 0;
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "check session: %s", pl_db_last_error(db));
 	return pl_err_set(err, 401, "session revoked or expired");
 }
@@ -246,7 +246,7 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 {
 	char hash_hex[65];
 	int64_t now = pl_now_ms();
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	new_refresh_token(out, hash_hex);  /* same shape: 32 random bytes */
@@ -254,13 +254,13 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_ticket_sweep, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, now);
+	pl_stmt_bind_int64(st, 1, now);
 	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_ticket_insert, err)))
 		goto out;
-	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, claims->user_id);
-	sqlite3_bind_int64(st, 3, claims->session_id);
-	sqlite3_bind_int64(st, 4, now + PL_WS_TICKET_TTL * 1000);
+	pl_stmt_bind_text(st, 1, hash_hex);
+	pl_stmt_bind_int64(st, 2, claims->user_id);
+	pl_stmt_bind_int64(st, 3, claims->session_id);
+	pl_stmt_bind_int64(st, 4, now + PL_WS_TICKET_TTL * 1000);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
@@ -274,37 +274,37 @@ out:
 static int take_ticket(struct pl_db *db, const char *hash_hex, int64_t *uid, int64_t *sid,
 		       int64_t *expires, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_ticket_take, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_ticket_take, err);
 	int step, rc = 1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		*uid = sqlite3_column_int64(st, 0);
-		*sid = sqlite3_column_int64(st, 1);
-		*expires = sqlite3_column_int64(st, 2);
+	pl_stmt_bind_text(st, 1, hash_hex);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		*uid = pl_stmt_int64(st, 0);
+		*sid = pl_stmt_int64(st, 1);
+		*expires = pl_stmt_int64(st, 2);
 		rc = 0;
-		step = sqlite3_step(st);
+		step = pl_stmt_step(st);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "take ticket: %s", pl_db_last_error(db));
 	return rc;
 }
 
 static int fill_username(struct pl_db *db, struct pl_claims *claims, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_username, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_username, err);
 	int rc = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, claims->user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, claims->user_id);
+	if (pl_stmt_step(st) == PL_ROW) {
 		snprintf(claims->username, sizeof(claims->username), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
+			 pl_stmt_text(st, 0));
 		rc = 0;
 	}
 	pl_db_done(st);
@@ -356,7 +356,8 @@ static const char sql_session_by_refresh[] =
 static const char sql_rotated_lookup[] =
 	"SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?1";
 static const char sql_rotated_insert[] =
-	"INSERT OR IGNORE INTO refresh_rotated (refresh_hash, session_id, rotated_at) VALUES (?1, ?2, ?3)";
+	"INSERT INTO refresh_rotated (refresh_hash, session_id, rotated_at) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT DO NOTHING";
 static const char sql_session_rotate[] =
 	"UPDATE sessions SET refresh_hash = ?2, expires_at = ?3 WHERE id = ?1";
 static const char sql_session_revoke[] =
@@ -387,33 +388,33 @@ static int refresh_hash(const char *token, char hash_hex[65])
 /* Revokes session `sid` (inside a transaction). */
 static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_session_revoke, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_session_revoke, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, sid);
-	sqlite3_bind_int64(st, 2, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, sid);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_session, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, sid);
+	pl_stmt_bind_int64(st, 1, sid);
 	return pl_db_step_done(db, st, err);
 }
 
 /* A rotated token presented again: revoke its session. 1 if it was one. */
 static int detect_reuse(struct pl_db *db, const char *old_hex, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_rotated_lookup, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_rotated_lookup, err);
 	int64_t sid = 0;
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		sid = sqlite3_column_int64(st, 0);
+	pl_stmt_bind_text(st, 1, old_hex);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW)
+		sid = pl_stmt_int64(st, 0);
 	pl_db_done(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (step != PL_ROW && step != PL_DONE)
 		return pl_err_internal(err, "rotated lookup: %s", pl_db_last_error(db));
 	if (sid == 0)
 		return 0;
@@ -428,18 +429,18 @@ static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char
 		  int refresh_ttl, struct pl_err *err)
 {
 	int64_t now = pl_now_ms();
-	sqlite3_stmt *st = pl_db_stmt(db, sql_rotated_insert, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_rotated_insert, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, sid);
-	sqlite3_bind_int64(st, 3, now);
+	pl_stmt_bind_text(st, 1, old_hex);
+	pl_stmt_bind_int64(st, 2, sid);
+	pl_stmt_bind_int64(st, 3, now);
 	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_session_rotate, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, sid);
-	sqlite3_bind_text(st, 2, new_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now + (int64_t)refresh_ttl * 1000);
+	pl_stmt_bind_int64(st, 1, sid);
+	pl_stmt_bind_text(st, 2, new_hex);
+	pl_stmt_bind_int64(st, 3, now + (int64_t)refresh_ttl * 1000);
 	return pl_db_step_done(db, st, err);
 }
 
@@ -448,20 +449,20 @@ static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char
 static int session_by_refresh(struct pl_db *db, const char *old_hex, int64_t *sid, int64_t *uid,
 			      char name[PL_USERNAME_MAX + 1], struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_session_by_refresh, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_session_by_refresh, err);
 	int step, rc = 1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, old_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, pl_now_ms());
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		*sid = sqlite3_column_int64(st, 0);
-		*uid = sqlite3_column_int64(st, 1);
-		rc = sqlite3_column_int(st, 2) ? 0 : 2;
-		snprintf(name, PL_USERNAME_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 3));
-	} else if (step != SQLITE_DONE) {
+	pl_stmt_bind_text(st, 1, old_hex);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		*sid = pl_stmt_int64(st, 0);
+		*uid = pl_stmt_int64(st, 1);
+		rc = pl_stmt_int(st, 2) ? 0 : 2;
+		snprintf(name, PL_USERNAME_MAX + 1, "%s", pl_stmt_text(st, 3));
+	} else if (step != PL_DONE) {
 		rc = pl_err_internal(err, "session by refresh: %s", pl_db_last_error(db));
 	}
 	pl_db_done(st);
@@ -509,7 +510,7 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 		      struct pl_err *err)
 {
 	char hex[65];
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
@@ -519,9 +520,9 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 	if (refresh_token && refresh_hash(refresh_token, hex) == 0) {
 		if (!(st = pl_db_stmt(db, sql_session_revoke_own, err)))
 			goto out;
-		sqlite3_bind_int64(st, 1, claims->user_id);
-		sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, pl_now_ms());
+		pl_stmt_bind_int64(st, 1, claims->user_id);
+		pl_stmt_bind_text(st, 2, hex);
+		pl_stmt_bind_int64(st, 3, pl_now_ms());
 		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}
@@ -535,16 +536,16 @@ out:
 int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t keep_sid,
 				  struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_session_revoke_user, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_session_revoke_user, err);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, keep_sid);
-	sqlite3_bind_int64(st, 3, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, keep_sid);
+	pl_stmt_bind_int64(st, 3, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_user, err)))
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, keep_sid);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, keep_sid);
 	return pl_db_step_done(db, st, err);
 }

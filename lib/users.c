@@ -73,29 +73,29 @@ static int validate(const struct pl_registration *reg, struct pl_err *err)
 static int insert_user(struct pl_db *db, const struct pl_registration *reg, const char *hash,
 		       int64_t *id, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int step, rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_insert_user, err)))
 		goto out;
-	sqlite3_bind_text(st, 1, reg->username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	pl_stmt_bind_text(st, 1, reg->username);
+	pl_stmt_bind_text(st, 2, hash);
 	if (reg->email)
-		sqlite3_bind_text(st, 3, reg->email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, reg->display_name ? reg->display_name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, pl_now_ms());
-	step = sqlite3_step(st);
-	if (step == SQLITE_CONSTRAINT_UNIQUE || step == SQLITE_CONSTRAINT) {
+		pl_stmt_bind_text(st, 3, reg->email);
+	pl_stmt_bind_text(st, 4, reg->display_name ? reg->display_name : "");
+	pl_stmt_bind_int64(st, 5, pl_now_ms());
+	step = pl_stmt_step(st);
+	if (step == PL_UNIQUE || step == PL_CONSTRAINT) {
 		pl_err_set(err, 409, "username already taken");
 		goto out;
 	}
-	if (step != SQLITE_DONE) {
+	if (step != PL_DONE) {
 		pl_err_internal(err, "insert user: %s", pl_db_last_error(db));
 		goto out;
 	}
-	*id = sqlite3_last_insert_rowid(pl_db_handle(db));
+	*id = pl_db_last_id(db);
 	pl_db_done(st);
 	st = NULL;
 	rc = pl_db_commit(db, err);
@@ -123,39 +123,39 @@ int pl_user_register(struct pl_db *db, const struct pl_registration *reg, cJSON 
 	return *out ? 0 : -1;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct pl_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
+	const char *t = pl_stmt_text(st, i);
+	return t ? t : "";
 }
 
 cJSON *pl_user_json(struct pl_db *db, int64_t user_id, bool self, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_user_by_id, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_user_by_id, err);
 	cJSON *u = NULL;
 	int step;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, user_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	pl_stmt_bind_int64(st, 1, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
 		u = cJSON_CreateObject();
-		cJSON_AddNumberToObject(u, "id", (double)sqlite3_column_int64(st, 0));
+		cJSON_AddNumberToObject(u, "id", (double)pl_stmt_int64(st, 0));
 		cJSON_AddStringToObject(u, "username", col_text(st, 1));
 		cJSON_AddStringToObject(u, "display_name", col_text(st, 2));
 		cJSON_AddStringToObject(u, "bio", col_text(st, 3));
 		cJSON_AddStringToObject(u, "avatar_url", col_text(st, 4));
 		cJSON_AddStringToObject(u, "status_text", col_text(st, 5));
-		pl_json_add_time(u, "created_at", sqlite3_column_int64(st, 6));
+		pl_json_add_time(u, "created_at", pl_stmt_int64(st, 6));
 		if (self) {
-			if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+			if (pl_stmt_null(st, 7))
 				cJSON_AddNullToObject(u, "email");
 			else
 				cJSON_AddStringToObject(u, "email", col_text(st, 7));
-			cJSON_AddBoolToObject(u, "email_verified", sqlite3_column_int(st, 8));
+			cJSON_AddBoolToObject(u, "email_verified", pl_stmt_int(st, 8));
 		}
-	} else if (step == SQLITE_DONE) {
+	} else if (step == PL_DONE) {
 		pl_err_set(err, 404, "no such user");
 	} else {
 		pl_err_internal(err, "user by id: %s", pl_db_last_error(db));
@@ -192,19 +192,19 @@ static const char sql_user_live[] = "SELECT 1 FROM users WHERE id = ?1 AND delet
 
 cJSON *pl_user_get(struct pl_db *db, int64_t user_id, int64_t viewer_id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_user_live, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_user_live, err);
 	int step;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, user_id);
-	step = sqlite3_step(st);
+	pl_stmt_bind_int64(st, 1, user_id);
+	step = pl_stmt_step(st);
 	pl_db_done(st);
-	if (step == SQLITE_DONE) {
+	if (step == PL_DONE) {
 		pl_err_set(err, 404, "no such user");
 		return NULL;
 	}
-	if (step != SQLITE_ROW) {
+	if (step != PL_ROW) {
 		pl_err_internal(err, "user live: %s", pl_db_last_error(db));
 		return NULL;
 	}
@@ -314,10 +314,10 @@ static const char sql_codes_stale[] =
 	"DELETE FROM email_codes WHERE user_id = ?1 AND "
 	"email IS NOT (SELECT email FROM users WHERE id = ?1)";
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+static void bind_opt(struct pl_stmt *st, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+		pl_stmt_bind_text(st, i, v);
 }
 
 
@@ -325,7 +325,7 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 		  struct pl_err *err)
 {
 	struct profile_patch p;
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	*out = NULL;
@@ -335,7 +335,7 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_patch_user, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 1, user_id);
 	bind_opt(st, 2, p.display_name);
 	bind_opt(st, 3, p.bio);
 	bind_opt(st, 4, p.avatar_url);
@@ -343,7 +343,7 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 	bind_opt(st, 6, p.email);
 	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_codes_stale, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 1, user_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
@@ -374,22 +374,22 @@ static int check_own_password(struct pl_db *db, const struct pl_config *cfg, int
 			      const char *password, const char *remote_addr,
 			      char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_user_secret, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_user_secret, err);
 	char name[PL_USERNAME_MAX + 1];
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", (const char *)sqlite3_column_text(st, 1));
+	pl_stmt_bind_int64(st, 1, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		snprintf(name, sizeof(name), "%s", pl_stmt_text(st, 0));
+		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", pl_stmt_text(st, 1));
 	}
 	pl_db_done(st);
-	if (step == SQLITE_DONE)
+	if (step == PL_DONE)
 		return pl_err_set(err, 401, "account no longer exists");
-	if (step != SQLITE_ROW)
+	if (step != PL_ROW)
 		return pl_err_internal(err, "user secret: %s", pl_db_last_error(db));
 	if (pl_session_try_password(db, cfg, name, hash, password, strlen(password), remote_addr, err) < 0) {
 		if (err && err->status == 401)
@@ -405,7 +405,7 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 {
 	char old_hash[PL_PASSWORD_HASH_LEN], new_hash[PL_PASSWORD_HASH_LEN];
 	size_t nlen = strlen(new_password);
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	if (nlen < 8 || nlen > 1024)
@@ -419,12 +419,12 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_set_password, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, claims->user_id);
-	sqlite3_bind_text(st, 2, new_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, old_hash, -1, SQLITE_STATIC);
+	pl_stmt_bind_int64(st, 1, claims->user_id);
+	pl_stmt_bind_text(st, 2, new_hash);
+	pl_stmt_bind_text(st, 3, old_hash);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	if (sqlite3_changes(pl_db_handle(db)) != 1) {
+	if (pl_db_changes(db) != 1) {
 		pl_err_set(err, 409, "the password was changed meanwhile");
 		goto out;
 	}
@@ -442,7 +442,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 		   const char *password, const char *remote_addr, struct pl_err *err)
 {
 	char hash[PL_PASSWORD_HASH_LEN];
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	if (check_own_password(db, cfg, claims->user_id, password, remote_addr, hash, err) < 0)
@@ -451,11 +451,11 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_erase_user, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, claims->user_id);
-	sqlite3_bind_int64(st, 2, pl_now_ms());
+	pl_stmt_bind_int64(st, 1, claims->user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	if (sqlite3_changes(pl_db_handle(db)) != 1) {
+	if (pl_db_changes(db) != 1) {
 		pl_err_set(err, 401, "account no longer exists");
 		goto out;
 	}
@@ -465,7 +465,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
 	    !(st = pl_db_stmt(db, sql_codes_drop, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, claims->user_id);
+	pl_stmt_bind_int64(st, 1, claims->user_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
@@ -493,7 +493,7 @@ static const char sql_search[] =
 cJSON *pl_user_search(struct pl_db *db, const char *prefix, int limit, struct pl_err *err)
 {
 	char upper[PL_SEARCH_MAX + 8];
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int64_t ids[200];
 	int n = 0, step;
 	cJSON *body, *arr;
@@ -511,13 +511,13 @@ cJSON *pl_user_search(struct pl_db *db, const char *prefix, int limit, struct pl
 		limit = 50;
 	if (!(st = pl_db_stmt(db, sql_search, err)))
 		return NULL;
-	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, upper, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, limit);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && n < limit)
-		ids[n++] = sqlite3_column_int64(st, 0);
+	pl_stmt_bind_text(st, 1, prefix);
+	pl_stmt_bind_text(st, 2, upper);
+	pl_stmt_bind_int(st, 3, limit);
+	while ((step = pl_stmt_step(st)) == PL_ROW && n < limit)
+		ids[n++] = pl_stmt_int64(st, 0);
 	pl_db_done(st);
-	if (step != SQLITE_DONE && step != SQLITE_ROW) {
+	if (step != PL_DONE && step != PL_ROW) {
 		pl_err_internal(err, "search: %s", pl_db_last_error(db));
 		return NULL;
 	}
@@ -565,21 +565,21 @@ static void code_hash(const struct pl_config *cfg, const char *code, unsigned ch
 /* 1 = the user has an unverified address (copied), 0 = none, -1 error. */
 static int user_email(struct pl_db *db, int64_t user_id, char email[256], struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_user_email, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_user_email, err);
 	int step, rc = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL)
+	pl_stmt_bind_int64(st, 1, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW && pl_stmt_null(st, 0))
 		rc = pl_err_set(err, 400, "the account has no email address; set one with PATCH /api/users/me");
-	else if (step == SQLITE_ROW && sqlite3_column_int(st, 1))
+	else if (step == PL_ROW && pl_stmt_int(st, 1))
 		rc = pl_err_set(err, 409, "the email address is already verified");
-	else if (step == SQLITE_ROW) {
-		snprintf(email, 256, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (step == PL_ROW) {
+		snprintf(email, 256, "%s", pl_stmt_text(st, 0));
 		rc = 1;
-	} else if (step == SQLITE_DONE)
+	} else if (step == PL_DONE)
 		rc = pl_err_set(err, 401, "account no longer exists");
 	else
 		pl_err_internal(err, "user email: %s", pl_db_last_error(db));
@@ -590,17 +590,17 @@ static int user_email(struct pl_db *db, int64_t user_id, char email[256], struct
 static int store_code(struct pl_db *db, int64_t user_id, const unsigned char hash[32],
 		      const char *email, int64_t expires, struct pl_err *err)
 {
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_code_store, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, expires);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_blob(st, 2, hash, 32);
+	pl_stmt_bind_text(st, 3, email);
+	pl_stmt_bind_int64(st, 4, expires);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
 	rc = pl_db_commit(db, err);
@@ -669,22 +669,22 @@ static int normalize_code(const char *in, char out[PL_VERIFY_CODE_LEN + 1])
 static int take_code(struct pl_db *db, const unsigned char hash[32], int64_t *uid,
 		     char email[256], int64_t *expires, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_code_take, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_code_take, err);
 	int step, rc = 1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		*uid = sqlite3_column_int64(st, 0);
-		snprintf(email, 256, "%s", (const char *)sqlite3_column_text(st, 1));
-		*expires = sqlite3_column_int64(st, 2);
+	pl_stmt_bind_blob(st, 1, hash, 32);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		*uid = pl_stmt_int64(st, 0);
+		snprintf(email, 256, "%s", pl_stmt_text(st, 1));
+		*expires = pl_stmt_int64(st, 2);
 		rc = 0;
-		step = sqlite3_step(st);
+		step = pl_stmt_step(st);
 	}
 	pl_db_done(st);
-	if (step != SQLITE_DONE)
+	if (step != PL_DONE)
 		return pl_err_internal(err, "take code: %s", pl_db_last_error(db));
 	return rc;
 }
@@ -695,7 +695,7 @@ int pl_user_verify_confirm(struct pl_db *db, const struct pl_config *cfg, const 
 	char norm[PL_VERIFY_CODE_LEN + 1], email[256];
 	unsigned char hash[32];
 	int64_t uid = 0, expires = 0;
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int found, rc = -1;
 
 	*out = NULL;
@@ -715,11 +715,11 @@ int pl_user_verify_confirm(struct pl_db *db, const struct pl_config *cfg, const 
 	}
 	if (!(st = pl_db_stmt(db, sql_mark_verified, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+	pl_stmt_bind_int64(st, 1, uid);
+	pl_stmt_bind_text(st, 2, email);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	if (sqlite3_changes(pl_db_handle(db)) != 1) {
+	if (pl_db_changes(db) != 1) {
 		pl_err_set(err, 400, "wrong or expired verification code");
 		goto out;
 	}
@@ -740,12 +740,12 @@ static const char sql_reset_password[] =
 
 int pl_user_find(struct pl_db *db, const char *username, int64_t *id, struct pl_err *err)
 {
-	sqlite3_stmt *st = pl_db_stmt(db, sql_find_live, err);
+	struct pl_stmt *st = pl_db_stmt(db, sql_find_live, err);
 	int found;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	pl_stmt_bind_text(st, 1, username);
 	if ((found = pl_db_step_id(db, st, id, err)) != 1)
 		return found;
 	return pl_err_set(err, 404, "no such user");
@@ -755,7 +755,7 @@ int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *passwo
 			   struct pl_err *err)
 {
 	char hash[PL_PASSWORD_HASH_LEN];
-	sqlite3_stmt *st;
+	struct pl_stmt *st;
 	int rc = -1;
 
 	if (len < 8 || len > 1024)
@@ -766,11 +766,11 @@ int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *passwo
 		return -1;
 	if (!(st = pl_db_stmt(db, sql_reset_password, err)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_text(st, 2, hash);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	if (sqlite3_changes(pl_db_handle(db)) != 1) {
+	if (pl_db_changes(db) != 1) {
 		pl_err_set(err, 404, "no such user");
 		goto out;
 	}

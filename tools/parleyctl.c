@@ -64,8 +64,7 @@ static int cmd_backup(struct pl_ctx *ctx, int argc, char **argv)
 static const char sql_stats[] =
 	"SELECT (SELECT count(*) FROM users WHERE deleted_at IS NULL), "
 	"(SELECT count(*) FROM channels), (SELECT count(*) FROM messages), "
-	"(SELECT count(*) FROM events), (SELECT coalesce(max(id), 0) FROM events), "
-	"(SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())";
+	"(SELECT count(*) FROM events), (SELECT coalesce(max(id), 0) FROM events)";
 
 static long long file_size(const char *path)
 {
@@ -76,7 +75,7 @@ static long long file_size(const char *path)
 static int cmd_stats(struct pl_ctx *ctx, int argc, char **argv)
 {
 	struct pl_err err = { 0 };
-	sqlite3_stmt *st = pl_db_stmt(ctx->db, sql_stats, &err);
+	struct pl_stmt *st = pl_db_stmt(ctx->db, sql_stats, &err);
 	char wal[1100];
 	int rc = 1;
 
@@ -84,13 +83,13 @@ static int cmd_stats(struct pl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "parleyctl: stats failed: %s\n", err.message);
 		return 1;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (pl_stmt_step(st) == PL_ROW) {
 		snprintf(wal, sizeof(wal), "%s-wal", ctx->cfg.db_path);
 		printf("users %lld\nchannels %lld\nmessages %lld\nevents %lld\nlast_event_id %lld\n"
 		       "db_bytes %lld\nwal_bytes %lld\nschema_version %d\n",
-		       sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		       sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+		       (long long)pl_stmt_int64(st, 0), (long long)pl_stmt_int64(st, 1),
+		       (long long)pl_stmt_int64(st, 2), (long long)pl_stmt_int64(st, 3),
+		       (long long)pl_stmt_int64(st, 4), (long long)pl_db_size(ctx->db),
 		       file_size(wal), pl_db_version(ctx->db));
 		rc = 0;
 	} else {

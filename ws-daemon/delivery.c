@@ -3,7 +3,7 @@
  *
  * New events are noticed by an inotify wake-up on the database's -wal file
  * (cfg.ws_inotify; re-checked 1 ms later when the commit is not visible
- * yet), by stepping a prepared PRAGMA data_version every cfg.ws_poll_ms
+ * yet), by reading pl_db_data_version (db.h) every cfg.ws_poll_ms
  * (every WSD_INOTIFY_POLL_MS while inotify works; it changes on commits by
  * other connections), after this process's own commits (w->dirty), and at
  * least every WSD_FALLBACK_POLL_MS. Who may see an event, and what of it,
@@ -31,8 +31,6 @@
 #include "session.h"
 #include "util.h"
 
-static const char sql_data_version[] = "PRAGMA data_version";
-
 static int64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -41,21 +39,10 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* PRAGMA data_version, or -1 on error (logged). */
+/* The change counter (db.h), or -1 on error (logged). */
 static int64_t data_version(struct wsd *w)
 {
-	struct pl_err err = { 0 };
-	sqlite3_stmt *st = pl_db_stmt(w->ctx.db, sql_data_version, &err);
-	int64_t v = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		pl_err_log("data_version: %s", pl_db_last_error(w->ctx.db));
-	pl_db_done(st);
-	return v;
+	return pl_db_data_version(w->ctx.db);
 }
 
 /* --- frames and queues --------------------------------------------------- */

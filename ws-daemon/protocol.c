@@ -506,7 +506,7 @@ static bool session_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, cons
  * A post: the same pl_message_post as POST /api/messages. Answers "ack"
  * with the message or "error", then runs a live pass at once when a
  * message was stored (this connection's commit does not move
- * PRAGMA data_version for it).
+ * pl_db_data_version for it).
  */
 static void handle_post(struct wsd *w, struct wsd_conn *c, const cJSON *frame)
 {

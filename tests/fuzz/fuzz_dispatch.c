@@ -71,6 +71,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include "app.h"
+#include "db_sqlite.h"
 #include "hashslot.h"
 #include "http.h"
 #include "json.h"
@@ -381,7 +382,7 @@ static void setup_data(void)
 
 static void restore(void)
 {
-	sqlite3 *h = pl_db_handle(ctx.db);
+	sqlite3 *h = pl_db_sqlite(ctx.db);
 	unsigned char *copy = sqlite3_malloc64((sqlite3_uint64)tmpl_len);
 	int rc;
 
@@ -399,7 +400,7 @@ static void restore(void)
 /* True when the database differs from the template. */
 static bool db_changed(void)
 {
-	sqlite3 *h = pl_db_handle(ctx.db);
+	sqlite3 *h = pl_db_sqlite(ctx.db);
 	sqlite3_int64 n = 0;
 	unsigned char *p = sqlite3_serialize(h, "main", &n, SQLITE_SERIALIZE_NOCOPY);
 	bool copied = false, changed;
@@ -466,7 +467,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 
 	setup_data();
-	tmpl = sqlite3_serialize(pl_db_handle(ctx.db), "main", &tmpl_len, 0);
+	tmpl = sqlite3_serialize(pl_db_sqlite(ctx.db), "main", &tmpl_len, 0);
 	if (!tmpl)
 		abort();
 	restore();
@@ -621,7 +622,7 @@ static const char *leak(const cJSON *v, bool check_email, bool dm_too)
 static void check(const struct prog *p, const struct pl_request *req, const struct pl_response *resp,
 		  int auth_choice, bool changed)
 {
-	sqlite3 *h = pl_db_handle(ctx.db);
+	sqlite3 *h = pl_db_sqlite(ctx.db);
 	char *printed = resp->body ? pl_json_print(resp->body) : NULL;
 	const int st = resp->status;
 	struct pl_err err = { 0 };

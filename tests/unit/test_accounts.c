@@ -78,7 +78,7 @@ static void test_rate_window(void **state)
 	assert_int_equal(err.retry_after, 58);
 	/* a refused attempt does not count, and leaves no transaction open */
 	assert_int_equal(unit_int(db, "SELECT count FROM rate_limits WHERE key = 'login_user:alice'"), 3);
-	assert_true(sqlite3_get_autocommit(pl_db_handle(db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(db)) != 0);
 	/* the last millisecond of the window still refuses, with >= 1 s */
 	assert_int_equal(pl_ratelimit_take(db, &r, 1, t0 + 59999, &err), -1);
 	assert_int_equal(err.retry_after, 1);
@@ -180,7 +180,7 @@ static void test_refresh_rotation_and_reuse(void **state)
 	assert_int_equal(pl_session_refresh(a->env.db, &a->cfg, rt1, &r2, &err), -1);
 	assert_int_equal(auth(a, at1, &c), -1);
 	assert_int_equal(unit_int(a->env.db, "SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL"), 1);
-	assert_true(sqlite3_get_autocommit(pl_db_handle(a->env.db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(a->env.db)) != 0);
 	/* garbage never matches */
 	assert_int_equal(pl_session_refresh(a->env.db, &a->cfg, "", &r2, &err), -1);
 	assert_int_equal(pl_session_refresh(a->env.db, &a->cfg, "short", &r2, &err), -1);

@@ -62,7 +62,7 @@ static void plan(struct pl_db *db, const char *sql, char *out, size_t len)
 	size_t used = 0;
 
 	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
-	if (sqlite3_prepare_v2(pl_db_handle(db), q, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(pl_db_sqlite(db), q, -1, &st, NULL) != SQLITE_OK)
 		fail_msg("prepare %s: %s", sql, pl_db_last_error(db));
 	out[0] = '\0';
 	while (sqlite3_step(st) == SQLITE_ROW && used < len)

@@ -178,7 +178,7 @@ static void test_register(void **state)
 	assert_null(out);
 	assert_int_equal(count_rows(d->db, "users", "1"), users + 1);
 	/* no transaction left open after the failure */
-	assert_true(sqlite3_get_autocommit(pl_db_handle(d->db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(d->db)) != 0);
 }
 
 static void test_register_invalid(void **state)
@@ -284,7 +284,7 @@ static void test_channel_create_duplicate(void **state)
 	}
 	assert_int_equal(count_rows(d->db, "channels", "1"), channels);
 	assert_int_equal(count_rows(d->db, "events", "1"), events);
-	assert_true(sqlite3_get_autocommit(pl_db_handle(d->db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(d->db)) != 0);
 }
 
 static void test_channel_create_invalid(void **state)
@@ -626,7 +626,7 @@ static void test_post_event_same_transaction(void **state)
 	assert_int_equal(count_rows(d->db, "messages", "1"), 0);
 	assert_false(pl_channel_is_member(d->db, d->carol, d->pub));
 	assert_int_equal(count_rows(d->db, "events", "1"), events);
-	assert_true(sqlite3_get_autocommit(pl_db_handle(d->db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(d->db)) != 0);
 
 	assert_int_equal(unit_exec(d->db, "DROP TRIGGER block_msg_events"), 0);
 	assert_true(post(d->db, d->carol, d->pub, "lives") > 0);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "db.h"
+#include "db_sqlite.h"
 #include "util.h"
 #include "unit_util.h"
 
@@ -148,7 +149,7 @@ static void test_unreachable_path_fails(void **state)
 
 static void db_write(struct pl_db *db)
 {
-	assert_int_equal(sqlite3_exec(pl_db_handle(db), "CREATE TABLE IF NOT EXISTS t (x);"
+	assert_int_equal(sqlite3_exec(pl_db_sqlite(db), "CREATE TABLE IF NOT EXISTS t (x);"
 				      "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
 }
 

@@ -410,7 +410,7 @@ static int dispatch_setup(void **state)
 		 (long long)pl_now_ms(), (long long)pl_now_ms() + 3600000);
 	if (unit_exec(f->env.db, sql) < 0)
 		return -1;
-	sid = sqlite3_last_insert_rowid(pl_db_handle(f->env.db));
+	sid = sqlite3_last_insert_rowid(pl_db_sqlite(f->env.db));
 	if (pl_token_issue(f->ctx.cfg.jwt_secret, 32, f->user_id, "alice", sid,
 			   pl_now_ms() / 1000, 3600, &tok, &err) < 0)
 		return -1;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "db.h"
+#include "db_sqlite.h"
 #include "log.h"
 #include "unit_util.h"
 
@@ -103,7 +104,7 @@ static void test_migrate_empty_db(void **state)
 		if (!table_exists(env->db, tables[i]))
 			fail_msg("table %s missing after migration", tables[i]);
 	/* no transaction left open */
-	assert_true(sqlite3_get_autocommit(pl_db_handle(env->db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(env->db)) != 0);
 }
 
 static void test_migrate_twice_keeps_data(void **state)
@@ -171,7 +172,7 @@ static void test_migrate_broken_is_never_half(void **state)
 	assert_false(table_exists(env->db, "b_after"));
 	assert_false(table_exists(env->db, "c"));          /* nothing after a failure runs */
 	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM a"), 1);  /* 002's insert undone */
-	assert_true(sqlite3_get_autocommit(pl_db_handle(env->db)) != 0);
+	assert_true(sqlite3_get_autocommit(pl_db_sqlite(env->db)) != 0);
 
 	/* failing again changes nothing */
 	memset(&err, 0, sizeof(err));
@@ -344,7 +345,7 @@ static void test_open_pragmas(void **state)
 
 	/* foreign keys are enforced, not just declared */
 	assert_int_equal(pl_db_migrate(env->db, "schema", NULL, &err), 0);
-	assert_int_equal(sqlite3_exec(pl_db_handle(env->db),
+	assert_int_equal(sqlite3_exec(pl_db_sqlite(env->db),
 				      "INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) "
 				      "VALUES (12345, 'h', 1, 2)", NULL, NULL, NULL) & 0xff,
 			 SQLITE_CONSTRAINT);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "db.h"
+#include "db_sqlite.h"
 
 /* A scratch directory and the database opened in it. */
 struct unit_env {
@@ -91,7 +92,7 @@ static inline int unit_exec(struct pl_db *db, const char *sql)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(pl_db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(pl_db_sqlite(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
 		fprintf(stderr, "sql failed: %s: %s\n", sql, msg ? msg : "?");
 		sqlite3_free(msg);
 		return -1;
@@ -106,7 +107,7 @@ static inline int64_t unit_int(struct pl_db *db, const char *sql)
 	sqlite3_stmt *st = NULL;
 	int64_t v = -999;
 
-	if (sqlite3_prepare_v2(pl_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(pl_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "prepare failed: %s: %s\n", sql, pl_db_last_error(db));
 		return v;
 	}
@@ -123,7 +124,7 @@ static inline char *unit_text(struct pl_db *db, const char *sql, char *out, size
 	sqlite3_stmt *st = NULL;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(pl_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(pl_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
 		return out;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -142,7 +143,7 @@ static inline int64_t unit_add_user(struct pl_db *db, const char *username)
 		 "VALUES ('%s', 'x', 1)", username);  /* test-only names */
 	if (unit_exec(db, sql) < 0)
 		return -1;
-	return sqlite3_last_insert_rowid(pl_db_handle(db));
+	return sqlite3_last_insert_rowid(pl_db_sqlite(db));
 }
 
 #endif

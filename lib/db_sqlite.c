@@ -1,11 +1,17 @@
-/* db.c — SQLite connection, statement cache, transactions, migrations (db.h). */
+/*
+ * db_sqlite.c — the SQLite engine behind db.h: connection, statement cache,
+ * statements, transactions, migrations, backup. The only file of parley's
+ * programs that calls sqlite3_* (db_sqlite.h exposes the handle to tests).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sqlite3.h>
 #include "db.h"
+#include "db_sqlite.h"
 #include "log.h"
 #include "util.h"
 
@@ -120,12 +126,15 @@ void pl_db_close(struct pl_db *db)
 	free(db);
 }
 
-sqlite3 *pl_db_handle(struct pl_db *db)
+sqlite3 *pl_db_sqlite(struct pl_db *db)
 {
 	return db->h;
 }
 
-sqlite3_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
+/* A struct pl_stmt is a sqlite3_stmt: the cast is the whole adapter. */
+#define ST(st) ((sqlite3_stmt *)(st))
+
+struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -134,7 +143,7 @@ sqlite3_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
 			st = db->stmts[i].st;
 			sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
-			return st;
+			return (struct pl_stmt *)st;
 		}
 	}
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
@@ -152,36 +161,145 @@ sqlite3_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
 		pl_err_internal(err, "statement cache full");
 		return NULL;
 	}
-	return st;
+	return (struct pl_stmt *)st;
 }
 
-void pl_db_done(sqlite3_stmt *st)
+void pl_db_done(struct pl_stmt *st)
 {
 	if (st)
-		sqlite3_reset(st);
+		sqlite3_reset(ST(st));
 }
 
-int pl_db_step_done(struct pl_db *db, sqlite3_stmt *st, struct pl_err *err)
+void pl_stmt_bind_int64(struct pl_stmt *st, int idx, int64_t v)
 {
-	int step = sqlite3_step(st);
+	sqlite3_bind_int64(ST(st), idx, v);
+}
 
-	sqlite3_reset(st);
+void pl_stmt_bind_int(struct pl_stmt *st, int idx, int v)
+{
+	sqlite3_bind_int(ST(st), idx, v);
+}
+
+void pl_stmt_bind_id(struct pl_stmt *st, int idx, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(ST(st), idx, id);
+	else
+		sqlite3_bind_null(ST(st), idx);
+}
+
+void pl_stmt_bind_text(struct pl_stmt *st, int idx, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(ST(st), idx, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(ST(st), idx);
+}
+
+void pl_stmt_bind_blob(struct pl_stmt *st, int idx, const void *p, size_t n)
+{
+	sqlite3_bind_blob64(ST(st), idx, p, (sqlite3_uint64)n, SQLITE_STATIC);
+}
+
+void pl_stmt_bind_null(struct pl_stmt *st, int idx)
+{
+	sqlite3_bind_null(ST(st), idx);
+}
+
+int pl_stmt_param_count(struct pl_stmt *st)
+{
+	return sqlite3_bind_parameter_count(ST(st));
+}
+
+enum pl_step pl_stmt_step(struct pl_stmt *st)
+{
+	int rc = sqlite3_step(ST(st));
+
+	switch (rc) {
+	case SQLITE_ROW:
+		return PL_ROW;
+	case SQLITE_DONE:
+		return PL_DONE;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return PL_UNIQUE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return PL_BUSY;
+	default:
+		return (rc & 0xff) == SQLITE_CONSTRAINT ? PL_CONSTRAINT : PL_ERROR;
+	}
+}
+
+int64_t pl_stmt_int64(struct pl_stmt *st, int col)
+{
+	return sqlite3_column_int64(ST(st), col);
+}
+
+int pl_stmt_int(struct pl_stmt *st, int col)
+{
+	return sqlite3_column_int(ST(st), col);
+}
+
+const char *pl_stmt_text(struct pl_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(ST(st), col);
+}
+
+const void *pl_stmt_blob(struct pl_stmt *st, int col, size_t *n)
+{
+	const void *p = sqlite3_column_blob(ST(st), col);
+
+	*n = (size_t)sqlite3_column_bytes(ST(st), col);
+	return p;
+}
+
+bool pl_stmt_null(struct pl_stmt *st, int col)
+{
+	return sqlite3_column_type(ST(st), col) == SQLITE_NULL;
+}
+
+const char *pl_stmt_sql(struct pl_stmt *st)
+{
+	return sqlite3_sql(ST(st));
+}
+
+int64_t pl_db_changes(struct pl_db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+int64_t pl_db_last_id(struct pl_db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int pl_db_exec(struct pl_db *db, const char *sql, struct pl_err *err)
+{
+	return exec(db, sql, err);
+}
+
+int pl_db_step_done(struct pl_db *db, struct pl_stmt *st, struct pl_err *err)
+{
+	int step = sqlite3_step(ST(st));
+
+	sqlite3_reset(ST(st));
 	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "step: %s: %s", pl_db_last_error(db), sqlite3_sql(st));
+		return pl_err_internal(err, "step: %s: %s", pl_db_last_error(db), sqlite3_sql(ST(st)));
 	return 0;
 }
 
-int pl_db_step_id(struct pl_db *db, sqlite3_stmt *st, int64_t *out, struct pl_err *err)
+int pl_db_step_id(struct pl_db *db, struct pl_stmt *st, int64_t *out, struct pl_err *err)
 {
-	int step = sqlite3_step(st);
+	int step = sqlite3_step(ST(st));
 
 	if (step == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*out = sqlite3_column_int64(ST(st), 0);
+	sqlite3_reset(ST(st));
 	if (step == SQLITE_ROW)
 		return 0;
 	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "lookup: %s: %s", pl_db_last_error(db), sqlite3_sql(st));
+		return pl_err_internal(err, "lookup: %s: %s", pl_db_last_error(db), sqlite3_sql(ST(st)));
 	return 1;
 }
 
@@ -203,6 +321,64 @@ void pl_db_rollback(struct pl_db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int pl_db_end(struct pl_db *db, int rc, struct pl_err *err)
+{
+	if (rc == 0)
+		return pl_db_commit(db, err);
+	pl_db_rollback(db);
+	return -1;
+}
+
+int64_t pl_db_data_version(struct pl_db *db)
+{
+	static const char sql[] = "PRAGMA data_version";
+	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(ST(st)) == SQLITE_ROW)
+		v = sqlite3_column_int64(ST(st), 0);
+	else
+		pl_err_log("data_version: %s", sqlite3_errmsg(db->h));
+	sqlite3_reset(ST(st));
+	return v;
+}
+
+int64_t pl_db_size(struct pl_db *db)
+{
+	static const char sql[] =
+		"SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(ST(st)) == SQLITE_ROW)
+		v = sqlite3_column_int64(ST(st), 0);
+	sqlite3_reset(ST(st));
+	return v;
+}
+
+int64_t pl_db_sequence(struct pl_db *db, const char *table)
+{
+	static const char sql[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
+	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
+	int64_t v = -1;
+	int step;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(ST(st), 1, table, -1, SQLITE_STATIC);
+	step = sqlite3_step(ST(st));
+	if (step == SQLITE_ROW)
+		v = sqlite3_column_int64(ST(st), 0);
+	else if (step == SQLITE_DONE)
+		v = 0;
+	sqlite3_reset(ST(st));
+	return v;
 }
 
 int pl_db_version(struct pl_db *db)
