@@ -209,24 +209,6 @@ static void serve_one(struct pl_ctx *ctx, struct transport *t,
 	pl_log_set_request(NULL);
 }
 
-int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->program = program;
-	if (sodium_init() < 0)
-		return pl_err_set(err, 500, "sodium_init failed");
-	if (pl_config_load(&ctx->cfg, err) < 0)
-		return -1;
-	pl_log_init(program, (enum pl_log_level)ctx->cfg.log_level);
-	return pl_db_open(ctx->cfg.db_path, ctx->cfg.busy_timeout_ms, &ctx->db, err);
-}
-
-void pl_ctx_close(struct pl_ctx *ctx)
-{
-	pl_db_close(ctx->db);
-	ctx->db = NULL;
-}
-
 int pl_app_main(const char *program, const struct pl_route *routes, size_t nroutes)
 {
 	struct pl_ctx ctx;

@@ -9,24 +9,8 @@
 #define PL_APP_H
 
 #include <stddef.h>
-#include "config.h"
-#include "db.h"
+#include "ctx.h"
 #include "http.h"
-
-/* Per-process state shared by every request of one process. */
-struct pl_ctx {
-	const char *program;     /* e.g. "auth" */
-	struct pl_config cfg;
-	struct pl_db *db;        /* owned; one connection per process */
-};
-
-/*
- * pl_ctx_open: loads the configuration and opens the database for
- * `program` (borrowed string). Returns 0, or -1 with `err`.
- * pl_ctx_close releases what pl_ctx_open set up.
- */
-int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err);
-void pl_ctx_close(struct pl_ctx *ctx);
 
 /*
  * pl_app_main: the whole life of a FastCGI/CGI program: open the context,

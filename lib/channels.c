@@ -2,18 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "authz.h"
 #include "channels.h"
 #include "events.h"
 #include "json.h"
 #include "log.h"
-#include "users.h"
+#include "user_view.h"
 #include "util.h"
 
-static const char sql_access[] =
-	"SELECT c.kind, m.role FROM channels c LEFT JOIN channel_members m "
-	"ON m.channel_id = c.id AND m.user_id = ?2 WHERE c.id = ?1";
-static const char sql_is_member[] =
-	"SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2";
 static const char sql_insert_channel[] =
 	"INSERT INTO channels (name, kind, topic, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char sql_insert_member[] =
@@ -21,8 +17,6 @@ static const char sql_insert_member[] =
 	"ON CONFLICT DO NOTHING";
 static const char sql_user_exists[] =
 	"SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL";
-static const char sql_message_owner[] =
-	"SELECT channel_id, user_id FROM messages WHERE id = ?1";
 static const char sql_update_channel[] =
 	"UPDATE channels SET name = coalesce(?2, name), topic = coalesce(?3, topic) WHERE id = ?1";
 static const char sql_delete_channel[] = "DELETE FROM channels WHERE id = ?1";
@@ -73,60 +67,6 @@ static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 static const char sql_channel_one[] = CHANNEL_COLUMNS "WHERE c.id = ?2";
 static const char sql_channel_list[] =
 	CHANNEL_COLUMNS "WHERE c.kind = 'public' OR me.user_id IS NOT NULL ORDER BY c.id";
-
-static enum pl_role role_from_text(const char *s)
-{
-	if (!s)
-		return PL_ROLE_NONE;
-	if (strcmp(s, "owner") == 0)
-		return PL_ROLE_OWNER;
-	if (strcmp(s, "admin") == 0)
-		return PL_ROLE_ADMIN;
-	return PL_ROLE_MEMBER;
-}
-
-int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
-		     enum pl_action action, struct pl_access *acc, struct pl_err *err)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_access, err);
-	struct pl_access a = { "", PL_ROLE_NONE };
-	int step;
-
-	if (!st)
-		return -1;
-	pl_stmt_bind_int64(st, 1, channel_id);
-	pl_stmt_bind_int64(st, 2, user_id);
-	step = pl_stmt_step(st);
-	if (step == PL_ROW) {
-		snprintf(a.kind, sizeof(a.kind), "%s", pl_stmt_text(st, 0));
-		a.role = role_from_text(pl_stmt_text(st, 1));
-	}
-	pl_db_done(st);
-	if (step != PL_ROW && step != PL_DONE)
-		return pl_err_internal(err, "channel access: %s", pl_db_last_error(db));
-	if (acc)
-		*acc = a;
-	/* Not there, or not visible to this user: the same 404. */
-	if (step == PL_DONE || (strcmp(a.kind, "public") != 0 && a.role == PL_ROLE_NONE))
-		return pl_err_set(err, 404, "no such channel");
-	if (action == PL_ACT_MANAGE && a.role < PL_ROLE_ADMIN)
-		return pl_err_set(err, 403, "only the channel's owner or admins may do that");
-	return 0;
-}
-
-bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_is_member, NULL);
-	bool yes;
-
-	if (!st)
-		return false;
-	pl_stmt_bind_int64(st, 1, channel_id);
-	pl_stmt_bind_int64(st, 2, user_id);
-	yes = pl_stmt_step(st) == PL_ROW;
-	pl_db_done(st);
-	return yes;
-}
 
 static cJSON *channel_from_row(struct pl_stmt *st)
 {
@@ -378,54 +318,15 @@ int pl_channel_create(struct pl_db *db, int64_t user_id, const struct pl_channel
 	if (!(ch = pl_channel_json(db, user_id, id, err)) ||
 	    announce_channel(db, user_id, id, strcmp(kind, "public") == 0, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0) {
-		pl_db_rollback(db);
+	if ((rc = pl_db_end(db, rc, err)) < 0) {
 		cJSON_Delete(ch);
 		ch = NULL;
 	}
 	free(name);
 	*out = ch;
 	return rc;
-}
-
-/* ---- messages: the second half of the one authorization function ---- */
-
-int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
-		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_message_owner, err);
-	int64_t chan = 0, author = 0;
-	struct pl_access acc;
-	int step;
-
-	if (!st)
-		return -1;
-	pl_stmt_bind_int64(st, 1, message_id);
-	step = pl_stmt_step(st);
-	if (step == PL_ROW) {
-		chan = pl_stmt_int64(st, 0);
-		author = pl_stmt_int64(st, 1);
-	}
-	pl_db_done(st);
-	if (step != PL_ROW && step != PL_DONE)
-		return pl_err_internal(err, "message owner: %s", pl_db_last_error(db));
-	if (step == PL_DONE)
-		return pl_err_set(err, 404, "no such message");
-	if (pl_authz_channel(db, user_id, chan, action == PL_MSG_REACT ? PL_ACT_POST : PL_ACT_READ,
-			     &acc, err) < 0) {
-		if (err && err->status == 404)
-			pl_err_set(err, 404, "no such message");
-		return -1;
-	}
-	if (channel_id)
-		*channel_id = chan;
-	if (action == PL_MSG_EDIT && author != user_id)
-		return pl_err_set(err, 403, "only the author may edit a message");
-	if (action == PL_MSG_DELETE && author != user_id && acc.role < PL_ROLE_ADMIN)
-		return pl_err_set(err, 403, "only the author or the channel's owner/admins may delete a message");
-	return 0;
 }
 
 /* ---- small helpers ---- */
@@ -479,15 +380,6 @@ static int event_with(struct pl_db *db, const char *type, enum pl_event_scope sc
 		cJSON_AddNumberToObject(payload, "user_id", (double)user_id);
 	rc = pl_event_append(db, type, scope, channel_id, user_id, payload, NULL, err);
 	cJSON_Delete(payload);
-	return rc;
-}
-
-static int finish(struct pl_db *db, int rc, struct pl_err *err)
-{
-	if (rc == 0)
-		rc = pl_db_commit(db, err);
-	if (rc < 0)
-		pl_db_rollback(db);
 	return rc;
 }
 
@@ -561,7 +453,7 @@ int pl_channel_update(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		goto out;
 	rc = 0;
 out:
-	rc = finish(db, rc, err);
+	rc = pl_db_end(db, rc, err);
 	free(tname);
 	cJSON_Delete(pub);
 	if (rc == 0 && !(*out = pl_channel_json(db, user_id, channel_id, err)))
@@ -625,7 +517,7 @@ int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 		rc = exec_ids(db, sql_channel_presence_gone, channel_id, 0, err);
 out:
 	cJSON_Delete(pub);
-	return finish(db, rc, err);
+	return pl_db_end(db, rc, err);
 }
 
 /* ---- members ---- */
@@ -701,7 +593,7 @@ static enum pl_role member_role(struct pl_db *db, int64_t channel_id, int64_t ui
 	pl_stmt_bind_int64(st, 1, channel_id);
 	pl_stmt_bind_int64(st, 2, uid);
 	if (pl_stmt_step(st) == PL_ROW) {
-		r = role_from_text(pl_stmt_text(st, 0));
+		r = pl_role_from_text(pl_stmt_text(st, 0));
 		if (joined)
 			*joined = pl_stmt_int64(st, 1);
 	}
@@ -803,7 +695,7 @@ int pl_channel_member_set(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	*out = member_json(db, target, role_text(want), joined);
 	rc = 0;
 out:
-	rc = finish(db, rc, err);
+	rc = pl_db_end(db, rc, err);
 	if (rc < 0) {
 		cJSON_Delete(*out);
 		*out = NULL;
@@ -855,7 +747,7 @@ int pl_channel_member_remove(struct pl_db *db, int64_t user_id, int64_t channel_
 		goto out;
 	rc = 0;
 out:
-	return finish(db, rc, err);
+	return pl_db_end(db, rc, err);
 }
 
 static const char sql_memberships[] =
@@ -913,7 +805,7 @@ int pl_channel_leave_all_locked(struct pl_db *db, int64_t user_id, struct pl_err
 			owner = pl_xrealloc(owner, cap * sizeof(*owner));
 		}
 		ids[n] = pl_stmt_int64(st, 0);
-		owner[n++] = role_from_text(pl_stmt_text(st, 1)) == PL_ROLE_OWNER;
+		owner[n++] = pl_role_from_text(pl_stmt_text(st, 1)) == PL_ROLE_OWNER;
 	}
 	pl_db_done(st);
 	if (step != PL_DONE) {
@@ -986,7 +878,7 @@ int pl_channel_mark_read(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		cJSON_Delete(payload);
 	}
 out:
-	return finish(db, rc, err);
+	return pl_db_end(db, rc, err);
 }
 
 /* ---- direct messages ---- */
@@ -1104,7 +996,7 @@ int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size
 	rc = 0;
 out:
 	free(ids);
-	rc = finish(db, rc, err);
+	rc = pl_db_end(db, rc, err);
 	if (rc == 0 && !(*out = pl_channel_json(db, user_id, id, err)))
 		rc = -1;
 	if (rc < 0)

@@ -1,8 +1,7 @@
 /*
- * channels.h — channels, membership, and the one authorization function
- * every path calls (REST, WebSocket frames, history, events): may this user
- * read / post in / manage this channel. A channel the caller may not see
- * is 404, never 403 (API.md conventions).
+ * channels.h — channels and membership: create, list, change, delete,
+ * members and roles, direct messages, read markers, typing. Who may do
+ * what is decided by authz.h.
  */
 #ifndef PL_CHANNELS_H
 #define PL_CHANNELS_H
@@ -10,50 +9,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "authz.h"
 #include "db.h"
 #include "err.h"
-
-enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
-enum pl_action { PL_ACT_READ, PL_ACT_POST, PL_ACT_MANAGE };
-
-/* What may be done to one message (pl_authz_message). */
-enum pl_msg_action {
-	PL_MSG_READ,    /* see it: read access to its channel */
-	PL_MSG_REACT,   /* react: post access to its channel */
-	PL_MSG_EDIT,    /* change its content: its author only */
-	PL_MSG_DELETE   /* delete it: its author, or the channel's owner/admins */
-};
-
-struct pl_access {
-	char kind[8];        /* "public", "private", "dm" */
-	enum pl_role role;   /* caller's role, PL_ROLE_NONE if not a member */
-};
-
-/*
- * pl_authz_channel: decides whether `user_id` may perform `action` on
- * `channel_id`. Rules: a missing channel, or a private/dm channel the user
- * is not a member of, is 404; anyone signed in may read and post in a
- * public channel (posting joins it: the caller does that); managing needs
- * owner or admin (403). `acc` (may be NULL) receives kind and role.
- * Returns 0 when allowed, -1 with `err` otherwise.
- */
-int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
-		     enum pl_action action, struct pl_access *acc, struct pl_err *err);
-
-/*
- * pl_authz_message: decides whether `user_id` may perform `action` on
- * message `message_id`, after pl_authz_channel on its channel (READ, or
- * POST for PL_MSG_REACT). A message of a channel the user may not see is
- * 404 like a missing one. *channel_id (may be NULL) receives its channel.
- * Returns 0 when allowed, -1 with `err`: 404, or 403 (edit by someone
- * other than the author; delete by a plain member who is not the author).
- */
-int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
-		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);
-
-/* pl_channel_is_member: true when `user_id` is a member of `channel_id`
- * (the rule for receiving a channel's events). False on any error. */
-bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id);
 
 struct pl_channel_new {
 	const char *name;      /* 1-80 code points after trimming */

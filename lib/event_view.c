@@ -1,10 +1,11 @@
 /* event_view.c — what a user is shown of an event, at delivery (event_view.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "authz.h"
 #include "channels.h"
 #include "event_view.h"
 #include "log.h"
-#include "messages.h"
+#include "message_view.h"
 #include "notifications.h"
 #include "util.h"
 

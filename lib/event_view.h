@@ -4,7 +4,7 @@
  * never when it was written. The one place both transports ask.
  *
  * Rules (docs/DECISIONS.md, "Replay"):
- * - Who: pl_event_visible / pl_event_audience (events.h) at delivery.
+ * - Who: pl_event_visible / pl_event_audience (authz.h) at delivery.
  * - What: message.*, notification, channel.created and channel.updated
  *   events keep ids only; they are rendered from the current rows, as
  *   GET /api/messages/{id}, GET /api/notifications and the channel object
@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "db.h"
 #include "err.h"
+#include "authz.h"
 #include "events.h"
 
 /* What one user gets of an event. */

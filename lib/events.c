@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "channels.h"
 #include "events.h"
 #include "json.h"
 #include "log.h"
@@ -18,16 +17,6 @@ static const char sql_first[] = "SELECT min(id) FROM events";
 static const char sql_prune[] =
 	"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 "
 	"ORDER BY id LIMIT ?2)";
-static const char sql_members[] =
-	"SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id";
-static const char sql_peer_set[] =
-	"SELECT DISTINCT b.user_id FROM channel_members a JOIN channel_members b "
-	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id";
-/* Users sharing at least one channel with ?2 include ?1? */
-static const char sql_peers[] =
-	"SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id "
-	"WHERE a.user_id = ?1 AND b.user_id = ?2 LIMIT 1";
-
 int pl_event_append(struct pl_db *db, const char *type, enum pl_event_scope scope,
 		    int64_t channel_id, int64_t user_id, const cJSON *payload,
 		    int64_t *id, struct pl_err *err)
@@ -101,35 +90,6 @@ int64_t pl_event_last_id(struct pl_db *db)
 	return pl_db_sequence(db, "events");
 }
 
-static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_peers, NULL);
-	bool yes;
-
-	if (!st)
-		return false;
-	pl_stmt_bind_int64(st, 1, a);
-	pl_stmt_bind_int64(st, 2, b);
-	yes = pl_stmt_step(st) == PL_ROW;
-	pl_db_done(st);
-	return yes;
-}
-
-bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *ev)
-{
-	switch (ev->scope) {
-	case PL_SCOPE_CHANNEL:
-		return pl_channel_is_member(db, user_id, ev->channel_id);
-	case PL_SCOPE_USER:
-		return ev->user_id == user_id;
-	case PL_SCOPE_ALL:
-		return true;
-	case PL_SCOPE_PEERS:
-		return ev->user_id == user_id || share_channel(db, user_id, ev->user_id);
-	}
-	return false;
-}
-
 cJSON *pl_event_render(const struct pl_event *ev)
 {
 	cJSON *payload = cJSON_Parse(ev->payload);
@@ -185,23 +145,19 @@ int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 		*deleted = 0;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_prune, err))) {
-		pl_db_rollback(db);
-		return -1;
-	}
+	if (!(st = pl_db_stmt(db, sql_prune, err)))
+		return pl_db_end(db, -1, err);
 	pl_stmt_bind_int64(st, 1, before_ms);
 	pl_stmt_bind_int(st, 2, max);
 	step = pl_stmt_step(st);
 	pl_db_done(st);
 	if (step != PL_DONE) {
-		pl_db_rollback(db);
-		return pl_err_internal(err, "prune events: %s", pl_db_last_error(db));
+		pl_err_internal(err, "prune events: %s", pl_db_last_error(db));
+		return pl_db_end(db, -1, err);
 	}
-	n = pl_db_changes(db);
-	if (pl_db_commit(db, err) < 0) {
-		pl_db_rollback(db);
+	n = (int)pl_db_changes(db);
+	if (pl_db_end(db, 0, err) < 0)
 		return -1;
-	}
 	if (deleted)
 		*deleted = n;
 	return 0;
@@ -210,95 +166,4 @@ int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 bool pl_event_ephemeral(const struct pl_event *ev)
 {
 	return strcmp(ev->type, "typing") == 0;
-}
-
-void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev)
-{
-	memset(a, 0, sizeof(*a));
-	a->ev = ev;
-}
-
-/* Reads the sorted user ids of `sql` bound to `id` into a->ids. */
-static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *sql, int64_t id)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
-	size_t cap = 0;
-
-	if (!st)
-		return;
-	pl_stmt_bind_int64(st, 1, id);
-	while (pl_stmt_step(st) == PL_ROW) {
-		if (a->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			int64_t *more = realloc(a->ids, cap * sizeof(*a->ids));
-			if (!more) {
-				pl_err_log("out of memory loading an event audience");
-				abort();
-			}
-			a->ids = more;
-		}
-		a->ids[a->n++] = pl_stmt_int64(st, 0);
-	}
-	pl_db_done(st);
-}
-
-static void audience_load(struct pl_db *db, struct pl_event_audience *a)
-{
-	const struct pl_event *ev = a->ev;
-
-	a->loaded = true;
-	switch (ev->scope) {
-	case PL_SCOPE_CHANNEL:
-		load_ids(db, a, sql_members, ev->channel_id);
-		break;
-	case PL_SCOPE_PEERS:
-		load_ids(db, a, sql_peer_set, ev->user_id);
-		break;
-	case PL_SCOPE_ALL:
-		a->all = true;
-		break;
-	case PL_SCOPE_USER:
-		break;
-	}
-}
-
-void pl_event_audience_init_channel(struct pl_event_audience *a, int64_t channel_id)
-{
-	memset(a, 0, sizeof(*a));
-	a->own.scope = PL_SCOPE_CHANNEL;
-	a->own.channel_id = channel_id;
-	a->ev = &a->own;
-}
-
-bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id)
-{
-	size_t lo = 0, hi;
-
-	if (a->ev->scope == PL_SCOPE_USER)
-		return a->ev->user_id == user_id;
-	if (a->ev->scope == PL_SCOPE_PEERS && a->ev->user_id == user_id)
-		return true;
-	if (!a->loaded)
-		audience_load(db, a);
-	if (a->all)
-		return true;
-	hi = a->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a->ids[mid] == user_id)
-			return true;
-		if (a->ids[mid] < user_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-void pl_event_audience_release(struct pl_event_audience *a)
-{
-	free(a->ids);
-	a->ids = NULL;
-	a->n = 0;
-	a->loaded = false;
 }

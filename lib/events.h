@@ -3,7 +3,7 @@
  * row written in the same transaction as the change (API.md "Events"),
  * with a strictly increasing id (AUTOINCREMENT: never reused). Readers
  * (the ws-daemon, the long-poll endpoint) fetch rows after a cursor and ask
- * pl_event_visible whether a user may see each one.
+ * event_view.h what a user gets of each (who: authz.h).
  */
 #ifndef PL_EVENTS_H
 #define PL_EVENTS_H
@@ -81,41 +81,6 @@ int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 bool pl_event_ephemeral(const struct pl_event *ev);
 
 #define PL_EVENT_TYPING_STALE_MS 10000 /* a long poll skips typing older than this */
-
-/*
- * The set of users who may see one event, loaded once and asked per socket
- * (the fan-out of one event to many sockets): the same rules as
- * pl_event_visible, at the same moment.
- */
-struct pl_event_audience {
-	const struct pl_event *ev; /* borrowed (or &own) */
-	struct pl_event own;       /* the event a channel audience stands for */
-	bool all;                  /* everyone (PL_SCOPE_ALL) */
-	int64_t *ids;              /* sorted user ids (owned) */
-	size_t n;
-	bool loaded;
-};
-
-/* pl_event_audience_init: prepares `a` for `ev` (borrowed; must outlive
- * `a`); the set is read on first use. Release with
- * pl_event_audience_release. */
-void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev);
-
-/* pl_event_audience_init_channel: prepares `a` as the members of
- * `channel_id` (whatever an event's scope). `a` must not be moved or
- * copied before its release (it points into itself). */
-void pl_event_audience_init_channel(struct pl_event_audience *a, int64_t channel_id);
-
-/* pl_event_audience_has: whether `user_id` may see the event. */
-bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id);
-
-void pl_event_audience_release(struct pl_event_audience *a);
-
-/*
- * pl_event_visible: whether `user_id` may receive `ev` now (membership is
- * checked at the moment of delivery, so a removed member stops at once).
- */
-bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *ev);
 
 /*
  * pl_event_render: the wire object {"type","event_id","channel_id"?,...

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "app.h"
+#include "ctx.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"

@@ -1,22 +1,18 @@
 /* messages.c — posting and reading messages (messages.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "authz.h"
 #include "channels.h"
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "message_view.h"
 #include "messages.h"
 #include "notifications.h"
 #include "reactions.h"
 #include "search.h"
 #include "util.h"
 
-#define MESSAGE_COLUMNS \
-	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
-	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at, " \
-	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) " \
-	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
-static const char sql_message_by_id[] = MESSAGE_COLUMNS "WHERE m.id = ?1";
 static const char sql_by_client_id[] =
 	"SELECT id FROM messages WHERE user_id = ?1 AND client_msg_id = ?2";
 static const char sql_edit[] =
@@ -30,9 +26,9 @@ static const char sql_insert_message[] =
 	"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 /* Newest first below ?2 and above ?3; the caller reverses. */
-static const char sql_history_desc[] = MESSAGE_COLUMNS
+static const char sql_history_desc[] = PL_MESSAGE_COLUMNS
 	"WHERE m.channel_id = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4";
-static const char sql_history_asc[] = MESSAGE_COLUMNS
+static const char sql_history_asc[] = PL_MESSAGE_COLUMNS
 	"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4";
 
 int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err)
@@ -44,54 +40,6 @@ int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struc
 	    pl_json_id(obj, "reply_to", false, &out->reply_to, err) < 0)
 		return -1;
 	return 0;
-}
-
-static cJSON *message_from_row(struct pl_db *db, struct pl_stmt *st, int64_t viewer)
-{
-	cJSON *m = cJSON_CreateObject();
-	const char *cmid = pl_stmt_text(st, 9);
-	bool deleted = pl_stmt_int(st, 7) != 0;
-
-	/* Constant keys (…CS): the keys are not copied, half the allocations
-	 * of a history page. */
-	cJSON_AddItemToObjectCS(m, "id", cJSON_CreateNumber((double)pl_stmt_int64(st, 0)));
-	cJSON_AddItemToObjectCS(m, "channel_id", cJSON_CreateNumber((double)pl_stmt_int64(st, 1)));
-	cJSON_AddItemToObjectCS(m, "user_id", cJSON_CreateNumber((double)pl_stmt_int64(st, 2)));
-	cJSON_AddItemToObjectCS(m, "username", cJSON_CreateString(pl_stmt_text(st, 3)));
-	cJSON_AddItemToObjectCS(m, "content",
-				cJSON_CreateString(deleted ? "" : pl_stmt_text(st, 4)));
-	pl_json_add_time(m, "created_at", pl_stmt_int64(st, 5));
-	pl_json_add_time(m, "edited_at", pl_stmt_int64(st, 6));
-	cJSON_AddItemToObjectCS(m, "deleted", cJSON_CreateBool(deleted));
-	pl_json_add_id(m, "reply_to", pl_stmt_int64(st, 8));
-	cJSON_AddItemToObjectCS(m, "client_msg_id", cmid ? cJSON_CreateString(cmid) : cJSON_CreateNull());
-	/* Column 11 says whether any reaction exists: most messages have none,
-	 * and a primary-key probe is far cheaper than the grouped list query. */
-	cJSON_AddItemToObjectCS(m, "reactions",
-			      deleted || !pl_stmt_int(st, 11)
-				      ? cJSON_CreateArray()
-				      : pl_reactions_json(db, pl_stmt_int64(st, 0), viewer));
-	return m;
-}
-
-cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
-	cJSON *m = NULL;
-	int step;
-
-	if (!st)
-		return NULL;
-	pl_stmt_bind_int64(st, 1, id);
-	step = pl_stmt_step(st);
-	if (step == PL_ROW)
-		m = message_from_row(db, st, viewer);
-	else if (step == PL_DONE)
-		pl_err_set(err, 404, "no such message");
-	else
-		pl_err_internal(err, "message %lld: %s", (long long)id, pl_db_last_error(db));
-	pl_db_done(st);
-	return m;
 }
 
 static int validate(const struct pl_message_new *in, char **content, struct pl_err *err)
@@ -243,10 +191,9 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 		*created = msg != NULL;
 	}
 	if (msg)
-		rc = pl_db_commit(db, err);
+		rc = 0;
 out:
-	if (rc < 0) {
-		pl_db_rollback(db);
+	if ((rc = pl_db_end(db, rc, err)) < 0) {
 		cJSON_Delete(msg);
 		msg = NULL;
 		*created = false;
@@ -277,7 +224,7 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	pl_stmt_bind_int(st, 4, limit);
 	arr = cJSON_CreateArray();
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
-		cJSON *m = message_from_row(db, st, user_id);
+		cJSON *m = pl_message_view_row(db, st, user_id);
 		if (ascending)
 			cJSON_AddItemToArray(arr, m);
 		else
@@ -361,10 +308,9 @@ int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *c
 		goto out;
 	}
 	if ((*out = announce(db, "message.updated", user_id, id, channel_id, err)))
-		rc = pl_db_commit(db, err);
+		rc = 0;
 out:
-	if (rc < 0) {
-		pl_db_rollback(db);
+	if ((rc = pl_db_end(db, rc, err)) < 0) {
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
@@ -394,9 +340,5 @@ int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_e
 	rc = 0;
 out:
 	cJSON_Delete(msg);
-	if (rc == 0)
-		rc = pl_db_commit(db, err);
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }

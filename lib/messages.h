@@ -54,14 +54,6 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err);
 
-/*
- * pl_message_json: the message object of `id` as `viewer` sees it (its
- * reactions' "me"). No authorization: callers check pl_authz_message or
- * pl_authz_channel first. Returns a new object (caller frees) or NULL
- * with `err` (404 no such message).
- */
-cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err);
-
 /* pl_message_get: pl_authz_message READ, then pl_message_json. *out is
  * new (caller frees). Returns 0 or -1 (`err` 404). */
 int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, struct pl_err *err);

@@ -1,11 +1,11 @@
 /* notifications.c — mention and dm notifications (notifications.h). */
 #include <stdlib.h>
 #include <string.h>
-#include "channels.h"
+#include "authz.h"
 #include "events.h"
 #include "json.h"
 #include "log.h"
-#include "messages.h"
+#include "message_view.h"
 #include "notifications.h"
 #include "util.h"
 
@@ -260,9 +260,5 @@ int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids,
 		rc = mark(db, sql_read_all, user_id, now, 0, err);
 	for (size_t i = 0; !all && i < n && rc == 0; i++)
 		rc = mark(db, sql_read_one, ids[i], user_id, now, err);
-	if (rc == 0)
-		rc = pl_db_commit(db, err);
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }

@@ -1,5 +1,6 @@
 /* presence.c — who is online, and where (presence.h). */
 #include <string.h>
+#include "authz.h"
 #include "channels.h"
 #include "events.h"
 #include "json.h"
@@ -94,11 +95,9 @@ int pl_presence_join(struct pl_db *db, int64_t user_id, int64_t channel_id, stru
 	    go_online(db, user_id, false, err) < 0 ||
 	    announce(db, user_id, channel_id, true, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
@@ -123,11 +122,9 @@ int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 	 * invisible or nonexistent) changes nothing and announces nothing. */
 	if (pl_db_changes(db) > 0 && announce(db, user_id, channel_id, true, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 /*
@@ -171,11 +168,9 @@ static int touch_many_status(struct pl_db *db, const int64_t *user_ids, size_t n
 	for (size_t i = 0; i < n; i++)
 		if (touch_locked(db, user_ids[i], status, err) < 0)
 			goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, struct pl_err *err)
@@ -237,12 +232,10 @@ int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_er
 		pl_db_rollback(db);  /* nothing written: no commit to announce */
 		return 0;
 	}
-	rc = pl_db_commit(db, err);
-	if (rc == 0 && changed)
-		*changed = (int)n;
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
+	if ((rc = pl_db_end(db, rc, err)) == 0 && changed)
+		*changed = (int)n;
 	return rc;
 }
 
@@ -303,9 +296,7 @@ int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 	rc = pl_event_append(db, "typing", PL_SCOPE_CHANNEL, channel_id, user_id, p, NULL, err);
 	cJSON_Delete(p);
 	if (rc == 0)
-		rc = pl_db_commit(db, err);
+		rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }

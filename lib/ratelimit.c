@@ -87,11 +87,9 @@ int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 	for (i = 0; i < n; i++)
 		if (rates[i].limit > 0 && bump(db, &rates[i], now_ms, err) < 0)
 			goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
@@ -112,9 +110,7 @@ int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }

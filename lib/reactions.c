@@ -1,5 +1,6 @@
 /* reactions.c — emoji reactions on messages (reactions.h). */
 #include <string.h>
+#include "authz.h"
 #include "channels.h"
 #include "events.h"
 #include "log.h"
@@ -137,11 +138,7 @@ int pl_reaction_set(struct pl_db *db, int64_t user_id, int64_t message_id, const
 		goto out;
 	rc = changed ? announce(db, user_id, message_id, channel_id, emoji, add, err) : 0;
 out:
-	if (rc == 0)
-		rc = pl_db_commit(db, err);
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 cJSON *pl_reactions_json(struct pl_db *db, int64_t message_id, int64_t viewer)

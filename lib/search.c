@@ -1,9 +1,9 @@
 /* search.c — full-text message search (search.h). */
 #include <stdlib.h>
 #include <string.h>
-#include "channels.h"
+#include "authz.h"
 #include "log.h"
-#include "messages.h"
+#include "message_view.h"
 #include "search.h"
 #include "util.h"
 
@@ -75,11 +75,7 @@ static int catch_up_now(struct pl_db *db, struct pl_err *err)
 		return 0;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (pl_search_catch_up(db, 1, err) < 0 || pl_db_commit(db, err) < 0) {
-		pl_db_rollback(db);
-		return -1;
-	}
-	return 0;
+	return pl_db_end(db, pl_search_catch_up(db, 1, err) < 0 ? -1 : 0, err);
 }
 
 static bool is_space(char c)

@@ -8,7 +8,7 @@
 #include "password.h"
 #include "ratelimit.h"
 #include "session.h"
-#include "users.h"
+#include "user_view.h"
 #include "util.h"
 
 #define REFRESH_BYTES 32
@@ -80,12 +80,10 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 	*sid = pl_db_last_id(db);
 	pl_db_done(st);
 	st = NULL;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
 	pl_db_done(st);
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 /* Looks the user up; copies id, canonical name and hash. 1 when unknown. */
@@ -263,11 +261,9 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 	pl_stmt_bind_int64(st, 4, now + PL_WS_TICKET_TTL * 1000);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 /* Deletes the ticket row and reads it; 1 when there was none. */
@@ -526,11 +522,9 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 		if (pl_db_step_done(db, st, err) < 0)
 			goto out;
 	}
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t keep_sid,

@@ -10,15 +10,13 @@
 #include "ratelimit.h"
 #include "session.h"
 #include "password.h"
+#include "user_view.h"
 #include "users.h"
 #include "util.h"
 
 static const char sql_insert_user[] =
 	"INSERT INTO users (username, password_hash, email, display_name, created_at) "
 	"VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char sql_user_by_id[] =
-	"SELECT id, username, display_name, bio, avatar_url, status_text, created_at, "
-	"email, email_verified, deleted_at FROM users WHERE id = ?1";
 
 int pl_user_validate_username(const char *name, struct pl_err *err)
 {
@@ -98,12 +96,10 @@ static int insert_user(struct pl_db *db, const struct pl_registration *reg, cons
 	*id = pl_db_last_id(db);
 	pl_db_done(st);
 	st = NULL;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
 	pl_db_done(st);
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_user_register(struct pl_db *db, const struct pl_registration *reg, cJSON **out, struct pl_err *err)
@@ -121,47 +117,6 @@ int pl_user_register(struct pl_db *db, const struct pl_registration *reg, cJSON 
 		return -1;
 	*out = pl_user_json(db, id, true, err);
 	return *out ? 0 : -1;
-}
-
-static const char *col_text(struct pl_stmt *st, int i)
-{
-	const char *t = pl_stmt_text(st, i);
-	return t ? t : "";
-}
-
-cJSON *pl_user_json(struct pl_db *db, int64_t user_id, bool self, struct pl_err *err)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_user_by_id, err);
-	cJSON *u = NULL;
-	int step;
-
-	if (!st)
-		return NULL;
-	pl_stmt_bind_int64(st, 1, user_id);
-	step = pl_stmt_step(st);
-	if (step == PL_ROW) {
-		u = cJSON_CreateObject();
-		cJSON_AddNumberToObject(u, "id", (double)pl_stmt_int64(st, 0));
-		cJSON_AddStringToObject(u, "username", col_text(st, 1));
-		cJSON_AddStringToObject(u, "display_name", col_text(st, 2));
-		cJSON_AddStringToObject(u, "bio", col_text(st, 3));
-		cJSON_AddStringToObject(u, "avatar_url", col_text(st, 4));
-		cJSON_AddStringToObject(u, "status_text", col_text(st, 5));
-		pl_json_add_time(u, "created_at", pl_stmt_int64(st, 6));
-		if (self) {
-			if (pl_stmt_null(st, 7))
-				cJSON_AddNullToObject(u, "email");
-			else
-				cJSON_AddStringToObject(u, "email", col_text(st, 7));
-			cJSON_AddBoolToObject(u, "email_verified", pl_stmt_int(st, 8));
-		}
-	} else if (step == PL_DONE) {
-		pl_err_set(err, 404, "no such user");
-	} else {
-		pl_err_internal(err, "user by id: %s", pl_db_last_error(db));
-	}
-	pl_db_done(st);
-	return u;
 }
 
 /* ---- accounts: registration limits, profiles, password, deletion ---- */
@@ -188,27 +143,20 @@ int pl_user_register_from(struct pl_db *db, const struct pl_config *cfg, const c
 	return -1;
 }
 
-static const char sql_user_live[] = "SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL";
 
 cJSON *pl_user_get(struct pl_db *db, int64_t user_id, int64_t viewer_id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_user_live, err);
-	int step;
+	struct pl_user u;
+	cJSON *o = NULL;
 
-	if (!st)
+	if (pl_user_load(db, user_id, &u, err) != 0)
 		return NULL;
-	pl_stmt_bind_int64(st, 1, user_id);
-	step = pl_stmt_step(st);
-	pl_db_done(st);
-	if (step == PL_DONE) {
+	if (u.deleted_at)  /* erased: as if it never was */
 		pl_err_set(err, 404, "no such user");
-		return NULL;
-	}
-	if (step != PL_ROW) {
-		pl_err_internal(err, "user live: %s", pl_db_last_error(db));
-		return NULL;
-	}
-	return pl_user_json(db, user_id, user_id == viewer_id, err);
+	else
+		o = pl_user_view(&u, user_id == viewer_id);
+	pl_user_release(&u);
+	return o;
 }
 
 /* ---- PATCH /api/users/me ---- */
@@ -346,12 +294,10 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 	pl_stmt_bind_int64(st, 1, user_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0) {
-		pl_db_rollback(db);
+	if (pl_db_end(db, rc, err) < 0)
 		return -1;
-	}
 	*out = pl_user_get(db, user_id, user_id, err);
 	return *out ? 0 : -1;
 }
@@ -430,10 +376,9 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 	}
 	if (pl_session_revoke_user_locked(db, claims->user_id, claims->session_id, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
+	rc = pl_db_end(db, rc, err);
 	sodium_memzero(new_hash, sizeof(new_hash));
 	return rc;
 }
@@ -468,12 +413,10 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 	pl_stmt_bind_int64(st, 1, claims->user_id);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
-	if (rc == 0)
-		pl_info_log("account %lld erased", (long long)claims->user_id);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
+	if ((rc = pl_db_end(db, rc, err)) == 0)
+		pl_info_log("account %lld erased", (long long)claims->user_id);
 	return rc;
 }
 
@@ -603,11 +546,9 @@ static int store_code(struct pl_db *db, int64_t user_id, const unsigned char has
 	pl_stmt_bind_int64(st, 4, expires);
 	if (pl_db_step_done(db, st, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
-	return rc;
+	return pl_db_end(db, rc, err);
 }
 
 int pl_user_verify_request(struct pl_db *db, const struct pl_config *cfg, int64_t user_id,
@@ -723,12 +664,10 @@ int pl_user_verify_confirm(struct pl_db *db, const struct pl_config *cfg, const 
 		pl_err_set(err, 400, "wrong or expired verification code");
 		goto out;
 	}
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0) {
-		pl_db_rollback(db);
+	if (pl_db_end(db, rc, err) < 0)
 		return -1;
-	}
 	*out = pl_user_json(db, uid, true, err);
 	return *out ? 0 : -1;
 }
@@ -776,10 +715,9 @@ int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *passwo
 	}
 	if (pl_session_revoke_user_locked(db, user_id, 0, err) < 0)
 		goto out;
-	rc = pl_db_commit(db, err);
+	rc = 0;
 out:
-	if (rc < 0)
-		pl_db_rollback(db);
+	rc = pl_db_end(db, rc, err);
 	sodium_memzero(hash, sizeof(hash));
 	return rc;
 }

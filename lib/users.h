@@ -144,10 +144,4 @@ int pl_user_find(struct pl_db *db, const char *username, int64_t *id, struct pl_
 int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *password, size_t len,
 			   struct pl_err *err);
 
-/*
- * pl_user_json: the user object for `user_id`; `self` adds the owner-only
- * fields. Returns a new object (caller frees) or NULL with `err` = 404.
- */
-cJSON *pl_user_json(struct pl_db *db, int64_t user_id, bool self, struct pl_err *err);
-
 #endif

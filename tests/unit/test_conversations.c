@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "authz.c"
 #include "channels.c"
 #include "messages.c"
 #include "search.c"

@@ -1,0 +1,105 @@
+/*
+ * authz.h — the only place that decides visibility: who may read, post in
+ * or manage a channel, edit or delete a message, and which events a user
+ * receives. REST handlers, WebSocket frames, the long poll and replay all
+ * ask these functions. Rules (API.md, docs/DECISIONS.md):
+ * - A channel the caller may not see is 404, never 403: a missing channel
+ *   and a private or dm channel they are not a member of look the same.
+ * - Anyone signed in may read and post in a public channel (posting joins
+ *   it); managing needs owner or admin (403).
+ * - A channel's events go to its members at the moment of delivery;
+ *   channel.created of a public channel to everyone; presence to those
+ *   who share a channel with its user; a notification to its owner.
+ */
+#ifndef PL_AUTHZ_H
+#define PL_AUTHZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+#include "events.h"
+
+enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
+enum pl_action { PL_ACT_READ, PL_ACT_POST, PL_ACT_MANAGE };
+
+/* What may be done to one message (pl_authz_message). */
+enum pl_msg_action {
+	PL_MSG_READ,    /* see it: read access to its channel */
+	PL_MSG_REACT,   /* react: post access to its channel */
+	PL_MSG_EDIT,    /* change its content: its author only */
+	PL_MSG_DELETE   /* delete it: its author, or the channel's owner/admins */
+};
+
+/* pl_role_from_text: "owner", "admin", "member" -> the role; NULL (no
+ * membership row) -> PL_ROLE_NONE; anything else reads as a member. */
+enum pl_role pl_role_from_text(const char *s);
+
+struct pl_access {
+	char kind[8];        /* "public", "private", "dm" */
+	enum pl_role role;   /* caller's role, PL_ROLE_NONE if not a member */
+};
+
+/*
+ * pl_authz_channel: decides whether `user_id` may perform `action` on
+ * `channel_id`. Rules: a missing channel, or a private/dm channel the user
+ * is not a member of, is 404; anyone signed in may read and post in a
+ * public channel (posting joins it: the caller does that); managing needs
+ * owner or admin (403). `acc` (may be NULL) receives kind and role.
+ * Returns 0 when allowed, -1 with `err` otherwise.
+ */
+int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		     enum pl_action action, struct pl_access *acc, struct pl_err *err);
+
+/*
+ * pl_authz_message: decides whether `user_id` may perform `action` on
+ * message `message_id`, after pl_authz_channel on its channel (READ, or
+ * POST for PL_MSG_REACT). A message of a channel the user may not see is
+ * 404 like a missing one. *channel_id (may be NULL) receives its channel.
+ * Returns 0 when allowed, -1 with `err`: 404, or 403 (edit by someone
+ * other than the author; delete by a plain member who is not the author).
+ */
+int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
+		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);
+
+/* pl_channel_is_member: true when `user_id` is a member of `channel_id`
+ * (the rule for receiving a channel's events). False on any error. */
+bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id);
+
+/*
+ * The set of users who may see one event, loaded once and asked per socket
+ * (the fan-out of one event to many sockets): the same rules as
+ * pl_event_visible, at the same moment.
+ */
+struct pl_event_audience {
+	const struct pl_event *ev; /* borrowed (or &own) */
+	struct pl_event own;       /* the event a channel audience stands for */
+	bool all;                  /* everyone (PL_SCOPE_ALL) */
+	int64_t *ids;              /* sorted user ids (owned) */
+	size_t n;
+	bool loaded;
+};
+
+/* pl_event_audience_init: prepares `a` for `ev` (borrowed; must outlive
+ * `a`); the set is read on first use. Release with
+ * pl_event_audience_release. */
+void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *ev);
+
+/* pl_event_audience_init_channel: prepares `a` as the members of
+ * `channel_id` (whatever an event's scope). `a` must not be moved or
+ * copied before its release (it points into itself). */
+void pl_event_audience_init_channel(struct pl_event_audience *a, int64_t channel_id);
+
+/* pl_event_audience_has: whether `user_id` may see the event. */
+bool pl_event_audience_has(struct pl_db *db, struct pl_event_audience *a, int64_t user_id);
+
+void pl_event_audience_release(struct pl_event_audience *a);
+
+/*
+ * pl_event_visible: whether `user_id` may receive `ev` now (membership is
+ * checked at the moment of delivery, so a removed member stops at once).
+ */
+bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *ev);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * message_view.h — the message object of the contract (API.md, Objects):
+ * {"id","channel_id","user_id","username","content","created_at",
+ * "edited_at","deleted","reply_to","client_msg_id","reactions"}, as one
+ * viewer sees it (each reaction's "me"). A deleted message shows content
+ * "" and no reactions; an erased author shows as "deleted-user-N".
+ * No authorization here: callers decide with authz.h first.
+ */
+#ifndef PL_MESSAGE_VIEW_H
+#define PL_MESSAGE_VIEW_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+
+/* The SELECT list every statement rendered by pl_message_view_row
+ * starts with (append WHERE / ORDER BY). */
+#define PL_MESSAGE_COLUMNS \
+	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
+	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at, " \
+	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) " \
+	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
+
+/*
+ * pl_message_view_row: the object for the current row of `st`, a
+ * statement of PL_MESSAGE_COLUMNS, as `viewer` sees it. Returns a new
+ * object (caller frees).
+ */
+cJSON *pl_message_view_row(struct pl_db *db, struct pl_stmt *st, int64_t viewer);
+
+/*
+ * pl_message_json: the message object of `id` as `viewer` sees it (its
+ * reactions' "me"). No authorization: callers check pl_authz_message or
+ * pl_authz_channel first. Returns a new object (caller frees) or NULL
+ * with `err` (404 no such message).
+ */
+cJSON *pl_message_json(struct pl_db *db, int64_t viewer, int64_t id, struct pl_err *err);
+
+#endif
