@@ -26,33 +26,6 @@ static void handle_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 	pl_resp_json(resp, 200, body);
 }
 
-/* Reads the optional array of ids `key` (at most `max`); *ids is
- * malloc'd (caller frees). */
-static int read_ids(const cJSON *json, const char *key, size_t max, int64_t **ids, size_t *n,
-		    struct pl_err *err)
-{
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(json, key), *it;
-	size_t i = 0;
-
-	*ids = NULL;
-	*n = 0;
-	if (!arr || cJSON_IsNull(arr))
-		return 0;
-	if (!cJSON_IsArray(arr))
-		return pl_err_set(err, 400, "field \"%s\" must be an array of user ids", key);
-	*n = (size_t)cJSON_GetArraySize(arr);
-	if (*n > max)
-		return pl_err_set(err, 400, "field \"%s\": at most %zu users", key, max);
-	*ids = pl_xcalloc(*n ? *n : 1, sizeof(**ids));
-	cJSON_ArrayForEach(it, arr) {
-		double d = it->valuedouble;
-		if (!cJSON_IsNumber(it) || d < 1 || d > 9007199254740992.0 || d != (double)(int64_t)d)
-			return pl_err_set(err, 400, "field \"%s\" must be an array of user ids", key);
-		(*ids)[i++] = (int64_t)d;
-	}
-	return 0;
-}
-
 /* POST /api/channels -> 201 channel; 400 invalid; 409 name taken. */
 static void handle_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
@@ -64,7 +37,7 @@ static void handle_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	if (pl_json_string(req->json, "name", true, &in.name, &err) < 0 ||
 	    pl_json_string(req->json, "kind", false, &in.kind, &err) < 0 ||
 	    pl_json_string(req->json, "topic", false, &in.topic, &err) < 0 ||
-	    read_ids(req->json, "members", 100, &members, &in.nmembers, &err) < 0) {
+	    pl_json_id_array(req->json, "members", false, 0, PL_CHANNEL_INITIAL_MEMBERS_MAX, &members, &in.nmembers, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		goto out;
 	}
@@ -167,9 +140,7 @@ static void handle_dm(struct pl_ctx *ctx, struct pl_request *req, struct pl_resp
 	bool created;
 	cJSON *ch;
 
-	if (!cJSON_GetObjectItemCaseSensitive(req->json, "user_ids"))
-		pl_err_set(&err, 400, "field \"user_ids\" is required");
-	if (err.status || read_ids(req->json, "user_ids", 8, &ids, &n, &err) < 0 ||
+	if (pl_json_id_array(req->json, "user_ids", true, 0, 8, &ids, &n, &err) < 0 ||
 	    pl_channel_dm(ctx->db, req->principal.user_id, ids, n, &created, &ch, &err) < 0)
 		pl_resp_from_err(resp, &err);
 	else

@@ -130,12 +130,10 @@ static void handle_events(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	bool slotted = false;
 
 	rc = pl_query_get(req, "since", since_s, sizeof(since_s));
-	if (rc < 0 || (rc == 0 && strcmp(since_s, "0") != 0 && pl_parse_id(since_s, &since) < 0)) {
+	if (rc < 0 || (rc == 0 && pl_parse_cursor(since_s, &since) < 0)) {
 		pl_resp_error(resp, 400, "since must be an event id");
 		return;
 	}
-	if (rc == 0 && !strcmp(since_s, "0"))
-		since = 0;
 	if (pl_query_int(req, "timeout", 0, MAX_TIMEOUT, &timeout, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;

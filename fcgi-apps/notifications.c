@@ -24,25 +24,6 @@ static void handle_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 		pl_resp_json(resp, 200, body);
 }
 
-/* Reads {"ids":[...]} (1-200 ids) into a malloc'd array (caller frees). */
-static int read_ids(const cJSON *json, int64_t **ids, size_t *n, struct pl_err *err)
-{
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(json, "ids"), *it;
-
-	*ids = NULL;
-	*n = 0;
-	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > 200)
-		return pl_err_set(err, 400, "send {\"ids\":[1-200 notification ids]} or {\"all\":true}");
-	*ids = pl_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(**ids));
-	cJSON_ArrayForEach(it, arr) {
-		double d = it->valuedouble;
-		if (!cJSON_IsNumber(it) || d < 1 || d > 9007199254740992.0 || d != (double)(int64_t)d)
-			return pl_err_set(err, 400, "field \"ids\" must be an array of ids");
-		(*ids)[(*n)++] = (int64_t)d;
-	}
-	return 0;
-}
-
 /* POST /api/notifications/read {"ids":[...]} | {"all":true} -> 204; 400. */
 static void handle_read(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
@@ -57,7 +38,7 @@ static void handle_read(struct pl_ctx *ctx, struct pl_request *req, struct pl_re
 		if (!err.status)
 			pl_err_set(&err, 400, "send {\"ids\":[...]} or {\"all\":true}");
 		pl_resp_from_err(resp, &err);
-	} else if ((!all && read_ids(req->json, &ids, &n, &err) < 0) ||
+	} else if ((!all && pl_json_id_array(req->json, "ids", true, 1, 200, &ids, &n, &err) < 0) ||
 		   pl_notifications_read(ctx->db, req->principal.user_id, ids, n, all, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 	} else {

@@ -111,9 +111,7 @@ static void read_body(struct transport *t, struct pl_request *req, size_t limit)
 				break;
 			}
 			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				abort();
+			buf = pl_xrealloc(buf, cap + 1);
 		}
 		n = t->read(t, buf + len, cap - len);
 		if (n <= 0)

@@ -19,9 +19,7 @@ static const char sql_peer_set[] =
 	"SELECT DISTINCT b.user_id FROM channel_members a JOIN channel_members b "
 	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id";
 /* Users sharing at least one channel with ?2 include ?1? */
-static const char sql_peers[] =
-	"SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id "
-	"WHERE a.user_id = ?1 AND b.user_id = ?2 LIMIT 1";
+static const char sql_peers[] = "SELECT " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "?2");
 
 
 enum pl_role pl_role_from_text(const char *s)
@@ -59,6 +57,8 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	/* Not there, or not visible to this user: the same 404. */
 	if (step == PL_DONE || (strcmp(a.kind, "public") != 0 && a.role == PL_ROLE_NONE))
 		return pl_err_set(err, 404, "no such channel");
+	if (action == PL_ACT_MEMBER && a.role == PL_ROLE_NONE)
+		return pl_err_set(err, 403, "join the channel first");
 	if (action == PL_ACT_MANAGE && a.role < PL_ROLE_ADMIN)
 		return pl_err_set(err, 403, "only the channel's owner or admins may do that");
 	return 0;
@@ -123,7 +123,7 @@ static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
 		return false;
 	pl_stmt_bind_int64(st, 1, a);
 	pl_stmt_bind_int64(st, 2, b);
-	yes = pl_stmt_step(st) == PL_ROW;
+	yes = pl_stmt_step(st) == PL_ROW && pl_stmt_int(st, 0) != 0;
 	pl_db_done(st);
 	return yes;
 }
@@ -161,12 +161,7 @@ static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *
 	while (pl_stmt_step(st) == PL_ROW) {
 		if (a->n == cap) {
 			cap = cap ? cap * 2 : 64;
-			int64_t *more = realloc(a->ids, cap * sizeof(*a->ids));
-			if (!more) {
-				pl_err_log("out of memory loading an event audience");
-				abort();
-			}
-			a->ids = more;
+			a->ids = pl_xrealloc(a->ids, cap * sizeof(*a->ids));
 		}
 		a->ids[a->n++] = pl_stmt_int64(st, 0);
 	}

@@ -22,7 +22,13 @@
 #include "events.h"
 
 enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
-enum pl_action { PL_ACT_READ, PL_ACT_POST, PL_ACT_MANAGE };
+enum pl_action {
+	PL_ACT_READ,    /* see it and its history */
+	PL_ACT_POST,    /* post in it (a public channel: posting joins it) */
+	PL_ACT_MEMBER,  /* act as a member (read markers, typing): 403 for a
+			   visible channel the caller has not joined */
+	PL_ACT_MANAGE   /* change it, its members and roles: owner or admin */
+};
 
 /* What may be done to one message (pl_authz_message). */
 enum pl_msg_action {
@@ -31,6 +37,26 @@ enum pl_msg_action {
 	PL_MSG_EDIT,    /* change its content: its author only */
 	PL_MSG_DELETE   /* delete it: its author, or the channel's owner/admins */
 };
+
+/*
+ * The same rules as SQL fragments, for list queries that filter many rows
+ * at once (string literals: concatenate them into a statement's text).
+ * Arguments are SQL texts: table aliases or parameters such as "?1".
+ *
+ * PL_AUTHZ_SQL_CAN_READ(c, me): pl_authz_channel READ for the channel row
+ * `c`, where `me` is the caller's membership row joined as
+ * LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = <caller>.
+ * PL_AUTHZ_SQL_IS_MEMBER(channel, user): pl_channel_is_member.
+ * PL_AUTHZ_SQL_SHARE_CHANNEL(a, b): users a and b are members of one
+ * channel (who receives the other's presence).
+ */
+#define PL_AUTHZ_SQL_CAN_READ(c, me) "(" c ".kind = 'public' OR " me ".user_id IS NOT NULL)"
+#define PL_AUTHZ_SQL_IS_MEMBER(channel, user) \
+	"EXISTS (SELECT 1 FROM channel_members im WHERE im.channel_id = " channel \
+	" AND im.user_id = " user ")"
+#define PL_AUTHZ_SQL_SHARE_CHANNEL(a, b) \
+	"EXISTS (SELECT 1 FROM channel_members sa JOIN channel_members sb " \
+	"ON sa.channel_id = sb.channel_id WHERE sa.user_id = " a " AND sb.user_id = " b ")"
 
 /* pl_role_from_text: "owner", "admin", "member" -> the role; NULL (no
  * membership row) -> PL_ROLE_NONE; anything else reads as a member. */
@@ -45,8 +71,9 @@ struct pl_access {
  * pl_authz_channel: decides whether `user_id` may perform `action` on
  * `channel_id`. Rules: a missing channel, or a private/dm channel the user
  * is not a member of, is 404; anyone signed in may read and post in a
- * public channel (posting joins it: the caller does that); managing needs
- * owner or admin (403). `acc` (may be NULL) receives kind and role.
+ * public channel (posting joins it: the caller does that); acting as a
+ * member of a public channel one has not joined is 403 (it is visible);
+ * managing needs owner or admin (403). `acc` (may be NULL) receives kind and role.
  * Returns 0 when allowed, -1 with `err` otherwise.
  */
 int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,

@@ -66,7 +66,7 @@ static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
 	"FROM channels c LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = ?1 "
 static const char sql_channel_one[] = CHANNEL_COLUMNS "WHERE c.id = ?2";
 static const char sql_channel_list[] =
-	CHANNEL_COLUMNS "WHERE c.kind = 'public' OR me.user_id IS NOT NULL ORDER BY c.id";
+	CHANNEL_COLUMNS "WHERE " PL_AUTHZ_SQL_CAN_READ("c", "me") " ORDER BY c.id";
 
 static cJSON *channel_from_row(struct pl_stmt *st)
 {
@@ -212,26 +212,45 @@ static bool user_exists(struct pl_db *db, int64_t user_id)
 	return yes;
 }
 
-static int validate_new(const struct pl_channel_new *in, char **name, struct pl_err *err)
+/* The topic rule (creation and PATCH alike). */
+static int check_topic(const char *topic, struct pl_err *err)
 {
 	size_t cps = 0;
 
+	if (topic && (!pl_utf8_valid(topic, strlen(topic), &cps) || cps > PL_CHANNEL_TOPIC_MAX ||
+		      pl_text_has_controls(topic, true)))
+		return pl_err_set(err, 400, "topic must be at most %d characters without control characters",
+				  PL_CHANNEL_TOPIC_MAX);
+	return 0;
+}
+
+/* The name rule (creation and PATCH alike): *out receives the trimmed
+ * name (caller frees), NULL on error. */
+static int check_name(const char *name, char **out, struct pl_err *err)
+{
+	size_t cps = 0;
+
+	*out = pl_trim(name);
+	if (!pl_utf8_valid(*out, strlen(*out), &cps) || cps < 1 || cps > PL_CHANNEL_NAME_MAX ||
+	    pl_text_has_controls(*out, false)) {
+		free(*out);
+		*out = NULL;
+		return pl_err_set(err, 400, "name must be 1-%d characters without control characters",
+				  PL_CHANNEL_NAME_MAX);
+	}
+	return 0;
+}
+
+static int validate_new(const struct pl_channel_new *in, char **name, struct pl_err *err)
+{
 	*name = NULL;
 	if (in->kind && strcmp(in->kind, "public") != 0 && strcmp(in->kind, "private") != 0)
 		return pl_err_set(err, 400, "kind must be \"public\" or \"private\"");
-	if (in->topic && (!pl_utf8_valid(in->topic, strlen(in->topic), &cps) || cps > 250 ||
-			  pl_text_has_controls(in->topic, true)))
-		return pl_err_set(err, 400, "topic must be at most 250 characters without control characters");
-	if (in->nmembers > 100)
-		return pl_err_set(err, 400, "at most 100 members at creation");
-	*name = pl_trim(in->name);
-	if (!pl_utf8_valid(*name, strlen(*name), &cps) || cps < 1 || cps > 80 ||
-	    pl_text_has_controls(*name, false)) {
-		free(*name);
-		*name = NULL;
-		return pl_err_set(err, 400, "name must be 1-80 characters without control characters");
-	}
-	return 0;
+	if (check_topic(in->topic, err) < 0)
+		return -1;
+	if (in->nmembers > PL_CHANNEL_INITIAL_MEMBERS_MAX)
+		return pl_err_set(err, 400, "at most %d members at creation", PL_CHANNEL_INITIAL_MEMBERS_MAX);
+	return check_name(in->name, name, err);
 }
 
 static int insert_channel(struct pl_db *db, int64_t user_id, const char *name, const char *kind,
@@ -387,22 +406,10 @@ static int event_with(struct pl_db *db, const char *type, enum pl_event_scope sc
 
 static int validate_patch(const char *name, const char *topic, char **tname, struct pl_err *err)
 {
-	size_t cps = 0;
-
 	*tname = NULL;
-	if (topic && (!pl_utf8_valid(topic, strlen(topic), &cps) || cps > 250 ||
-		      pl_text_has_controls(topic, true)))
-		return pl_err_set(err, 400, "topic must be at most 250 characters without control characters");
-	if (!name)
-		return 0;
-	*tname = pl_trim(name);
-	if (!pl_utf8_valid(*tname, strlen(*tname), &cps) || cps < 1 || cps > 80 ||
-	    pl_text_has_controls(*tname, false)) {
-		free(*tname);
-		*tname = NULL;
-		return pl_err_set(err, 400, "name must be 1-80 characters without control characters");
-	}
-	return 0;
+	if (check_topic(topic, err) < 0)
+		return -1;
+	return name ? check_name(name, tname, err) : 0;
 }
 
 static int update_row(struct pl_db *db, int64_t channel_id, const char *name, const char *topic,
@@ -558,11 +565,9 @@ int pl_channel_members(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			ids = realloc(ids, cap * sizeof(*ids));
-			times = realloc(times, cap * sizeof(*times));
-			roles = realloc(roles, cap * sizeof(*roles));
-			if (!ids || !times || !roles)
-				abort();
+			ids = pl_xrealloc(ids, cap * sizeof(*ids));
+			times = pl_xrealloc(times, cap * sizeof(*times));
+			roles = pl_xrealloc(roles, cap * sizeof(*roles));
 		}
 		ids[n] = pl_stmt_int64(st, 0);
 		snprintf(roles[n], sizeof(roles[n]), "%s", pl_stmt_text(st, 1));
@@ -857,12 +862,8 @@ int pl_channel_mark_read(struct pl_db *db, int64_t user_id, int64_t channel_id,
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, &acc, err) < 0)
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_MEMBER, &acc, err) < 0)
 		goto out;
-	if (acc.role == PL_ROLE_NONE) {
-		pl_err_set(err, 403, "join the channel first");
-		goto out;
-	}
 	if (query_id(db, sql_message_channel, message_id, 0) != channel_id) {
 		pl_err_set(err, 400, "message_id must be a message of this channel");
 		goto out;

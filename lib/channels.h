@@ -13,6 +13,10 @@
 #include "db.h"
 #include "err.h"
 
+#define PL_CHANNEL_NAME_MAX 80             /* code points, after trimming */
+#define PL_CHANNEL_TOPIC_MAX 250           /* code points */
+#define PL_CHANNEL_INITIAL_MEMBERS_MAX 100 /* "members" at creation */
+
 struct pl_channel_new {
 	const char *name;      /* 1-80 code points after trimming */
 	const char *kind;      /* "public" (default when NULL) or "private" */

@@ -2,12 +2,14 @@
 #include <sodium.h>
 #include <string.h>
 #include "ctx.h"
+#include "json.h"
 #include "log.h"
 
 int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->program = program;
+	pl_json_init();
 	if (sodium_init() < 0)
 		return pl_err_set(err, 500, "sodium_init failed");
 	if (pl_config_load(&ctx->cfg, err) < 0)

@@ -175,19 +175,55 @@ int pl_json_string(const cJSON *obj, const char *key, bool required, const char 
 	return 0;
 }
 
+/* The one rule for an id in a body: a JSON number with no fraction in
+ * [1, 2^53 - 1]. cJSON reads numbers as doubles, and 2^53 + 1 arrives as
+ * 2^53, so 2^53 itself must be refused to refuse what rounds to it. */
+static bool id_value(const cJSON *v, int64_t *out)
+{
+	double d = v->valuedouble;
+
+	if (!cJSON_IsNumber(v) || d < 1 || d >= 9007199254740992.0 || d != floor(d))
+		return false;
+	*out = (int64_t)d;
+	return true;
+}
+
 int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, struct pl_err *err)
 {
 	const cJSON *v = field(obj, key);
-	double d;
 
 	if (!v)
 		return absent(key, required, err);
-	d = v->valuedouble;
-	/* Below 2^53: cJSON reads numbers as doubles, and 2^53 + 1 arrives as
-	 * 2^53, so 2^53 itself must be refused to refuse what rounds to it. */
-	if (!cJSON_IsNumber(v) || d < 1 || d >= 9007199254740992.0 || d != floor(d))
+	if (!id_value(v, out))
 		return pl_err_set(err, 400, "field \"%s\" must be a positive integer id", key);
-	*out = (int64_t)d;
+	return 0;
+}
+
+int pl_json_id_array(const cJSON *obj, const char *key, bool required, size_t min, size_t max,
+		     int64_t **out, size_t *n, struct pl_err *err)
+{
+	const cJSON *v = field(obj, key), *it;
+	size_t count;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return absent(key, required, err);
+	if (!cJSON_IsArray(v))
+		return pl_err_set(err, 400, "field \"%s\" must be an array of ids", key);
+	count = (size_t)cJSON_GetArraySize(v);
+	if (count < min || count > max)
+		return pl_err_set(err, 400, "field \"%s\" must hold %zu-%zu ids", key, min, max);
+	*out = pl_xcalloc(count ? count : 1, sizeof(**out));
+	cJSON_ArrayForEach(it, v) {
+		if (!id_value(it, &(*out)[*n])) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return pl_err_set(err, 400, "field \"%s\" must be an array of positive integer ids", key);
+		}
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -367,4 +403,16 @@ cJSON *pl_json_add_id(cJSON *obj, const char *key, int64_t id)
 	if (id == 0)
 		return add_const(obj, key, cJSON_CreateNull());
 	return add_const(obj, key, cJSON_CreateNumber((double)id));
+}
+
+static void *json_malloc(size_t n)
+{
+	return pl_xmalloc(n);
+}
+
+void pl_json_init(void)
+{
+	cJSON_Hooks hooks = { json_malloc, free };
+
+	cJSON_InitHooks(&hooks);
 }

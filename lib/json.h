@@ -35,6 +35,15 @@ int pl_json_string(const cJSON *obj, const char *key, bool required, const char 
 /* integers: JSON numbers with no fraction within [1, 2^53 - 1] (ids; a
  * larger number may have been rounded by cJSON's double) */
 int pl_json_id(const cJSON *obj, const char *key, bool required, int64_t *out, struct pl_err *err);
+
+/*
+ * pl_json_id_array: reads `key` as an array of `min`-`max` ids, each by
+ * pl_json_id's rule, into *out (allocated; caller frees; NULL when absent
+ * or on error) and *n. Absent or null: 0 when not `required` (nothing
+ * read: returns 1), else 400. Returns 0, 1, or -1 with `err` = 400.
+ */
+int pl_json_id_array(const cJSON *obj, const char *key, bool required, size_t min, size_t max,
+		     int64_t **out, size_t *n, struct pl_err *err);
 int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, struct pl_err *err);
 
 /*
@@ -44,6 +53,14 @@ int pl_json_bool(const cJSON *obj, const char *key, bool required, bool *out, st
  * exhaustion.
  */
 char *pl_json_print(const cJSON *v);
+
+/*
+ * pl_json_init: makes cJSON allocate with the project's allocator
+ * (pl_xmalloc: out of memory aborts, util.h), so no cJSON call returns
+ * NULL for want of memory. Call once per process before any cJSON use
+ * (pl_ctx_open does). cJSON_InitHooks: cJSON.h.
+ */
+void pl_json_init(void);
 
 /* pl_json_add_time: adds `key` as an RFC 3339 string for `ms`, or null
  * when ms is 0. Returns the added item (owned by `obj`). `key` is not

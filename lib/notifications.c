@@ -121,8 +121,7 @@ static int64_t *collect(struct pl_db *db, const char *sql, const char *text, int
 	while (pl_stmt_step(st) == PL_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
-			if (!(ids = realloc(ids, cap * sizeof(*ids))))
-				abort();
+			ids = pl_xrealloc(ids, cap * sizeof(*ids));
 		}
 		ids[(*n)++] = pl_stmt_int64(st, 0);
 	}

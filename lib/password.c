@@ -49,3 +49,11 @@ void pl_password_dummy_verify(const char *password, size_t len)
 	if (crypto_pwhash_str_verify(buf, password, len) == 0)
 		return; /* never: nobody knows that password */
 }
+
+int pl_password_check_length(size_t len, const char *field, struct pl_err *err)
+{
+	if (len < PL_PASSWORD_MIN || len > PL_PASSWORD_MAX)
+		return pl_err_set(err, 400, "%s must be %d-%d bytes", field, PL_PASSWORD_MIN,
+				  PL_PASSWORD_MAX);
+	return 0;
+}

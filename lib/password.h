@@ -15,6 +15,15 @@
 #include "err.h"
 
 #define PL_PASSWORD_HASH_LEN crypto_pwhash_STRBYTES
+#define PL_PASSWORD_MIN 8      /* bytes (API.md: register) */
+#define PL_PASSWORD_MAX 1024   /* bytes: bounds the work of one hash */
+
+/*
+ * pl_password_check_length: the one length rule for a new password:
+ * 0 when `len` is PL_PASSWORD_MIN-PL_PASSWORD_MAX bytes, else -1 with
+ * `err` = 400 naming `field` (e.g. "password", "new_password").
+ */
+int pl_password_check_length(size_t len, const char *field, struct pl_err *err);
 
 /*
  * pl_password_hash: hashes the `len` bytes at `password` into `out`, a

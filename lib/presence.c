@@ -23,11 +23,9 @@ static const char sql_leave[] =
 static const char sql_list_all[] =
 	"SELECT p.user_id, u.username, "
 	"(SELECT c.channel_id FROM presence c WHERE c.user_id = p.user_id AND c.channel_id <> 0 "
-	"AND EXISTS (SELECT 1 FROM channel_members v WHERE v.channel_id = c.channel_id "
-	"AND v.user_id = ?1) ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
+	"AND " PL_AUTHZ_SQL_IS_MEMBER("c.channel_id", "?1") " ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
 	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
-	"WHERE p.user_id = ?1 OR EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b "
-	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 AND b.user_id = p.user_id) "
+	"WHERE p.user_id = ?1 OR " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "p.user_id") " "
 	"GROUP BY p.user_id HAVING max(p.last_seen) >= ?2 ORDER BY u.username LIMIT 1000";
 /* Everyone online who joined channel ?3. */
 static const char sql_list_channel[] =
@@ -285,18 +283,12 @@ int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_POST, &acc, err) < 0)
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_MEMBER, &acc, err) < 0)
 		goto out;
-	if (acc.role == PL_ROLE_NONE) {
-		pl_err_set(err, 404, "not a member of this channel");
-		goto out;
-	}
 	p = cJSON_CreateObject();
 	cJSON_AddNumberToObject(p, "user_id", (double)user_id);
 	rc = pl_event_append(db, "typing", PL_SCOPE_CHANNEL, channel_id, user_id, p, NULL, err);
 	cJSON_Delete(p);
-	if (rc == 0)
-		rc = 0;
 out:
 	return pl_db_end(db, rc, err);
 }

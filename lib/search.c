@@ -14,7 +14,7 @@ static const char sql_search_all[] =
 	"JOIN channels c ON c.id = m.channel_id "
 	"LEFT JOIN channel_members me ON me.channel_id = m.channel_id AND me.user_id = ?2 "
 	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 "
-	"AND (c.kind = 'public' OR me.user_id IS NOT NULL) "
+	"AND " PL_AUTHZ_SQL_CAN_READ("c", "me") " "
 	"ORDER BY f.rowid DESC LIMIT ?3";
 static const char sql_search_channel[] =
 	"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "

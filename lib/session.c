@@ -123,9 +123,9 @@ int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const
 	if (pl_ratelimit_take(db, rates, 2, pl_now_ms(), err) < 0)
 		return -1;
 	/* No transaction is open here: argon2id (~55 ms) never holds the lock. */
-	if (len > 1024) {  /* never a valid password: same cost, no match */
+	if (len > PL_PASSWORD_MAX) {  /* never a valid password: same cost, no match */
 		stored_hash = NULL;
-		len = 1024;
+		len = PL_PASSWORD_MAX;
 	}
 	match = pl_password_check(stored_hash, password, len, err);
 	if (match < 0) {

@@ -1,4 +1,5 @@
 /* users.c — registration and the user object (users.h). */
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,8 +59,8 @@ static int validate(const struct pl_registration *reg, struct pl_err *err)
 
 	if (pl_user_validate_username(reg->username, err) < 0)
 		return -1;
-	if (reg->password_len < 8 || reg->password_len > 1024)
-		return pl_err_set(err, 400, "password must be 8-1024 bytes");
+	if (pl_password_check_length(reg->password_len, "password", err) < 0)
+		return -1;
 	if (reg->email && valid_email(reg->email, err) < 0)
 		return -1;
 	if (reg->display_name && (!pl_utf8_valid(reg->display_name, strlen(reg->display_name), &cps) || cps > 64 ||
@@ -180,8 +181,23 @@ static int text_field(const cJSON *obj, const char *key, size_t max, bool multil
 	return 0;
 }
 
-/* Host of an http(s) URL: a DNS name / IPv4 or a bracketed IPv6 literal,
- * then an optional :port (RFC 3986 §3.2). `h` points after "//". */
+/* Whether the `len` bytes at `s` are an address of `family` (inet_pton). */
+static bool is_address(int family, const char *s, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(family, buf, addr) == 1;
+}
+
+/* Host of an http(s) URL: a DNS name, an IPv4 address (checked with
+ * inet_pton when the host is all digits and dots) or a bracketed IPv6
+ * literal (inet_pton), then an optional :port (RFC 3986 §3.2). `h` points
+ * after "//". */
 static bool valid_authority(const char *h, size_t len)
 {
 	static const char name[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-";
@@ -189,16 +205,18 @@ static bool valid_authority(const char *h, size_t len)
 
 	if (len > 0 && h[0] == '[') {
 		const char *close = memchr(h, ']', len);
-		if (!close || close == h + 1)
+		if (!close)
 			return false;
 		hl = (size_t)(close - h) + 1;
-		if (strspn(h + 1, "0123456789abcdefABCDEF:.") < hl - 2)
+		if (!is_address(AF_INET6, h + 1, hl - 2))
 			return false;
 	} else {
 		hl = strspn(h, name);
 		if (hl > len)
 			hl = len;
 		if (hl == 0 || h[0] == '.' || h[0] == '-' || h[hl - 1] == '-')
+			return false;
+		if (strspn(h, "0123456789.") >= hl && !is_address(AF_INET, h, hl))
 			return false;
 	}
 	if (hl == len)
@@ -354,8 +372,8 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 	struct pl_stmt *st;
 	int rc = -1;
 
-	if (nlen < 8 || nlen > 1024)
-		return pl_err_set(err, 400, "new_password must be 8-1024 bytes");
+	if (pl_password_check_length(nlen, "new_password", err) < 0)
+		return -1;
 	if (check_own_password(db, cfg, claims->user_id, old_password, remote_addr, old_hash, err) < 0)
 		return -1;
 	/* Hash outside the transaction: ~55 ms must not hold the write lock. */
@@ -697,8 +715,8 @@ int pl_user_reset_password(struct pl_db *db, int64_t user_id, const char *passwo
 	struct pl_stmt *st;
 	int rc = -1;
 
-	if (len < 8 || len > 1024)
-		return pl_err_set(err, 400, "password must be 8-1024 bytes");
+	if (pl_password_check_length(len, "password", err) < 0)
+		return -1;
 	if (pl_password_hash(password, len, hash, err) < 0)
 		return -1;
 	if (pl_db_begin(db, err) < 0)

@@ -262,3 +262,12 @@ int pl_file_private(const char *path, bool create, unsigned *was_mode)
 		*was_mode = (unsigned)(sb.st_mode & 07777);
 	return 0;
 }
+
+int pl_parse_cursor(const char *s, int64_t *out)
+{
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return pl_parse_id(s, out);
+}

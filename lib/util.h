@@ -54,6 +54,13 @@ char *pl_trim(const char *s);
  */
 int pl_parse_id(const char *s, int64_t *out);
 
+/*
+ * pl_parse_cursor: parses an event cursor (`since=`): "0" (from the start
+ * of what is retained) or a positive id as pl_parse_id. Returns 0 and
+ * sets *out, or -1.
+ */
+int pl_parse_cursor(const char *s, int64_t *out);
+
 /* What pl_text_forbidden lets through (bits). */
 #define PL_TEXT_TAB_LF 1u   /* U+0009 tab and U+000A line feed */
 #define PL_TEXT_CR     2u   /* U+000D carriage return */

@@ -130,16 +130,6 @@ static int refuse(struct lws *wsi, int status, const char *message)
 	return -1;
 }
 
-/* ?since=: "0" (everything retained) or a positive event id. */
-static int parse_since(const char *s, int64_t *out)
-{
-	if (!strcmp(s, "0")) {
-		*out = 0;
-		return 0;
-	}
-	return pl_parse_id(s, out);
-}
-
 /* --- Origin --------------------------------------------------------------- */
 
 /* An origin (RFC 6454 §4): scheme and host in lower case, and the port
@@ -326,7 +316,7 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 			      err.message[0] ? err.message : "invalid access token");
 	v = lws_get_urlarg_by_name(wsi, "since=", arg, sizeof(arg));
 	if (v) {
-		if (parse_since(v, &c->since) < 0)
+		if (pl_parse_cursor(v, &c->since) < 0)
 			return refuse(wsi, 400, "since must be an event id");
 		c->has_since = true;
 	}

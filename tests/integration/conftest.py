@@ -124,7 +124,10 @@ class Server:
                     cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
             except (OSError, ValueError, IndexError):
                 continue
-            out[int(d)] = cmd.strip()
+            # A process on its way out (killed, not yet a zombie) has an
+            # empty command line: it is not one of the server's any more.
+            if cmd.strip():
+                out[int(d)] = cmd.strip()
         # spawn-fcgi (nginx frontend) starts the programs in sessions of
         # their own and lists them in run/*.pid.
         run = os.path.join(self.var, "run")
@@ -139,9 +142,11 @@ class Server:
             for pid in pids:
                 try:
                     with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        out[pid] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
                 except OSError:
-                    pass
+                    continue
+                if cmd:
+                    out[pid] = cmd
         # As plain CGI every request is a short-lived process: only the
         # long-lived ones (lighttpd or apache2, ws-daemon, serve.sh) are
         # tracked.

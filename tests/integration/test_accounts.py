@@ -230,7 +230,8 @@ def test_patch_me_updates_fields(api):
     assert {k: out[k] for k in edge} == edge
     again = assert_json(me(api, u.token), 200)
     assert {k: again[k] for k in edge} == edge
-    for url in ("http://127.0.0.1:8080/x.png", "HTTPS://[::1]/a"):
+    for url in ("http://127.0.0.1:8080/x.png", "HTTPS://[::1]/a", "http://[2001:db8::ff00:42:8329]:443/a.png",
+                "https://cdn-2.example.com/a.png"):
         assert assert_json(patch_me(api, u.token, {"avatar_url": url}), 200)["avatar_url"] == url
         assert assert_json(me(api, u.token), 200)["avatar_url"] == url
 
@@ -257,6 +258,12 @@ BAD_PATCHES = [
     {"avatar_url": "https://example.com:/a.png"},
     {"avatar_url": "https://example.com/" + "a" * 500},
     {"avatar_url": "https://exämple.com/"},
+    # hosts checked with inet_pton: not an IPv6 or IPv4 address
+    {"avatar_url": "http://[:::::]/a.png"},
+    {"avatar_url": "http://[]/a.png"},
+    {"avatar_url": "http://[fe80::1%eth0]/a.png"},
+    {"avatar_url": "http://999.1.1.1/a.png"},
+    {"avatar_url": "http://1.2.3/a.png"},
     {"email": "no-at-sign"},
     {"email": "a@b.com, victim@example.com"},
     {"email": "a@b.com\r\nBcc: victim@example.com"},

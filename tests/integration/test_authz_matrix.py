@@ -75,9 +75,11 @@ E = [
     ("read marker", "POST", "/api/channels/{c}/read", {"message_id": "{m}"},
      dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
      dict(anon=401, outsider=403, member=204, admin=204, owner=204, author=204)),
+    # acting as a member of a visible channel one has not joined: 403, the
+    # same for read markers and typing (one status policy: authz.h)
     ("typing", "POST", "/api/channels/{c}/typing", None,
      dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204),
-     dict(anon=401, outsider=404, member=204, admin=204, owner=204, author=204)),
+     dict(anon=401, outsider=403, member=204, admin=204, owner=204, author=204)),
     ("history", "GET", "/api/messages/history?channel={c}", None,
      dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
      dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),

@@ -442,6 +442,50 @@ static void test_get_id(void **state)
 	assert_int_equal(id, 77);
 }
 
+/* Id arrays follow the one id rule (2^53 refused, as for single ids). */
+static void test_get_id_array(void **state)
+{
+	struct pl_err err = { 0 };
+	int64_t *ids = NULL;
+	size_t n = 9;
+	static const char text[] =
+		"{\"ok\":[1,2,9007199254740991],\"two53\":[1,9007199254740992],"
+		"\"frac\":[1.5],\"str\":[\"1\"],\"zero\":[0],\"empty\":[],"
+		"\"notarr\":5,\"z\":null}";
+	cJSON *o = NULL;
+	(void)state;
+
+	assert_int_equal(pl_json_parse(text, strlen(text), &o, &err), 0);
+	assert_non_null(o);
+	assert_int_equal(pl_json_id_array(o, "ok", true, 1, 3, &ids, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_true(ids[2] == INT64_C(9007199254740991));
+	free(ids);
+	/* too many for the bound */
+	assert_int_equal(pl_json_id_array(o, "ok", true, 1, 2, &ids, &n, &err), -1);
+	assert_null(ids);
+	static const char *const bad[] = { "two53", "frac", "str", "zero", "notarr" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(pl_json_id_array(o, bad[i], false, 0, 10, &ids, &n, &err), -1);
+		assert_int_equal(err.status, 400);
+		assert_null(ids);
+		assert_int_equal(n, 0);
+	}
+	/* empty: within 0-10, not within 1-10 */
+	assert_int_equal(pl_json_id_array(o, "empty", true, 0, 10, &ids, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(pl_json_id_array(o, "empty", true, 1, 10, &ids, &n, &err), -1);
+	/* absent or null: optional is 1 (nothing read), required is 400 */
+	assert_int_equal(pl_json_id_array(o, "missing", false, 0, 10, &ids, &n, &err), 1);
+	assert_int_equal(pl_json_id_array(o, "z", false, 0, 10, &ids, &n, &err), 1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(pl_json_id_array(o, "z", true, 0, 10, &ids, &n, &err), -1);
+	assert_int_equal(err.status, 400);
+	cJSON_Delete(o);
+}
+
 static void test_get_bool(void **state)
 {
 	const cJSON *o = *state;
@@ -557,6 +601,14 @@ static void test_parse_id(void **state)
 		assert_int_equal(id, 5);
 	}
 	assert_int_equal(pl_parse_id(NULL, &id), -1);
+	/* a cursor: 0 or an id, nothing else */
+	assert_int_equal(pl_parse_cursor("0", &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(pl_parse_cursor("17", &id), 0);
+	assert_int_equal(id, 17);
+	assert_int_equal(pl_parse_cursor("00", &id), -1);
+	assert_int_equal(pl_parse_cursor("-0", &id), -1);
+	assert_int_equal(pl_parse_cursor("", &id), -1);
 }
 
 static void test_time_format(void **state)
@@ -666,6 +718,7 @@ static void test_print_matches_cjson(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_get_id_array),
 		cmocka_unit_test(test_parse_valid_object),
 		cmocka_unit_test(test_parse_valid_misc),
 		cmocka_unit_test(test_parse_malformed),
