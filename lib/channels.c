@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "authz.h"
+#include "channel_view.h"
 #include "channels.h"
 #include "events.h"
 #include "json.h"
@@ -68,25 +69,29 @@ static const char sql_channel_one[] = CHANNEL_COLUMNS "WHERE c.id = ?2";
 static const char sql_channel_list[] =
 	CHANNEL_COLUMNS "WHERE " PL_AUTHZ_SQL_CAN_READ("c", "me") " ORDER BY c.id";
 
+/* Storage: the current row of a CHANNEL_COLUMNS statement (strings
+ * borrowed until the next step). */
+static void channel_row(struct pl_stmt *st, struct pl_channel *c)
+{
+	c->id = pl_stmt_int64(st, 0);
+	c->name = pl_stmt_text(st, 1);
+	c->kind = pl_stmt_text(st, 2);
+	c->topic = pl_stmt_text(st, 3);
+	c->created_by = pl_stmt_int64(st, 4);
+	c->created_at = pl_stmt_int64(st, 5);
+	c->member_count = pl_stmt_int64(st, 6);
+	c->role = pl_stmt_text(st, 7);
+	c->last_message_id = pl_stmt_int64(st, 8);
+	c->unread_count = pl_stmt_int64(st, 9);
+}
+
+/* The view of the current row. */
 static cJSON *channel_from_row(struct pl_stmt *st)
 {
-	cJSON *c = cJSON_CreateObject();
-	const char *role = pl_stmt_text(st, 7);
+	struct pl_channel c;
 
-	cJSON_AddNumberToObject(c, "id", (double)pl_stmt_int64(st, 0));
-	cJSON_AddStringToObject(c, "name", pl_stmt_text(st, 1));
-	cJSON_AddStringToObject(c, "kind", pl_stmt_text(st, 2));
-	cJSON_AddStringToObject(c, "topic", pl_stmt_text(st, 3));
-	pl_json_add_id(c, "created_by", pl_stmt_int64(st, 4));
-	pl_json_add_time(c, "created_at", pl_stmt_int64(st, 5));
-	cJSON_AddNumberToObject(c, "member_count", (double)pl_stmt_int64(st, 6));
-	if (role)
-		cJSON_AddStringToObject(c, "role", role);
-	else
-		cJSON_AddNullToObject(c, "role");
-	cJSON_AddNumberToObject(c, "unread_count", (double)pl_stmt_int64(st, 9));
-	pl_json_add_id(c, "last_message_id", pl_stmt_int64(st, 8));
-	return c;
+	channel_row(st, &c);
+	return pl_channel_view(&c);
 }
 
 cJSON *pl_channel_json(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)

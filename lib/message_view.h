@@ -13,19 +13,19 @@
 #include <stdint.h>
 #include "db.h"
 #include "err.h"
-
-/* The SELECT list every statement rendered by pl_message_view_row
- * starts with (append WHERE / ORDER BY). */
-#define PL_MESSAGE_COLUMNS \
-	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
-	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at, " \
-	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) " \
-	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
+#include "message.h"
 
 /*
- * pl_message_view_row: the object for the current row of `st`, a
- * statement of PL_MESSAGE_COLUMNS, as `viewer` sees it. Returns a new
- * object (caller frees).
+ * pl_message_view: the object for `m` (borrowed) as `viewer` sees it (its
+ * reactions' "me", read from storage when the message has any). Returns a
+ * new object (caller frees).
+ */
+cJSON *pl_message_view(struct pl_db *db, const struct pl_message *m, int64_t viewer);
+
+/*
+ * pl_message_view_row: pl_message_view of the current row of `st`, a
+ * statement of PL_MESSAGE_COLUMNS (message.h). Returns a new object
+ * (caller frees).
  */
 cJSON *pl_message_view_row(struct pl_db *db, struct pl_stmt *st, int64_t viewer);
 

@@ -14,9 +14,6 @@ static const char sql_remove[] =
 	"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3";
 static const char sql_is_deleted[] = "SELECT deleted FROM messages WHERE id = ?1";
 /* Served by the primary key (message_id, emoji, user_id). */
-static const char sql_list[] =
-	"SELECT emoji, count(*), max(user_id = ?2), min(created_at) AS first FROM reactions "
-	"WHERE message_id = ?1 GROUP BY emoji ORDER BY first, emoji";
 
 /* Decodes one code point of valid UTF-8 at `s`; returns its length. */
 static size_t utf8_next(const unsigned char *s, unsigned *cp)
@@ -139,24 +136,4 @@ int pl_reaction_set(struct pl_db *db, int64_t user_id, int64_t message_id, const
 	rc = changed ? announce(db, user_id, message_id, channel_id, emoji, add, err) : 0;
 out:
 	return pl_db_end(db, rc, err);
-}
-
-cJSON *pl_reactions_json(struct pl_db *db, int64_t message_id, int64_t viewer)
-{
-	struct pl_stmt *st = pl_db_stmt(db, sql_list, NULL);
-	cJSON *arr = cJSON_CreateArray();
-
-	if (!st)
-		return arr;
-	pl_stmt_bind_int64(st, 1, message_id);
-	pl_stmt_bind_int64(st, 2, viewer);
-	while (pl_stmt_step(st) == PL_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "emoji", pl_stmt_text(st, 0));
-		cJSON_AddNumberToObject(r, "count", (double)pl_stmt_int64(st, 1));
-		cJSON_AddBoolToObject(r, "me", pl_stmt_int(st, 2) != 0);
-		cJSON_AddItemToArray(arr, r);
-	}
-	pl_db_done(st);
-	return arr;
 }

@@ -32,11 +32,4 @@ bool pl_reaction_emoji_valid(const char *emoji);
 int pl_reaction_set(struct pl_db *db, int64_t user_id, int64_t message_id, const char *emoji,
 		    bool add, struct pl_err *err);
 
-/*
- * pl_reactions_json: the reactions of `message_id` grouped by emoji, in
- * the order each emoji first appeared, with "me" true when `viewer`
- * reacted with it. Returns a new array (caller frees; empty on error).
- */
-cJSON *pl_reactions_json(struct pl_db *db, int64_t message_id, int64_t viewer);
-
 #endif
