@@ -42,7 +42,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
+.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -103,6 +103,10 @@ $(B)/tests/%: tests/unit/%.c $(LIB_A)
 deps:
 	@scripts/deps.sh
 
+# Install nothing: name what is missing and how to get it (make deps), and stop.
+check-deps:
+	@scripts/deps.sh --check
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) scripts/serve.sh
@@ -157,7 +161,8 @@ $(FUZZ_B)/fuzz_dispatch: tests/fuzz/fuzz_dispatch.c $(FUZZ_APP_OBJ) $(FUZZ_B)/li
 fuzz: deps fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
-check: deps
+# Never installs anything (.ci/run runs make deps first).
+check: check-deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-build
