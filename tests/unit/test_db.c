@@ -1,5 +1,5 @@
 /*
- * test_migrate.c — unit tests of db.h's migration runner and connection
+ * test_db.c — unit tests of db.h's migration runner and connection
  * settings: every schema/NNN_*.sql applied once, in numeric order, each
  * all-or-nothing; and the pragmas pl_db_open sets (WAL, foreign keys).
  * Runs from the repository root (reads ./schema).
@@ -396,6 +396,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_unusable_path, env_setup, env_teardown),
 	};
 
-	pl_log_init("test_migrate", PL_LOG_ERROR);
+	pl_log_init("test_db", PL_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

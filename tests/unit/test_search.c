@@ -1,5 +1,5 @@
 /*
- * test_conversations.c — unit tests of the conversation modules (issue 4):
+ * test_search.c — unit tests of the conversation modules (issue 4):
  * the query plans behind history, unread counts, search and notifications
  * (each must be served by its index: EXPLAIN QUERY PLAN); the upgrade of
  * a database made by the foundation schema (001+002, with data) to the
@@ -435,6 +435,6 @@ int main(void)
 		cmocka_unit_test(test_emoji),
 	};
 
-	pl_log_init("test_conversations", PL_LOG_ERROR);
+	pl_log_init("test_search", PL_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_accounts.c — unit tests of the accounts core: the SQLite rate
+ * test_session.c — unit tests of the accounts core: the SQLite rate
  * limiter (ratelimit.h: windows, Retry-After, refunds touching no other
  * key), refresh-token rotation with reuse detection and logout
  * (session.h), the profile field rules (users.h) and the mail command
@@ -336,6 +336,6 @@ int main(void)
 		ACC_TEST(test_mail_command),
 	};
 
-	pl_log_init("test_accounts", PL_LOG_ERROR);
+	pl_log_init("test_session", PL_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_files.c — unit tests of owner-only files (issue 12, item 8):
+ * test_util.c — unit tests of owner-only files (issue 12, item 8):
  * pl_file_private (util.h) under several umasks, and pl_db_open /
  * pl_db_backup (db.h) leaving the database, its -wal and -shm and a backup
  * readable by their owner only. SQLite gives -wal and -shm the database's

@@ -1,5 +1,5 @@
 /*
- * test_realtime.c — unit tests of the real-time pieces of lib (issue 5)
+ * test_events.c — unit tests of the real-time pieces of lib (issue 5)
  * against a migrated temporary database: event retention (pl_events_prune,
  * pl_event_since_pruned, ids never reused), the per-event audience used by
  * the ws-daemon's fan-out (must agree with pl_event_visible), the

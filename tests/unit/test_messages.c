@@ -1,5 +1,5 @@
 /*
- * test_domain.c — unit tests of parley's domain rules against a migrated
+ * test_messages.c — unit tests of parley's domain rules against a migrated
  * temporary database: registration (users.h), channels and the one
  * authorization function (channels.h), posting and history (messages.h),
  * and the events table (events.h): one event per change, written in the
@@ -934,6 +934,6 @@ int main(void)
 		cmocka_unit_test(test_event_render_handmade),
 	};
 
-	pl_log_init("test_domain", PL_LOG_WARN);
+	pl_log_init("test_messages", PL_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
