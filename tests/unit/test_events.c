@@ -1,10 +1,11 @@
 /*
- * test_events.c — unit tests of the real-time pieces of lib (issue 5)
- * against a migrated temporary database: event retention (pl_events_prune,
- * pl_event_since_pruned, ids never reused), the per-event audience used by
- * the ws-daemon's fan-out (must agree with pl_event_visible), the
- * long-poll read (pl_events_collect), and presence transitions (only
- * offline<->online changes become events; the sweep announces once).
+ * test_events.c — unit tests of events.h against a migrated temporary
+ * database: the stream (ids strictly increasing, the cursor, the read
+ * bound), who may see an event (pl_event_visible, checked at delivery
+ * time) and the per-event audience of the ws-daemon's fan-out (must agree
+ * with it), the stored payload naming rows by id and the wire object
+ * built from it, rendering a hand-made event, and retention
+ * (pl_events_prune, pl_event_since_pruned, ids never reused).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,65 +19,163 @@
 #include <string.h>
 #include "event_view.h"
 #include "events.h"
-#include "presence.h"
+#include "log.h"
 #include "util.h"
 #include "unit_util.h"
+#include "unit_domain.h"
 
-struct rt {
-	struct unit_env env;
-	struct pl_db *db;
-	int64_t a, b, c;
-	int64_t ch;        /* a and b are members, c is not */
-	int64_t other;     /* c alone */
-};
+/* ---- events ---- */
 
-static int rt_setup(void **state)
+static void test_events_visibility_and_render(void **state)
 {
-	struct rt *t = calloc(1, sizeof(*t));
-	char sql[256];
-
-	if (!t || unit_env_open(&t->env, 1) < 0)
-		return -1;
-	t->db = t->env.db;
-	t->a = unit_add_user(t->db, "alice");
-	t->b = unit_add_user(t->db, "bob");
-	t->c = unit_add_user(t->db, "carol");
-	if (unit_exec(t->db, "INSERT INTO channels (name, kind, topic, created_by, created_at) "
-			     "VALUES ('x', 'private', '', 1, 0), ('y', 'private', '', 3, 0)") < 0)
-		return -1;
-	t->ch = unit_int(t->db, "SELECT id FROM channels WHERE name = 'x'");
-	t->other = unit_int(t->db, "SELECT id FROM channels WHERE name = 'y'");
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES "
-		 "(%lld, %lld, 'owner', 0), (%lld, %lld, 'member', 0), (%lld, %lld, 'owner', 0)",
-		 (long long)t->ch, (long long)t->a, (long long)t->ch, (long long)t->b,
-		 (long long)t->other, (long long)t->c);
-	if (unit_exec(t->db, sql) < 0)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int rt_teardown(void **state)
-{
-	struct rt *t = *state;
-
-	unit_env_close(&t->env);
-	free(t);
-	return 0;
-}
-
-static int64_t append(struct rt *t, const char *type, enum pl_event_scope scope,
-		      int64_t channel, int64_t user)
-{
+	struct dom *d = *state;
+	struct pl_event evs[64];
 	struct pl_err err = { 0 };
-	cJSON *p = cJSON_CreateObject();
-	int64_t id = 0;
+	size_t n = 0;
+	int64_t msg = post(d->db, d->bob, d->priv, "psst"), last, prev = 0;
+	int64_t pubmsg = post(d->db, d->alice, d->pub, "public hello");
+	const struct pl_event *priv_ev = NULL, *pub_ev = NULL, *pub_created = NULL;
 
-	cJSON_AddNumberToObject(p, "user_id", (double)user);
-	assert_int_equal(pl_event_append(t->db, type, scope, channel, user, p, &id, &err), 0);
-	cJSON_Delete(p);
-	return id;
+	assert_int_equal(pl_events_after(d->db, 0, 64, evs, &n, &err), 0);
+	assert_true(n >= 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(evs[i].id > prev);  /* strictly increasing */
+		prev = evs[i].id;
+		if (strcmp(evs[i].type, "message.created") == 0 && evs[i].channel_id == d->priv)
+			priv_ev = &evs[i];
+		if (strcmp(evs[i].type, "message.created") == 0 && evs[i].channel_id == d->pub)
+			pub_ev = &evs[i];
+		if (strcmp(evs[i].type, "channel.created") == 0 && evs[i].channel_id == d->pub)
+			pub_created = &evs[i];
+	}
+	last = pl_event_last_id(d->db);
+	assert_int_equal(last, evs[n - 1].id);
+	assert_non_null(priv_ev);
+	assert_non_null(pub_ev);
+	assert_non_null(pub_created);
+
+	/* a private channel's message: members only */
+	assert_false(pl_event_visible(d->db, d->carol, priv_ev));
+	assert_true(pl_event_visible(d->db, d->bob, priv_ev));
+	assert_true(pl_event_visible(d->db, d->alice, priv_ev));
+	/* a public channel's message: its members (carol has not joined) */
+	assert_true(pl_event_visible(d->db, d->alice, pub_ev));
+	assert_false(pl_event_visible(d->db, d->carol, pub_ev));
+	/* a public channel's creation: everyone */
+	assert_true(pl_event_visible(d->db, d->carol, pub_created));
+	/* membership is checked at delivery time: a removed member stops at once */
+	{
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM channel_members WHERE channel_id = %lld "
+			 "AND user_id = %lld", (long long)d->priv, (long long)d->bob);
+		assert_int_equal(unit_exec(d->db, sql), 0);
+		assert_false(pl_event_visible(d->db, d->bob, priv_ev));
+	}
+
+	/* the stored payload names the message by id, nothing of its text */
+	{
+		cJSON *r = pl_event_render(priv_ev);
+		const cJSON *m;
+
+		assert_non_null(r);
+		assert_string_equal(str_field(r, "type"), "message.created");
+		assert_int_equal(num_field(r, "event_id"), priv_ev->id);
+		assert_int_equal(num_field(r, "channel_id"), d->priv);
+		m = cJSON_GetObjectItemCaseSensitive(r, "message");
+		assert_true(cJSON_IsObject(m));
+		assert_int_equal(num_field(m, "id"), msg);
+		assert_null(cJSON_GetObjectItemCaseSensitive(m, "content"));
+		cJSON_Delete(r);
+		r = pl_event_render(pub_ev);
+		assert_int_equal(num_field(cJSON_GetObjectItemCaseSensitive(r, "message"), "id"), pubmsg);
+		cJSON_Delete(r);
+	}
+	/* the wire object: the message as it is now, to those who may see it */
+	{
+		struct pl_event_view v;
+		const cJSON *r, *m;
+
+		pl_event_view_init(&v, priv_ev, false);
+		assert_int_equal(pl_event_view_cut(d->db, &v, d->bob), PL_EVENT_HIDDEN);
+		assert_int_equal(pl_event_view_cut(d->db, &v, d->alice), PL_EVENT_FULL);
+		r = pl_event_view_object(d->db, &v, PL_EVENT_FULL);
+		assert_non_null(r);
+		assert_string_equal(str_field(r, "type"), "message.created");
+		assert_int_equal(num_field(r, "event_id"), priv_ev->id);
+		m = cJSON_GetObjectItemCaseSensitive(r, "message");
+		assert_int_equal(num_field(m, "id"), msg);
+		assert_string_equal(str_field(m, "content"), "psst");
+		assert_string_equal(str_field(m, "username"), "bob");
+		pl_event_view_release(&v);
+		/* deleted since: the same event shows the tombstone */
+		{
+			char sql[96];
+			snprintf(sql, sizeof(sql), "UPDATE messages SET content = '', deleted = 1 "
+				 "WHERE id = %lld", (long long)msg);
+			assert_int_equal(unit_exec(d->db, sql), 0);
+		}
+		pl_event_view_init(&v, priv_ev, true);
+		m = cJSON_GetObjectItemCaseSensitive(
+			pl_event_view_object(d->db, &v, pl_event_view_cut(d->db, &v, d->alice)), "message");
+		assert_string_equal(str_field(m, "content"), "");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "deleted")));
+		pl_event_view_release(&v);
+	}
+
+	for (size_t i = 0; i < n; i++)
+		pl_event_release(&evs[i]);
+
+	/* the cursor: nothing after the last, and max bounds the read */
+	assert_int_equal(pl_events_after(d->db, last, 64, evs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_events_after(d->db, 0, 2, evs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_true(evs[0].id < evs[1].id);
+	pl_event_release(&evs[0]);
+	pl_event_release(&evs[1]);
+	assert_null(evs[0].payload);
+}
+
+static void test_event_render_handmade(void **state)
+{
+	struct pl_event ev = { 0 };
+	cJSON *r;
+	(void)state;
+
+	ev.id = 41;
+	snprintf(ev.type, sizeof(ev.type), "member.joined");
+	ev.scope = PL_SCOPE_CHANNEL;
+	ev.channel_id = 9;
+	/* the payload cannot override the envelope */
+	ev.payload = pl_xstrdup("{\"user_id\":3,\"type\":\"evil\",\"event_id\":1,\"role\":\"member\"}");
+	r = pl_event_render(&ev);
+	assert_non_null(r);
+	assert_string_equal(str_field(r, "type"), "member.joined");
+	assert_int_equal(num_field(r, "event_id"), 41);
+	assert_int_equal(num_field(r, "channel_id"), 9);
+	assert_int_equal(num_field(r, "user_id"), 3);
+	assert_string_equal(str_field(r, "role"), "member");
+	assert_int_equal(cJSON_GetArraySize(r), 5);
+	cJSON_Delete(r);
+	pl_event_release(&ev);
+	assert_null(ev.payload);
+
+	/* no channel: no channel_id key */
+	ev.channel_id = 0;
+	ev.payload = pl_xstrdup("{}");
+	r = pl_event_render(&ev);
+	assert_null(cJSON_GetObjectItemCaseSensitive(r, "channel_id"));
+	cJSON_Delete(r);
+	pl_event_release(&ev);
+
+	/* an unreadable payload */
+	ev.payload = pl_xstrdup("not json");
+	assert_null(pl_event_render(&ev));
+	pl_event_release(&ev);
+	ev.payload = pl_xstrdup("[1,2]");
+	assert_null(pl_event_render(&ev));
+	pl_event_release(&ev);
 }
 
 static void test_prune_and_resync(void **state)
@@ -140,76 +239,15 @@ static void test_audience_agrees_with_visible(void **state)
 	assert_int_equal(seen_false, 16 - 9);
 }
 
-static void test_collect_skips_invisible_and_stale_typing(void **state)
-{
-	struct rt *t = *state;
-	struct pl_err err = { 0 };
-	int64_t cursor = pl_event_last_id(t->db), start = cursor, last;
-	cJSON *out = cJSON_CreateArray();
-	size_t nread = 0;
-
-	append(t, "message.created", PL_SCOPE_CHANNEL, t->other, t->c);  /* not for b */
-	append(t, "typing", PL_SCOPE_CHANNEL, t->ch, t->a);               /* fresh */
-	last = append(t, "typing", PL_SCOPE_CHANNEL, t->ch, t->a);        /* made stale below */
-	assert_int_equal(unit_exec(t->db, "UPDATE events SET created_at = 1 WHERE id = "
-					  "(SELECT max(id) FROM events)"), 0);
-	assert_int_equal(pl_events_collect(t->db, t->b, &cursor, 50, pl_now_ms(), out, &nread,
-					   &err), 1);
-	assert_int_equal(nread, 3);
-	assert_int_equal(cursor, last);
-	assert_int_equal(cJSON_GetArraySize(out), 1);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "type")->valuestring,
-			    "typing");
-	assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0),
-						      "event_id")->valuedouble, start + 2);
-	cJSON_Delete(out);
-}
-
-static int64_t presence_events(struct rt *t, const char *status)
-{
-	char sql[200];
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE type = 'presence' AND "
-		 "payload LIKE '%%\"status\":\"%s\"%%'", status);
-	return unit_int(t->db, sql);
-}
-
-static void test_presence_transitions(void **state)
-{
-	struct rt *t = *state;
-	struct pl_err err = { 0 };
-	int64_t ab[2] = { t->a, t->b };
-	int n = -1;
-
-	assert_int_equal(unit_exec(t->db, "DELETE FROM events"), 0);
-	assert_int_equal(pl_presence_touch(t->db, t->a, NULL, &err), 0);
-	assert_int_equal(pl_presence_touch(t->db, t->a, "away", &err), 0);
-	assert_int_equal(presence_events(t, "online"), 1);          /* one transition */
-	assert_int_equal(pl_presence_touch_many(t->db, ab, 2, &err), 0);
-	assert_int_equal(presence_events(t, "online"), 2);          /* b came online */
-	assert_int_equal(pl_presence_touch(t->db, t->a, "sleepy", &err), -1);
-	assert_int_equal(err.status, 400);
-	assert_int_equal(pl_presence_sweep(t->db, 60, &n, &err), 0);
-	assert_int_equal(n, 0);
-	/* a's last activity falls out of the window */
-	assert_int_equal(unit_exec(t->db, "UPDATE presence SET last_seen = 1 WHERE user_id = 1"), 0);
-	assert_int_equal(pl_presence_sweep(t->db, 60, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(pl_presence_sweep(t->db, 60, &n, &err), 0);
-	assert_int_equal(n, 0);                                      /* announced once */
-	assert_int_equal(presence_events(t, "offline"), 1);
-	assert_int_equal(pl_presence_touch(t->db, t->a, NULL, &err), 0);
-	assert_int_equal(presence_events(t, "online"), 3);          /* back online */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_prune_and_resync, rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_audience_agrees_with_visible, rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_collect_skips_invisible_and_stale_typing,
-						rt_setup, rt_teardown),
-		cmocka_unit_test_setup_teardown(test_presence_transitions, rt_setup, rt_teardown),
+		DOM_TEST(test_events_visibility_and_render),
+		cmocka_unit_test(test_event_render_handmade),
+		RT_TEST(test_prune_and_resync),
+		RT_TEST(test_audience_agrees_with_visible),
 	};
+
+	pl_log_init("test_events", PL_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,8 @@
 /*
- * test_util.c — unit tests of owner-only files (issue 12, item 8):
- * pl_file_private (util.h) under several umasks, and pl_db_open /
- * pl_db_backup (db.h) leaving the database, its -wal and -shm and a backup
- * readable by their owner only. SQLite gives -wal and -shm the database's
- * mode, which is why the database itself must start 0600.
+ * test_util.c — unit tests of util.h: owner-only files (issue 12, item 8:
+ * pl_file_private creates 0600 whatever the umask and tightens what it
+ * finds; db.h's files are in test_db.c), UTF-8 checks counting code
+ * points, trim, id parsing, RFC 3339 time formatting.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-#include "db.h"
-#include "db_sqlite.h"
 #include "util.h"
 #include "unit_util.h"
 
@@ -51,24 +49,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static unsigned mode_of(const char *path)
-{
-	struct stat sb;
-
-	assert_int_equal(stat(path, &sb), 0);
-	return (unsigned)(sb.st_mode & 07777);
-}
-
-static void make_file(const char *path, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "x", 1), 1);
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 /* Created exactly 0600 whatever the umask (open(2) alone would give
  * 0600 & ~umask, and SQLite 0644 & ~umask). */
 static void test_create_ignores_umask(void **state)
@@ -81,7 +61,7 @@ static void test_create_ignores_umask(void **state)
 		umask(masks[i]);
 		unlink(f->path);
 		assert_int_equal(pl_file_private(f->path, true, &was), 0);
-		assert_int_equal(mode_of(f->path), 0600);
+		assert_int_equal(unit_mode_of(f->path), 0600);
 		assert_int_equal(was, 0);
 	}
 }
@@ -106,11 +86,11 @@ static void test_existing_is_tightened(void **state)
 	int fd;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		make_file(f->path, modes[i]);
+		unit_make_file(f->path, modes[i]);
 		for (int create = 0; create <= 1; create++) {
 			assert_int_equal(chmod(f->path, modes[i]), 0);
 			assert_int_equal(pl_file_private(f->path, create, &was), 0);
-			assert_int_equal(mode_of(f->path), modes[i] & 0700);
+			assert_int_equal(unit_mode_of(f->path), modes[i] & 0700);
 			assert_int_equal(was, modes[i]);
 		}
 		/* already private: nothing done, nothing to report */
@@ -132,7 +112,7 @@ static void test_directory_left_alone(void **state)
 	assert_int_equal(mkdir(f->path, 0755), 0);
 	assert_int_equal(chmod(f->path, 0755), 0);
 	assert_int_equal(pl_file_private(f->path, true, NULL), 0);
-	assert_int_equal(mode_of(f->path), 0755);
+	assert_int_equal(unit_mode_of(f->path), 0755);
 	assert_int_equal(rmdir(f->path), 0);
 }
 
@@ -147,78 +127,134 @@ static void test_unreachable_path_fails(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
-static void db_write(struct pl_db *db)
+/* ---- strings, ids, times ---- */
+
+static void test_utf8_valid(void **state)
 {
-	assert_int_equal(sqlite3_exec(pl_db_sqlite(db), "CREATE TABLE IF NOT EXISTS t (x);"
-				      "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+	size_t cps = 99;
+	(void)state;
+
+	assert_true(pl_utf8_valid("", 0, &cps));
+	assert_int_equal(cps, 0);
+	assert_true(pl_utf8_valid("hello", 5, &cps));
+	assert_int_equal(cps, 5);
+	assert_true(pl_utf8_valid("h\xc3\xa9llo", 6, &cps));
+	assert_int_equal(cps, 5);
+	assert_true(pl_utf8_valid("\xf0\x9f\x91\x8d", 4, &cps));  /* U+1F44D */
+	assert_int_equal(cps, 1);
+	assert_true(pl_utf8_valid("\xe2\x82\xac\xe2\x82\xac", 6, &cps));  /* two euro signs */
+	assert_int_equal(cps, 2);
+	assert_true(pl_utf8_valid("\xf4\x8f\xbf\xbf", 4, &cps));  /* U+10FFFF */
+	assert_int_equal(cps, 1);
+	assert_true(pl_utf8_valid("\xed\x9f\xbf", 3, NULL));      /* U+D7FF */
+	assert_true(pl_utf8_valid("\xee\x80\x80", 3, NULL));      /* U+E000 */
+
+	assert_false(pl_utf8_valid("\xff", 1, NULL));
+	assert_false(pl_utf8_valid("\xc0\xaf", 2, NULL));
+	assert_false(pl_utf8_valid("\xc1\xbf", 2, NULL));
+	assert_false(pl_utf8_valid("\xe0\x9f\xbf", 3, NULL));
+	assert_false(pl_utf8_valid("\xf0\x8f\xbf\xbf", 4, NULL));
+	assert_false(pl_utf8_valid("\xed\xa0\x80", 3, NULL));
+	assert_false(pl_utf8_valid("\xed\xbf\xbf", 3, NULL));
+	assert_false(pl_utf8_valid("\xf4\x90\x80\x80", 4, NULL));
+	assert_false(pl_utf8_valid("\xf5\x80\x80\x80", 4, NULL));
+	assert_false(pl_utf8_valid("\x80", 1, NULL));
+	assert_false(pl_utf8_valid("a\xc3", 2, NULL));
+	/* len bounds the check: a sequence cut by len is invalid */
+	assert_false(pl_utf8_valid("h\xc3\xa9llo", 2, NULL));
+	assert_true(pl_utf8_valid("h\xc3\xa9llo", 3, &cps));
+	assert_int_equal(cps, 2);
 }
 
-static void expect_private(const char *dir, const char *name)
+static void expect_trim(const char *in, const char *want)
 {
-	char p[600];
+	char *got = pl_trim(in);
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	if (mode_of(p) != 0600)
-		fail_msg("%s is mode %04o, expected 0600", p, mode_of(p));
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
 }
 
-/* Fresh database under umask 022 and 0: it, its -wal and -shm (while
- * open) and a backup are 0600. */
-static void test_db_files_private(void **state)
+static void test_trim(void **state)
 {
-	struct fixture *f = *state;
-	static const mode_t masks[] = { 022, 0 };
-	char db_path[600], bk_path[600];
+	(void)state;
+	expect_trim("  a b \t\r\n", "a b");
+	expect_trim("\t\n x", "x");
+	expect_trim("x", "x");
+	expect_trim("", "");
+	expect_trim(" \t\r\n ", "");
+	expect_trim("a  \t b", "a  \t b");
+	/* only ASCII space, tab, CR, LF are trimmed */
+	expect_trim("\xc2\xa0x\xc2\xa0", "\xc2\xa0x\xc2\xa0");
+	expect_trim(" h\xc3\xa9 ", "h\xc3\xa9");
+}
 
-	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
-		struct pl_db *db = NULL;
-		struct pl_err err = { 0 };
+static void test_parse_id(void **state)
+{
+	static const char *const bad[] = {
+		"0", "-1", "12a", "", " 1", "1 ", "+1", "0x10", "1.0",
+		"12345678901234567890",  /* 20 digits */
+		"99999999999999999999",
+		"9223372036854775808",   /* INT64_MAX + 1 */
+		"00000000000000000001",
+	};
+	int64_t id = 0;
+	(void)state;
 
-		umask(masks[i]);
-		snprintf(db_path, sizeof(db_path), "%s/p%zu.db", f->dir, i);
-		snprintf(bk_path, sizeof(bk_path), "%s/p%zu.backup", f->dir, i);
-		assert_int_equal(pl_db_open(db_path, 1000, &db, &err), 0);
-		db_write(db);
-		assert_int_equal(pl_db_backup(db, bk_path, &err), 0);
-		snprintf(db_path, sizeof(db_path), "p%zu.db", i);
-		expect_private(f->dir, db_path);
-		snprintf(db_path, sizeof(db_path), "p%zu.db-wal", i);
-		expect_private(f->dir, db_path);
-		snprintf(db_path, sizeof(db_path), "p%zu.db-shm", i);
-		expect_private(f->dir, db_path);
-		snprintf(bk_path, sizeof(bk_path), "p%zu.backup", i);
-		expect_private(f->dir, bk_path);
-		pl_db_close(db);
+	assert_int_equal(pl_parse_id("1", &id), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(pl_parse_id("42", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(pl_parse_id("9223372036854775807", &id), 0);
+	assert_true(id == INT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		id = 5;
+		if (pl_parse_id(bad[i], &id) != -1)
+			fail_msg("pl_parse_id accepted \"%s\"", bad[i]);
+		assert_int_equal(id, 5);
 	}
+	assert_int_equal(pl_parse_id(NULL, &id), -1);
 }
 
-/* A database and a -wal/-shm left 0644 (by an older parley: SQLite's own
- * 0644 & ~umask) are made 0600 by the next pl_db_open; a backup over a
- * 0644 file is made 0600 before it is written. */
-static void test_db_existing_tightened(void **state)
+static void test_time_format(void **state)
 {
-	struct fixture *f = *state;
-	struct pl_db *db = NULL;
-	struct pl_err err = { 0 };
-	sqlite3 *h = NULL;
-	char db_path[600], bk_path[600];
+	char buf[PL_TIME_LEN];
+	(void)state;
 
-	snprintf(db_path, sizeof(db_path), "%s/old.db", f->dir);
-	snprintf(bk_path, sizeof(bk_path), "%s/old.backup", f->dir);
-	make_file(bk_path, 0644);
-	assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL; CREATE TABLE t (x);"
-				      "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
-	/* this connection keeps -wal and -shm, 0644 like the database */
-	assert_int_equal(mode_of(db_path), 0644);
-	assert_int_equal(pl_db_open(db_path, 1000, &db, &err), 0);
-	expect_private(f->dir, "old.db");
-	expect_private(f->dir, "old.db-wal");
-	expect_private(f->dir, "old.db-shm");
-	assert_int_equal(pl_db_backup(db, bk_path, &err), 0);
-	expect_private(f->dir, "old.backup");
-	pl_db_close(db);
-	sqlite3_close(h);
+	assert_ptr_equal(pl_time_format(0, buf), buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+	assert_string_equal(pl_time_format(1700000000123, buf), "2023-11-14T22:13:20.123Z");
+	assert_string_equal(pl_time_format(951782400005, buf), "2000-02-29T00:00:00.005Z");
+	assert_string_equal(pl_time_format(1999, buf), "1970-01-01T00:00:01.999Z");
+}
+
+static void test_time_format_before_epoch(void **state)
+{
+	char buf[PL_TIME_LEN];
+	(void)state;
+
+	/* int64 ms may be negative: one ms before the epoch */
+	assert_string_equal(pl_time_format(-1, buf), "1969-12-31T23:59:59.999Z");
+	assert_string_equal(pl_time_format(-1500, buf), "1969-12-31T23:59:58.500Z");
+}
+
+/* The fast calendar arithmetic agrees with gmtime_r over four centuries. */
+static void test_time_format_matches_gmtime(void **state)
+{
+	char buf[PL_TIME_LEN], want[PL_TIME_LEN];
+	(void)state;
+
+	for (int64_t ms = -2208988800000LL; ms < 32503680000000LL; ms += 86399999LL + ms % 7) {
+		int64_t secs = ms / 1000 - (ms % 1000 < 0);
+		time_t t = (time_t)secs;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(ms - secs * 1000));
+		assert_string_equal(pl_time_format(ms, buf), want);
+	}
 }
 
 int main(void)
@@ -229,8 +265,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_existing_is_tightened, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_path_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db_files_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db_existing_tightened, setup, teardown),
+		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_parse_id),
+		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_time_format_before_epoch),
+		cmocka_unit_test(test_time_format_matches_gmtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
