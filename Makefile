@@ -4,17 +4,28 @@ WS_PORT ?= $(shell expr $(PORT) + 1)
 PARLEY_VAR ?= $(CURDIR)/var
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium libjwt libcjson
+# fcgi: Debian 12's libfcgi-dev ships fcgi.pc (-lfcgi, no cflags).
+PKGS    := sqlite3 libsodium libjwt libcjson fcgi
 WSPKGS  := libwebsockets
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
-# CFLAGS is the user's (optimisation, sanitizers); PL_CFLAGS adds ours.
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (optimisation, sanitizers,
+# Debian's hardening flags from dpkg-buildflags); PL_CFLAGS and
+# PL_CPPFLAGS add ours, and every compile and link line uses them.
 CFLAGS  ?= -O2 -g
-PL_CFLAGS = $(CFLAGS) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Ilib \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WSPKG_CFLAGS := $(shell pkg-config --cflags $(WSPKGS) 2>/dev/null)
+WSPKG_LIBS   := $(shell pkg-config --libs $(WSPKGS) 2>/dev/null)
+CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+PL_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
+PL_CFLAGS = $(CFLAGS) -std=c11 $(WARN)
 ifeq ($(WERROR),1)
 PL_CFLAGS += -Werror
 endif
-LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lm
+# Each compile also writes the headers (and included .c files) it read
+# into a .d file next to its output; those are included at the end, so a
+# changed header rebuilds exactly what includes it.
+DEPFLAGS := -MMD -MP
+LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 B       := build
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -22,6 +33,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A    := $(B)/libparley.a
 
 APPS     := $(patsubst fcgi-apps/%.c,%,$(wildcard fcgi-apps/*.c))
+APP_OBJ  := $(APPS:%=$(B)/fcgi-apps/%.o)
 APP_BINS := $(APPS:%=$(B)/bin/parley-%)
 WS_SRC   := $(wildcard ws-daemon/*.c)
 WS_OBJ   := $(WS_SRC:%.c=$(B)/%.o)
@@ -30,7 +42,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
+.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -51,37 +63,49 @@ SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 UNITS := parley-wsd.service parley-migrate.service parley-fcgi@.socket parley-fcgi@.service
 all: $(APP_BINS) $(WS_BIN) $(CTL_BIN)
 
-$(B)/%.o: %.c $(wildcard lib/*.h)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) -c -o $@ $<
+	$(CC) $(PL_CPPFLAGS) $(PL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+# rm first: ar only adds and replaces, so an object whose source was
+# removed or renamed would stay in the archive.
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/bin/parley-%: $(B)/fcgi-apps/%.o $(LIB_A)
+# A static pattern rule: the objects are named targets, so make keeps them
+# (as intermediates of an implicit chain they would be deleted and rebuilt).
+$(APP_BINS): $(B)/bin/parley-%: $(B)/fcgi-apps/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
 $(CTL_BIN): $(B)/tools/parleyctl.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
-$(B)/ws-daemon/%.o: ws-daemon/%.c $(wildcard lib/*.h) $(wildcard ws-daemon/*.h)
+$(B)/ws-daemon/%.o: ws-daemon/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) $(shell pkg-config --cflags $(WSPKGS)) -c -o $@ $<
+	$(CC) $(PL_CPPFLAGS) $(WSPKG_CFLAGS) $(PL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(WS_BIN): $(WS_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) -o $@ $^ $(shell pkg-config --libs $(WSPKGS)) $(LDLIBS_CORE)
+	$(CC) $(PL_CFLAGS) $(LDFLAGS) -o $@ $^ $(WSPKG_LIBS) $(LDLIBS_CORE)
 
-$(B)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard lib/*.c)
+# Compiled and linked in one step; the .d file also lists the lib/*.c
+# files a test includes to reach static functions.
+$(B)/tests/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(PL_CFLAGS) -Ilib -o $@ $< $(LIB_A) $(shell pkg-config --libs cmocka) $(LDLIBS_CORE)
+	$(CC) $(PL_CPPFLAGS) $(PL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $(LDFLAGS) -o $@ $< \
+		$(LIB_A) $(CMOCKA_LIBS) $(LDLIBS_CORE)
 
 # Install any missing Debian package (says what it installs), then nothing else.
 deps:
 	@scripts/deps.sh
+
+# Install nothing: name what is missing and how to get it (make deps), and stop.
+check-deps:
+	@scripts/deps.sh --check
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -114,8 +138,10 @@ fuzz-build:
 	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang CFLAGS="$(FUZZ_FLAGS)" $(FUZZ_B)/libparley.a
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
+FUZZ_CPPFLAGS = -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
+FUZZ_LINK     = $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS))
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libparley.a
-	clang $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -Ilib $(shell pkg-config --cflags $(PKGS)) \
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_LINK) $(DEPFLAGS) -MF $@.d -MT $@ $(LDFLAGS) \
 		-o $@ $< $(FUZZ_B)/libparley.a $(LDLIBS_CORE)
 
 # fuzz_dispatch runs every FastCGI program's routes: each fcgi-apps/<name>.c
@@ -123,19 +149,20 @@ $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libparley.a
 # pl_fuzz_main_<name> hands its route table to the fuzzer (the programs
 # themselves are unchanged).
 FUZZ_APP_OBJ := $(APPS:%=$(FUZZ_B)/fcgi-apps/%.o)
-$(FUZZ_B)/fcgi-apps/%.o: fcgi-apps/%.c $(wildcard lib/*.h)
+$(FUZZ_B)/fcgi-apps/%.o: fcgi-apps/%.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags $(PKGS)) \
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) -std=c11 $(DEPFLAGS) \
 		-Dmain=pl_fuzz_main_$* -Dpl_app_main=pl_fuzz_app_main -c -o $@ $<
 $(FUZZ_B)/fuzz_dispatch: tests/fuzz/fuzz_dispatch.c $(FUZZ_APP_OBJ) $(FUZZ_B)/libparley.a
-	clang $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -Ilib $(shell pkg-config --cflags $(PKGS)) \
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_LINK) $(DEPFLAGS) -MF $@.d -MT $@ $(LDFLAGS) \
 		-DPL_FUZZ_APPS='$(foreach a,$(APPS),X($(a)))' -DPL_FUZZ_SCHEMA_DIR='"$(CURDIR)/schema"' \
 		-o $@ $< $(FUZZ_APP_OBJ) $(FUZZ_B)/libparley.a $(LDLIBS_CORE)
 
 fuzz: deps fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
-check: deps
+# Never installs anything (.ci/run runs make deps first).
+check: check-deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-build
@@ -180,3 +207,8 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# The .d files the compiles above wrote (missing ones are skipped: a first
+# build needs none).
+-include $(LIB_OBJ:.o=.d) $(WS_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(B)/tools/parleyctl.d \
+	$(UNIT_BINS:=.d) $(FUZZ_BINS:=.d) $(FUZZ_APP_OBJ:.o=.d)

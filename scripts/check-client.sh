@@ -3,8 +3,8 @@
 # the Postman collection, against a parley started here on free ports.
 #
 # Steps: installs the npm devDependencies of tests/client if missing (npm ci;
-# no browser download: Chromium is Debian's /usr/bin/chromium, installed with
-# apt-get if absent); starts scripts/serve.sh in its own process group with a
+# no browser download: Chromium is Debian's /usr/bin/chromium, which make
+# deps installs; this script installs no Debian package); starts scripts/serve.sh in its own process group with a
 # fresh data dir (stopped on exit); then runs
 #   1. the OpenAPI lint of docs/openapi.yaml (@redocly/cli),
 #   2. tests/client/routes.test.mjs (described routes <=> served routes),
@@ -55,17 +55,16 @@ section() { printf '\n== client: %s\n' "$*"; }
 
 # --- prerequisites -------------------------------------------------------
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	fail_step "node and npm are needed (apt-get install nodejs npm)"
+	fail_step "node (>= 20.19) and npm are needed (scripts/deps.sh --check says more)"
 	exit 1
 fi
 if [ ! -x "$CHROMIUM" ]; then
-	echo "client: $CHROMIUM is missing; installing Debian's chromium: apt-get install -y chromium"
-	apt-get install -y chromium >"$VAR/apt.log" 2>&1 || { tail -5 "$VAR/apt.log"; fail_step "cannot install chromium"; exit 1; }
+	fail_step "$CHROMIUM is missing: make deps installs Debian's chromium"
+	exit 1
 fi
 # Colour emoji in screenshots (reactions); optional.
 if ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
-	echo "client: installing fonts-noto-color-emoji (emoji in screenshots): apt-get install -y fonts-noto-color-emoji"
-	apt-get install -y fonts-noto-color-emoji >"$VAR/apt-fonts.log" 2>&1 || echo "client: (no emoji font; screenshots show boxes)"
+	echo "client: no emoji font, screenshots show boxes (make deps installs fonts-noto-color-emoji)"
 fi
 if [ ! -f "$CLIENT/node_modules/.package-lock.json" ] ||
 	[ "$CLIENT/package-lock.json" -nt "$CLIENT/node_modules/.package-lock.json" ]; then

@@ -6,8 +6,9 @@
 # and Apache with the shipped .htaccess as on a shared host), then unit and
 # integration suites on the sanitizer build (SAN_BIN, SAN_UNIT), then the
 # client checks (scripts/check-client.sh).
-# Prints one closing line "N passed, N failed" over everything and exits
-# non-zero on any failure. Usage: scripts/check.sh UNIT_BIN...
+# Prints one closing line "N passed, N failed, N skipped" over everything
+# (skips: pytest's, from its JUnit XML, and cmocka's skip()) and exits
+# non-zero on any failure; a skip is not a failure. Usage: scripts/check.sh UNIT_BIN...
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -15,20 +16,23 @@ mkdir -p build/reports
 rm -f build/reports/*.xml
 passed=0
 failed=0
+skipped=0
 
 # run_units BIN...: runs cmocka test programs, adds their counts.
 run_units() {
-	local t out rc p f
+	local t out rc p f s
 	for t in "$@"; do
 		out=$("$t" 2>&1); rc=$?
 		printf '%s\n' "$out"
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-		p=${p:-0}; f=${f:-0}
+		# cmocka 1.1: "[  SKIPPED ] N test(s), listed below:", then one line per test
+		s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s), listed below:$/\1/p' | tail -1)
+		p=${p:-0}; f=${f:-0}; s=${s:-0}
 		# A crash, a sanitizer report or a run that reported nothing fails.
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: $t ran no test"; fi
-		passed=$((passed + p)); failed=$((failed + f))
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	done
 }
 
@@ -37,7 +41,7 @@ run_units "$@"
 
 # pytest_run NAME ARGS...: runs pytest, adds its counts from the JUnit XML.
 pytest_run() {
-	local name=$1 rc counts
+	local name=$1 rc counts p f s
 	shift
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		--junitxml="build/reports/$name.xml" "$@"; rc=$?
@@ -46,18 +50,18 @@ import sys, xml.etree.ElementTree as ET
 try:
     root = ET.parse(sys.argv[1]).getroot()
 except Exception:
-    print(0, 1); raise SystemExit
+    print(0, 1, 0); raise SystemExit
 suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
 t = sum(int(s.get("tests", 0)) for s in suites)
 f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 sk = sum(int(s.get("skipped", 0)) for s in suites)
-print(t - f - sk, f)
+print(t - f - sk, f, sk)
 PY
 )
-	read -r p f <<<"$counts"
+	read -r p f s <<<"$counts"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: $name ran no test"; fi
-	passed=$((passed + p)); failed=$((failed + f))
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
 echo "== integration tests (lighttpd + FastCGI)"
@@ -111,5 +115,5 @@ if [ -x scripts/check-client.sh ]; then
 	passed=$((passed + p)); failed=$((failed + f))
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

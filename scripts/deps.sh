@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# deps.sh — installs the Debian packages parley needs that are missing,
-# saying what it installs. Usage: scripts/deps.sh
+# deps.sh — the Debian packages parley needs to build, serve and test.
+#   scripts/deps.sh          installs the missing ones, saying which (make deps,
+#                            make run, make fuzz; apt-get as root or through sudo)
+#   scripts/deps.sh --check  installs nothing: names what is missing and the
+#                            command that installs it, and fails (make check)
+# Node.js (the client checks: @redocly/cli wants node >= 20.19) is not in
+# Debian 12 at that version, so it is only checked, never installed.
 set -euo pipefail
 
 PKGS=(
@@ -9,20 +14,62 @@ PKGS=(
 	libwebsockets-dev libev-dev libcmocka-dev
 	lighttpd nginx spawn-fcgi multiwatch apache2 sqlite3 curl
 	python3 python3-requests python3-websocket python3-pytest
+	dpkg-dev binutils chromium
 )
+# Installed by make deps, but make check runs without them (the
+# screenshots then show boxes for emoji).
+OPTIONAL=(fonts-noto-color-emoji)
 
-missing=()
-for p in "${PKGS[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$p")
+# missing PKG...: prints the packages of PKG... that are not installed.
+missing() {
+	local installed
+	# dpkg-query fails when it knows a name not at all: read what it printed.
+	installed=$({ dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || true; } |
+		awk '$NF == "installed" { print $1 }')
+	for p in "$@"; do
+		grep -qx -- "$p" <<<"$installed" || echo "$p"
+	done
+}
+
+# node_problem: says what is wrong with node/npm, or nothing.
+node_problem() {
+	local v
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "node and npm are missing"
+		return
 	fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+	v=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+	if [ "${v%%.*}" -lt 20 ]; then
+		echo "node $v is too old"
+	fi
+}
+NODE_HINT="the client checks need node >= 20.19 and npm (Debian 12's nodejs is 18: install Node.js 20 or 22, e.g. NodeSource's nodejs)"
 
-echo "parley: installing missing Debian packages: ${missing[*]}"
+mapfile -t need < <(missing "${PKGS[@]}")
+
+if [ "${1:-}" = --check ]; then
+	rc=0
+	if [ ${#need[@]} -gt 0 ]; then
+		echo "parley: missing Debian packages: ${need[*]}" >&2
+		echo "parley: install them with: make deps   (runs apt-get, as root or through sudo)" >&2
+		rc=1
+	fi
+	problem=$(node_problem)
+	if [ -n "$problem" ]; then
+		echo "parley: $problem: $NODE_HINT" >&2
+		rc=1
+	fi
+	exit $rc
+fi
+
+mapfile -t want < <(missing "${OPTIONAL[@]}")
+need+=("${want[@]}")
+[ ${#need[@]} -eq 0 ] && exit 0
+
+echo "parley: installing missing Debian packages: ${need[*]}"
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || { echo "parley: run as root or install: ${missing[*]}" >&2; exit 1; }
+	command -v sudo >/dev/null || { echo "parley: run as root or install: ${need[*]}" >&2; exit 1; }
 	SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -30,5 +77,5 @@ $SUDO apt-get update -qq
 # Installing lighttpd, nginx or apache2 may try to start the system service
 # on port 80; parley runs its own instance of each on its own port, with
 # its own generated config, and never needs (or stops) those.
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "parley: installed ${missing[*]}"
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "parley: installed ${need[*]}"

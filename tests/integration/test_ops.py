@@ -85,6 +85,65 @@ def test_make_install_destdir_lays_out_fhs(tmp_path):
     assert (tmp_path / "etc/parley/parley.conf").exists()
 
 
+def _build_env():
+    """The environment minus the outer make's (make check's) variables, so
+    the make below is a top-level make with its own jobs."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES",
+                         "CFLAGS", "CPPFLAGS", "LDFLAGS")}
+
+
+# A whole build of libparley and one program (~10-20 s on 2 cores): slow,
+# so the sanitizer pass, which would only repeat it, leaves it out.
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("dpkg-buildflags") is None or shutil.which("readelf") is None,
+                    reason="needs dpkg-buildflags (dpkg-dev) and readelf (binutils)")
+def test_debian_hardening_flags_reach_compile_and_link(tmp_path):
+    """Debian's hardening flags, given as make CFLAGS= CPPFLAGS= LDFLAGS=
+    (dpkg-buildflags with hardening=+all, as a package build would), are
+    on every compile and link line, build with warnings as errors, and
+    show in the program: stack protector (CFLAGS), fortified calls
+    (CPPFLAGS: _FORTIFY_SOURCE), RELRO and BIND_NOW (LDFLAGS; Debian's
+    linker makes RELRO by itself, BIND_NOW only with -z now)."""
+    env = dict(_build_env(), DEB_BUILD_MAINT_OPTIONS="hardening=+all")
+    flags = {}
+    for var in ("CFLAGS", "CPPFLAGS", "LDFLAGS"):
+        r = subprocess.run(["dpkg-buildflags", "--get", var], cwd=str(REPO), env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        flags[var] = r.stdout.strip()
+    assert "-fstack-protector-strong" in flags["CFLAGS"]
+    assert "-D_FORTIFY_SOURCE=2" in flags["CPPFLAGS"]
+    assert "-Wl,-z,now" in flags["LDFLAGS"]
+    b = tmp_path / "build"
+    prog = b / "bin/parleyctl"
+    r = subprocess.run(["make", "-j2", "B=" + str(b), "WERROR=1", str(prog)]
+                       + ["%s=%s" % kv for kv in flags.items()],
+                       cwd=str(REPO), env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "warning:" not in r.stderr, r.stderr
+    lines = r.stdout.splitlines()
+    compiles = [ln.split() for ln in lines if " -c " in ln]
+    links = [ln.split() for ln in lines if ("-o " + str(prog)) in ln]
+    assert len(compiles) > 10 and len(links) == 1, r.stdout
+    for words in compiles:
+        for flag in (flags["CFLAGS"] + " " + flags["CPPFLAGS"]).split():
+            assert flag in words, (flag, " ".join(words))
+    for flag in (flags["CFLAGS"] + " " + flags["LDFLAGS"]).split():
+        assert flag in links[0], (flag, " ".join(links[0]))
+
+    def readelf(*args):
+        out = subprocess.run(["readelf", "-W"] + list(args) + [str(prog)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+    assert "GNU_RELRO" in readelf("-l")
+    assert re.search(r"\(FLAGS\).*BIND_NOW", readelf("-d"))
+    syms = readelf("--dyn-syms")
+    assert "__stack_chk_fail" in syms
+    assert re.search(r"__\w+_chk\b", syms.replace("__stack_chk_fail", ""))
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_units_verify(installed, tmp_path):
     unitdir = installed / "usr/lib/systemd/system"

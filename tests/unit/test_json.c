@@ -1,7 +1,7 @@
 /*
- * test_json.c — unit tests of json.h (strict parsing at the edge, typed
- * field getters) and of the small helpers of util.h (UTF-8 checks, trim,
- * id parsing, RFC 3339 time formatting).
+ * test_json.c — unit tests of json.h: strict parsing at the edge, typed
+ * field getters, and pl_json_print (integers exactly, otherwise what
+ * cJSON prints). util.h's helpers are in test_util.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -514,144 +514,6 @@ static void test_get_bool(void **state)
 	assert_true(b);
 }
 
-/* ---- util.h helpers ---- */
-
-static void test_utf8_valid(void **state)
-{
-	size_t cps = 99;
-	(void)state;
-
-	assert_true(pl_utf8_valid("", 0, &cps));
-	assert_int_equal(cps, 0);
-	assert_true(pl_utf8_valid("hello", 5, &cps));
-	assert_int_equal(cps, 5);
-	assert_true(pl_utf8_valid("h\xc3\xa9llo", 6, &cps));
-	assert_int_equal(cps, 5);
-	assert_true(pl_utf8_valid("\xf0\x9f\x91\x8d", 4, &cps));  /* U+1F44D */
-	assert_int_equal(cps, 1);
-	assert_true(pl_utf8_valid("\xe2\x82\xac\xe2\x82\xac", 6, &cps));  /* two euro signs */
-	assert_int_equal(cps, 2);
-	assert_true(pl_utf8_valid("\xf4\x8f\xbf\xbf", 4, &cps));  /* U+10FFFF */
-	assert_int_equal(cps, 1);
-	assert_true(pl_utf8_valid("\xed\x9f\xbf", 3, NULL));      /* U+D7FF */
-	assert_true(pl_utf8_valid("\xee\x80\x80", 3, NULL));      /* U+E000 */
-
-	assert_false(pl_utf8_valid("\xff", 1, NULL));
-	assert_false(pl_utf8_valid("\xc0\xaf", 2, NULL));
-	assert_false(pl_utf8_valid("\xc1\xbf", 2, NULL));
-	assert_false(pl_utf8_valid("\xe0\x9f\xbf", 3, NULL));
-	assert_false(pl_utf8_valid("\xf0\x8f\xbf\xbf", 4, NULL));
-	assert_false(pl_utf8_valid("\xed\xa0\x80", 3, NULL));
-	assert_false(pl_utf8_valid("\xed\xbf\xbf", 3, NULL));
-	assert_false(pl_utf8_valid("\xf4\x90\x80\x80", 4, NULL));
-	assert_false(pl_utf8_valid("\xf5\x80\x80\x80", 4, NULL));
-	assert_false(pl_utf8_valid("\x80", 1, NULL));
-	assert_false(pl_utf8_valid("a\xc3", 2, NULL));
-	/* len bounds the check: a sequence cut by len is invalid */
-	assert_false(pl_utf8_valid("h\xc3\xa9llo", 2, NULL));
-	assert_true(pl_utf8_valid("h\xc3\xa9llo", 3, &cps));
-	assert_int_equal(cps, 2);
-}
-
-static void expect_trim(const char *in, const char *want)
-{
-	char *got = pl_trim(in);
-
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	free(got);
-}
-
-static void test_trim(void **state)
-{
-	(void)state;
-	expect_trim("  a b \t\r\n", "a b");
-	expect_trim("\t\n x", "x");
-	expect_trim("x", "x");
-	expect_trim("", "");
-	expect_trim(" \t\r\n ", "");
-	expect_trim("a  \t b", "a  \t b");
-	/* only ASCII space, tab, CR, LF are trimmed */
-	expect_trim("\xc2\xa0x\xc2\xa0", "\xc2\xa0x\xc2\xa0");
-	expect_trim(" h\xc3\xa9 ", "h\xc3\xa9");
-}
-
-static void test_parse_id(void **state)
-{
-	static const char *const bad[] = {
-		"0", "-1", "12a", "", " 1", "1 ", "+1", "0x10", "1.0",
-		"12345678901234567890",  /* 20 digits */
-		"99999999999999999999",
-		"9223372036854775808",   /* INT64_MAX + 1 */
-		"00000000000000000001",
-	};
-	int64_t id = 0;
-	(void)state;
-
-	assert_int_equal(pl_parse_id("1", &id), 0);
-	assert_int_equal(id, 1);
-	assert_int_equal(pl_parse_id("42", &id), 0);
-	assert_int_equal(id, 42);
-	assert_int_equal(pl_parse_id("9223372036854775807", &id), 0);
-	assert_true(id == INT64_MAX);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		id = 5;
-		if (pl_parse_id(bad[i], &id) != -1)
-			fail_msg("pl_parse_id accepted \"%s\"", bad[i]);
-		assert_int_equal(id, 5);
-	}
-	assert_int_equal(pl_parse_id(NULL, &id), -1);
-	/* a cursor: 0 or an id, nothing else */
-	assert_int_equal(pl_parse_cursor("0", &id), 0);
-	assert_int_equal(id, 0);
-	assert_int_equal(pl_parse_cursor("17", &id), 0);
-	assert_int_equal(id, 17);
-	assert_int_equal(pl_parse_cursor("00", &id), -1);
-	assert_int_equal(pl_parse_cursor("-0", &id), -1);
-	assert_int_equal(pl_parse_cursor("", &id), -1);
-}
-
-static void test_time_format(void **state)
-{
-	char buf[PL_TIME_LEN];
-	(void)state;
-
-	assert_ptr_equal(pl_time_format(0, buf), buf);
-	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-	assert_string_equal(pl_time_format(1700000000123, buf), "2023-11-14T22:13:20.123Z");
-	assert_string_equal(pl_time_format(951782400005, buf), "2000-02-29T00:00:00.005Z");
-	assert_string_equal(pl_time_format(1999, buf), "1970-01-01T00:00:01.999Z");
-}
-
-static void test_time_format_before_epoch(void **state)
-{
-	char buf[PL_TIME_LEN];
-	(void)state;
-
-	/* int64 ms may be negative: one ms before the epoch */
-	assert_string_equal(pl_time_format(-1, buf), "1969-12-31T23:59:59.999Z");
-	assert_string_equal(pl_time_format(-1500, buf), "1969-12-31T23:59:58.500Z");
-}
-
-/* The fast calendar arithmetic agrees with gmtime_r over four centuries. */
-static void test_time_format_matches_gmtime(void **state)
-{
-	char buf[PL_TIME_LEN], want[PL_TIME_LEN];
-	(void)state;
-
-	for (int64_t ms = -2208988800000LL; ms < 32503680000000LL; ms += 86399999LL + ms % 7) {
-		int64_t secs = ms / 1000 - (ms % 1000 < 0);
-		time_t t = (time_t)secs;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(ms - secs * 1000));
-		assert_string_equal(pl_time_format(ms, buf), want);
-	}
-}
-
 /* pl_json_print's own serializer prints what cJSON_PrintUnformatted prints. */
 static void expect_print_like_cjson(const cJSON *v)
 {
@@ -737,12 +599,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_string, getters_setup, getters_teardown),
 		cmocka_unit_test_setup_teardown(test_get_id, getters_setup, getters_teardown),
 		cmocka_unit_test_setup_teardown(test_get_bool, getters_setup, getters_teardown),
-		cmocka_unit_test(test_utf8_valid),
-		cmocka_unit_test(test_trim),
-		cmocka_unit_test(test_parse_id),
-		cmocka_unit_test(test_time_format),
-		cmocka_unit_test(test_time_format_before_epoch),
-		cmocka_unit_test(test_time_format_matches_gmtime),
 		cmocka_unit_test(test_print_matches_cjson),
 		cmocka_unit_test(test_print_integers_exactly),
 	};

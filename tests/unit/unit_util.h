@@ -1,7 +1,8 @@
 /*
  * unit_util.h — helpers shared by the unit tests that need a database:
- * a private temporary directory, a migrated SQLite file inside it, and
- * one-line SQL helpers for setting up rows and counting them. Include it
+ * a private temporary directory, a migrated SQLite file inside it,
+ * cmocka setup/teardown around them, one-line SQL helpers for setting up
+ * rows and counting them, query plans, and file modes. Include it
  * after <cmocka.h>. Everything is `static inline` so a test file may use
  * any subset without unused-function warnings.
  */
@@ -9,9 +10,11 @@
 #define PL_UNIT_UTIL_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "db.h"
 #include "db_sqlite.h"
@@ -144,6 +147,88 @@ static inline int64_t unit_add_user(struct pl_db *db, const char *username)
 	if (unit_exec(db, sql) < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(pl_db_sqlite(db));
+}
+
+/* cmocka setup and teardown around a struct unit_env in *state:
+ * unit_env_setup migrates the database, unit_env_setup_empty does not. */
+static inline int unit_env_setup_with(void **state, int migrate)
+{
+	struct unit_env *env = calloc(1, sizeof(*env));
+
+	if (!env || unit_env_open(env, migrate) < 0)
+		return -1;
+	*state = env;
+	return 0;
+}
+
+static inline int unit_env_setup(void **state)
+{
+	return unit_env_setup_with(state, 1);
+}
+
+static inline int unit_env_setup_empty(void **state)
+{
+	return unit_env_setup_with(state, 0);
+}
+
+static inline int unit_env_teardown(void **state)
+{
+	struct unit_env *env = *state;
+
+	unit_env_close(env);
+	free(env);
+	return 0;
+}
+
+/* unit_plan: the query plan of `sql` as one string, details joined by " | ". */
+static inline void unit_plan(struct pl_db *db, const char *sql, char *out, size_t len)
+{
+	char q[4096];
+	sqlite3_stmt *st = NULL;
+	size_t used = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v2(pl_db_sqlite(db), q, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare %s: %s", sql, pl_db_last_error(db));
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW && used < len)
+		used += (size_t)snprintf(out + used, len - used, "%s | ",
+					 (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+}
+
+/* unit_expect_plan: fails unless the plan of `sql` contains `must` and
+ * (when not NULL) lacks `never`. */
+static inline void unit_expect_plan(struct pl_db *db, const char *sql, const char *must,
+				    const char *never)
+{
+	char p[4096];
+
+	unit_plan(db, sql, p, sizeof(p));
+	if (!strstr(p, must))
+		fail_msg("plan lacks \"%s\": %s\n(for %s)", must, p, sql);
+	if (never && strstr(p, never))
+		fail_msg("plan has \"%s\": %s\n(for %s)", never, p, sql);
+}
+
+/* unit_mode_of: the permission bits of `path` (which must exist). */
+static inline unsigned unit_mode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return (unsigned)(sb.st_mode & 07777);
+}
+
+/* unit_make_file: `path` holding "x", then chmod to `mode`. */
+static inline void unit_make_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	assert_int_equal(chmod(path, mode), 0);
 }
 
 #endif

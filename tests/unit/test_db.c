@@ -1,7 +1,11 @@
 /*
- * test_migrate.c — unit tests of db.h's migration runner and connection
+ * test_db.c — unit tests of db.h's migration runner and connection
  * settings: every schema/NNN_*.sql applied once, in numeric order, each
- * all-or-nothing; and the pragmas pl_db_open sets (WAL, foreign keys).
+ * all-or-nothing; upgrades keep the data (a foundation-era database to
+ * the latest schema; schema 007: ids never reused); the pragmas
+ * pl_db_open sets (WAL, foreign keys); and owner-only files: the
+ * database, its -wal and -shm and a backup are 0600 whatever the umask,
+ * and ones left readable by others are tightened (issue 12, item 8).
  * Runs from the repository root (reads ./schema).
  */
 #include <stdarg.h>
@@ -19,6 +23,8 @@
 #include "db.h"
 #include "db_sqlite.h"
 #include "log.h"
+#include "messages.h"
+#include "search.h"
 #include "unit_util.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -65,25 +71,6 @@ static bool table_exists(struct pl_db *db, const char *name)
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
 	return unit_int(db, sql) == 1;
-}
-
-static int env_setup(void **state)
-{
-	struct unit_env *env = calloc(1, sizeof(*env));
-
-	if (!env || unit_env_open(env, 0) < 0)
-		return -1;
-	*state = env;
-	return 0;
-}
-
-static int env_teardown(void **state)
-{
-	struct unit_env *env = *state;
-
-	unit_env_close(env);
-	free(env);
-	return 0;
 }
 
 static void test_migrate_empty_db(void **state)
@@ -333,6 +320,77 @@ static void test_migrate_007_ids_never_reused(void **state)
 	assert_int_equal(unit_int(db, "SELECT count(*) FROM notifications"), 0);
 }
 
+/* Copies ./schema/`name` into `dir`. */
+static void copy_schema(const char *dir, const char *name)
+{
+	char src[512], dst[1024], buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(src, sizeof(src), "schema/%s", name);
+	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	in = fopen(src, "rb");
+	out = fopen(dst, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static void test_upgrade_from_foundation_keeps_data(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_err err = { 0 };
+	char dir[512], text[256];
+	int applied = 0;
+
+	snprintf(dir, sizeof(dir), "%s/foundation", env->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	copy_schema(dir, "001_init.sql");
+	copy_schema(dir, "002_ws_tickets.sql");
+	assert_int_equal(pl_db_migrate(env->db, dir, &applied, &err), 0);
+	assert_int_equal(pl_db_version(env->db), 2);
+	/* a foundation-era database with people, channels, messages, events */
+	assert_int_equal(unit_exec(env->db,
+		"INSERT INTO users (id, username, password_hash, created_at) VALUES "
+		"(1, 'old_alice', 'x', 1), (2, 'old_bob', 'x', 2);"
+		"INSERT INTO channels (id, name, kind, created_by, created_at) VALUES "
+		"(1, 'general', 'public', 1, 3), (2, 'hush', 'private', 1, 4);"
+		"INSERT INTO channel_members (channel_id, user_id, role, joined_at, last_read_id) VALUES "
+		"(1, 1, 'owner', 5, 0), (1, 2, 'member', 6, 1), (2, 1, 'owner', 7, 0);"
+		"INSERT INTO messages (id, channel_id, user_id, content, created_at, client_msg_id) VALUES "
+		"(1, 1, 1, 'ancient aardvark', 8, 'c1'), (2, 1, 2, 'hello', 9, NULL), "
+		"(3, 2, 1, 'secret aardvark', 10, NULL);"
+		"INSERT INTO events (type, scope, channel_id, user_id, payload, created_at) VALUES "
+		"('message.created', 0, 1, 1, '{}', 11);"), 0);
+
+	assert_int_equal(pl_db_migrate(env->db, "schema", &applied, &err), 0);
+	assert_true(applied >= 2);
+	assert_true(pl_db_version(env->db) >= 4);
+	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM users"), 2);
+	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM channels WHERE dm_key IS NULL"), 2);
+	assert_int_equal(unit_int(env->db, "SELECT last_read_id FROM channel_members WHERE user_id = 2"), 1);
+	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM events"), 1);
+	assert_string_equal(unit_text(env->db, "SELECT content FROM messages WHERE client_msg_id = 'c1'",
+				      text, sizeof(text)), "ancient aardvark");
+	/* the old messages are searchable, and the new code reads them */
+	assert_int_equal(unit_int(env->db,
+		"SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'aardvark'"), 2);
+	{
+		cJSON *out = NULL;
+		assert_int_equal(pl_message_search(env->db, 2, "aardvark", 0, 10, &out, &err), 0);
+		/* bob reads the public one only */
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(out, "messages")), 1);
+		cJSON_Delete(out);
+		assert_int_equal(pl_message_history(env->db, 1, 1, 0, 0, 50, &out, &err), 0);
+		assert_int_equal(cJSON_GetArraySize(out), 2);
+		cJSON_Delete(out);
+	}
+}
+
 static void test_open_pragmas(void **state)
 {
 	struct unit_env *env = *state;
@@ -378,24 +436,133 @@ static void test_open_unusable_path(void **state)
 	assert_int_equal(err.status, 500);
 }
 
+/* ---- owner-only files ---- */
+
+/* A scratch directory; the umask is restored afterwards. */
+struct fixture {
+	char dir[256];
+	char path[512];
+	mode_t umask_before;
+};
+
+static int dir_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || unit_mkdtemp(f->dir, sizeof(f->dir)) < 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/f", f->dir);
+	f->umask_before = umask(022);
+	*state = f;
+	return 0;
+}
+
+static int dir_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	umask(f->umask_before);
+	unit_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static void db_write(struct pl_db *db)
+{
+	assert_int_equal(sqlite3_exec(pl_db_sqlite(db), "CREATE TABLE IF NOT EXISTS t (x);"
+				      "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void expect_private(const char *dir, const char *name)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (unit_mode_of(p) != 0600)
+		fail_msg("%s is mode %04o, expected 0600", p, unit_mode_of(p));
+}
+
+/* Fresh database under umask 022 and 0: it, its -wal and -shm (while
+ * open) and a backup are 0600. */
+static void test_db_files_private(void **state)
+{
+	struct fixture *f = *state;
+	static const mode_t masks[] = { 022, 0 };
+	char db_path[600], bk_path[600];
+
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		struct pl_db *db = NULL;
+		struct pl_err err = { 0 };
+
+		umask(masks[i]);
+		snprintf(db_path, sizeof(db_path), "%s/p%zu.db", f->dir, i);
+		snprintf(bk_path, sizeof(bk_path), "%s/p%zu.backup", f->dir, i);
+		assert_int_equal(pl_db_open(db_path, 1000, &db, &err), 0);
+		db_write(db);
+		assert_int_equal(pl_db_backup(db, bk_path, &err), 0);
+		snprintf(db_path, sizeof(db_path), "p%zu.db", i);
+		expect_private(f->dir, db_path);
+		snprintf(db_path, sizeof(db_path), "p%zu.db-wal", i);
+		expect_private(f->dir, db_path);
+		snprintf(db_path, sizeof(db_path), "p%zu.db-shm", i);
+		expect_private(f->dir, db_path);
+		snprintf(bk_path, sizeof(bk_path), "p%zu.backup", i);
+		expect_private(f->dir, bk_path);
+		pl_db_close(db);
+	}
+}
+
+/* A database and a -wal/-shm left 0644 (by an older parley: SQLite's own
+ * 0644 & ~umask) are made 0600 by the next pl_db_open; a backup over a
+ * 0644 file is made 0600 before it is written. */
+static void test_db_existing_tightened(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_db *db = NULL;
+	struct pl_err err = { 0 };
+	sqlite3 *h = NULL;
+	char db_path[600], bk_path[600];
+
+	snprintf(db_path, sizeof(db_path), "%s/old.db", f->dir);
+	snprintf(bk_path, sizeof(bk_path), "%s/old.backup", f->dir);
+	unit_make_file(bk_path, 0644);
+	assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL; CREATE TABLE t (x);"
+				      "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+	/* this connection keeps -wal and -shm, 0644 like the database */
+	assert_int_equal(unit_mode_of(db_path), 0644);
+	assert_int_equal(pl_db_open(db_path, 1000, &db, &err), 0);
+	expect_private(f->dir, "old.db");
+	expect_private(f->dir, "old.db-wal");
+	expect_private(f->dir, "old.db-shm");
+	assert_int_equal(pl_db_backup(db, bk_path, &err), 0);
+	expect_private(f->dir, "old.backup");
+	pl_db_close(db);
+	sqlite3_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_empty_db, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_twice_keeps_data, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_visible_to_other_connection, env_setup,
-						env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_broken_is_never_half, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_numeric_order_and_names, env_setup,
-						env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_missing_dir, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_007_ids_never_reused, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_open_pragmas, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_open_pragmas_second_connection, env_setup,
-						env_teardown),
-		cmocka_unit_test_setup_teardown(test_open_unusable_path, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_empty_db, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_twice_keeps_data, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_visible_to_other_connection, unit_env_setup_empty,
+						unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_broken_is_never_half, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_numeric_order_and_names, unit_env_setup_empty,
+						unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_missing_dir, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_007_ids_never_reused, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_foundation_keeps_data, unit_env_setup_empty,
+						unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_open_pragmas, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_open_pragmas_second_connection, unit_env_setup_empty,
+						unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_open_unusable_path, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_db_files_private, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_db_existing_tightened, dir_setup, dir_teardown),
 	};
 
-	pl_log_init("test_migrate", PL_LOG_ERROR);
+	pl_log_init("test_db", PL_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
