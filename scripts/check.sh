@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# check.sh — runs every test parley has: the C unit tests (cmocka), the
+# check.sh — runs every test parley has: the structure checks (lib/ include
+# graph acyclic, sqlite3_* only in the engine file), the C unit tests (cmocka), the
 # integration suite (pytest against real lighttpd, FastCGI programs,
 # ws-daemon and SQLite), then the core of that suite again behind nginx
 # (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi,
@@ -35,6 +36,19 @@ run_units() {
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	done
 }
+
+# The layers (docs/ARCHITECTURE.md): lib/'s include graph has no cycle, and
+# only the SQLite implementation calls sqlite3_* (issue 13).
+echo "== structure"
+if scripts/include-graph.py; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+engine=$(grep -l 'sqlite3_' lib/* fcgi-apps/* ws-daemon/* tools/* | grep -v '^lib/db_sqlite\.[ch]$')
+if [ -z "$engine" ]; then
+	echo "sqlite3_* is called only by lib/db_sqlite.c"
+	passed=$((passed + 1))
+else
+	echo "check: sqlite3_* outside lib/db_sqlite.c: $engine"
+	failed=$((failed + 1))
+fi
 
 echo "== unit tests"
 run_units "$@"
