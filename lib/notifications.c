@@ -6,6 +6,7 @@
 #include "json.h"
 #include "log.h"
 #include "message_view.h"
+#include "notification_view.h"
 #include "notifications.h"
 #include "util.h"
 
@@ -165,21 +166,28 @@ int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kin
 	return 0;
 }
 
+/* Storage: the current row of sql_one / sql_list_* (strings borrowed). */
+static void notification_row(struct pl_stmt *st, struct pl_notification *n)
+{
+	n->id = pl_stmt_int64(st, 0);
+	n->kind = pl_stmt_text(st, 1);
+	n->message_id = pl_stmt_int64(st, 2);
+	n->created_at = pl_stmt_int64(st, 3);
+	n->read = !pl_stmt_null(st, 4);
+}
+
+/* The current row as `user_id` may see it now: NULL when its message is
+ * in a channel they can no longer read (authz.h), or gone. */
 static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, struct pl_stmt *st)
 {
-	int64_t mid = pl_stmt_int64(st, 2);
-	cJSON *n, *msg;
+	struct pl_notification n;
+	cJSON *msg;
 
-	if (pl_authz_message(db, user_id, mid, PL_MSG_READ, NULL, NULL) < 0 ||
-	    !(msg = pl_message_json(db, user_id, mid, NULL)))
+	notification_row(st, &n);
+	if (pl_authz_message(db, user_id, n.message_id, PL_MSG_READ, NULL, NULL) < 0 ||
+	    !(msg = pl_message_json(db, user_id, n.message_id, NULL)))
 		return NULL;
-	n = cJSON_CreateObject();
-	cJSON_AddNumberToObject(n, "id", (double)pl_stmt_int64(st, 0));
-	cJSON_AddStringToObject(n, "kind", pl_stmt_text(st, 1));
-	cJSON_AddItemToObject(n, "message", msg);
-	pl_json_add_time(n, "created_at", pl_stmt_int64(st, 3));
-	cJSON_AddBoolToObject(n, "read", !pl_stmt_null(st, 4));
-	return n;
+	return pl_notification_view(&n, msg);
 }
 
 cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "log.h"
 #include "presence.h"
+#include "presence_view.h"
 #include "util.h"
 
 static const char sql_upsert[] =
@@ -257,14 +258,16 @@ int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int 
 	body = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(body, "online_users");
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "user_id", (double)pl_stmt_int64(st, 0));
-		cJSON_AddStringToObject(e, "username", pl_stmt_text(st, 1));
-		pl_json_add_id(e, "channel_id", pl_stmt_int64(st, 2));
-		cJSON_AddBoolToObject(e, "online", 1);
-		cJSON_AddStringToObject(e, "status", pl_stmt_text(st, 3));
-		pl_json_add_time(e, "last_seen", pl_stmt_int64(st, 4));
-		cJSON_AddItemToArray(arr, e);
+		/* Only online users are listed: online is always true here. */
+		struct pl_presence_entry e = {
+			.user_id = pl_stmt_int64(st, 0),
+			.username = pl_stmt_text(st, 1),
+			.channel_id = pl_stmt_int64(st, 2),
+			.online = true,
+			.status = pl_stmt_text(st, 3),
+			.last_seen = pl_stmt_int64(st, 4),
+		};
+		cJSON_AddItemToArray(arr, pl_presence_view(&e));
 	}
 	pl_db_done(st);
 	if (step != PL_DONE) {
