@@ -107,7 +107,8 @@ deps:
 check-deps:
 	@scripts/deps.sh --check
 
-run: deps
+run:
+	@scripts/deps.sh --run
 	@$(MAKE) --no-print-directory all
 	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) scripts/serve.sh
 

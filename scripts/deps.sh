@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
 # deps.sh — the Debian packages parley needs to build, serve and test.
 #   scripts/deps.sh          installs the missing ones, saying which (make deps,
-#                            make run, make fuzz; apt-get as root or through sudo)
+#                            make fuzz; apt-get as root or through sudo)
+#   scripts/deps.sh --run    the same for what serving needs only (make run)
 #   scripts/deps.sh --check  installs nothing: names what is missing and the
 #                            command that installs it, and fails (make check)
 # Node.js (the client checks: @redocly/cli wants node >= 20.19) is not in
 # Debian 12 at that version, so it is only checked, never installed.
 set -euo pipefail
 
-PKGS=(
-	gcc make pkg-config clang libclang-rt-14-dev
+# What `make run` needs: build, migrate and serve on lighttpd.
+RUN_PKGS=(
+	gcc make pkg-config
 	libfcgi-dev libsqlite3-dev libsodium-dev libjwt-dev libcjson-dev
-	libwebsockets-dev libev-dev libcmocka-dev
-	lighttpd nginx spawn-fcgi multiwatch apache2 sqlite3 curl
+	libwebsockets-dev libev-dev
+	lighttpd sqlite3 curl
+)
+# What the tests need besides (make check: every frontend, the sanitizer
+# and fuzz builds, the browser).
+PKGS=(
+	"${RUN_PKGS[@]}"
+	clang libclang-rt-14-dev libcmocka-dev
+	nginx spawn-fcgi multiwatch apache2
 	python3 python3-requests python3-websocket python3-pytest
 	dpkg-dev binutils chromium
 )
+# `scripts/deps.sh --run` (make run) installs the serving set only.
+if [ "${1:-}" = --run ]; then
+	PKGS=("${RUN_PKGS[@]}")
+	shift
+	set -- --no-optional
+fi
 # Installed by make deps, but make check runs without them (the
 # screenshots then show boxes for emoji).
 OPTIONAL=(fonts-noto-color-emoji)
@@ -62,8 +77,10 @@ if [ "${1:-}" = --check ]; then
 	exit $rc
 fi
 
-mapfile -t want < <(missing "${OPTIONAL[@]}")
-need+=("${want[@]}")
+if [ "${1:-}" != --no-optional ]; then
+	mapfile -t want < <(missing "${OPTIONAL[@]}")
+	need+=("${want[@]}")
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "parley: installing missing Debian packages: ${need[*]}"
