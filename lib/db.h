@@ -55,11 +55,41 @@ void pl_db_close(struct pl_db *db);
 
 
 /*
- * pl_db_stmt: returns the statement for `sql`, prepared once per process
- * and cached by the address of `sql` (pass string constants only). The
- * statement comes reset with its bindings cleared; it stays owned by `db`.
- * Call pl_db_done() when finished so no read keeps an old snapshot open.
- * Returns NULL (logged, `err` set to 500) when preparing fails.
+ * One entry of a module's statement table. Each module keeps its SQL in
+ * one table near the top of its file, kcgi-style: an enum names the
+ * statements, a `static const struct pl_sql` array indexed by it holds
+ * them, and code prepares `&table[STMT_X]`:
+ *
+ *	enum stmt { STMT_GET, STMT_BUMP, STMT__MAX };
+ *	static const struct pl_sql stmts[STMT__MAX] = {
+ *		[STMT_GET] = { "SELECT count FROM rate_limits WHERE key = ?1" },
+ *		[STMT_BUMP] = { "UPDATE ... max(count - 1, 0) ...",
+ *				.pg = "UPDATE ... greatest(count - 1, 0) ..." },
+ *	};
+ *
+ * `sql` is the text every engine runs (parameters ?1, ?2, ...); `pg`, when
+ * set, is PostgreSQL's own spelling of the same statement (same parameters,
+ * same columns in the same order) where the engines' dialects differ.
+ */
+struct pl_sql {
+	const char *sql;
+	const char *pg;
+};
+
+/*
+ * pl_db_prepare: returns the statement for table entry `q` in this
+ * connection's engine, prepared once per process and cached by the address
+ * of `q` (pass entries of static tables only). The statement comes reset
+ * with its bindings cleared; it stays owned by `db`. Call pl_db_done() when
+ * finished so no read keeps an old snapshot open. Returns NULL (logged,
+ * `err` set to 500) when preparing fails.
+ */
+struct pl_stmt *pl_db_prepare(struct pl_db *db, const struct pl_sql *q, struct pl_err *err);
+
+/*
+ * pl_db_stmt: like pl_db_prepare for one text every engine runs, cached by
+ * the address of `sql` (pass string constants only): for tools and tests;
+ * modules use their statement table.
  */
 struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err);
 

@@ -18,7 +18,7 @@
 #define STMT_CACHE_MAX 256
 
 struct stmt_slot {
-	const char *sql;   /* the caller's constant: cache key by address */
+	const void *key;   /* the caller's table entry or constant: cached by address */
 	sqlite3_stmt *st;
 };
 
@@ -134,12 +134,15 @@ sqlite3 *pl_db_sqlite(struct pl_db *db)
 /* A struct pl_stmt is a sqlite3_stmt: the cast is the whole adapter. */
 #define ST(st) ((sqlite3_stmt *)(st))
 
-struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
+/* The cached statement for `key` (a table entry's or a constant's address),
+ * prepared from `sql` the first time. */
+static struct pl_stmt *stmt_keyed(struct pl_db *db, const void *key, const char *sql,
+				  struct pl_err *err)
 {
 	sqlite3_stmt *st = NULL;
 
 	for (size_t i = 0; i < db->nstmts; i++) {
-		if (db->stmts[i].sql == sql) {
+		if (db->stmts[i].key == key) {
 			st = db->stmts[i].st;
 			sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
@@ -151,7 +154,7 @@ struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err
 		return NULL;
 	}
 	if (db->nstmts < STMT_CACHE_MAX) {
-		db->stmts[db->nstmts].sql = sql;
+		db->stmts[db->nstmts].key = key;
 		db->stmts[db->nstmts].st = st;
 		db->nstmts++;
 	} else {
@@ -162,6 +165,16 @@ struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err
 		return NULL;
 	}
 	return (struct pl_stmt *)st;
+}
+
+struct pl_stmt *pl_db_prepare(struct pl_db *db, const struct pl_sql *q, struct pl_err *err)
+{
+	return stmt_keyed(db, q, q->sql, err);
+}
+
+struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
+{
+	return stmt_keyed(db, sql, sql, err);
 }
 
 void pl_db_done(struct pl_stmt *st)

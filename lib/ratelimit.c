@@ -1,16 +1,21 @@
-/* ratelimit.c — fixed-window counters in SQLite (ratelimit.h). */
+/* ratelimit.c — fixed-window counters in the database (ratelimit.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "ratelimit.h"
 
-static const char sql_sweep[] = "DELETE FROM rate_limits WHERE expires_at <= ?1";
-static const char sql_get[] = "SELECT count, expires_at FROM rate_limits WHERE key = ?1";
-static const char sql_bump[] =
-	"INSERT INTO rate_limits (key, count, expires_at) VALUES (?1, 1, ?2) "
-	"ON CONFLICT (key) DO UPDATE SET count = count + 1";
-static const char sql_refund[] =
-	"UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?1";
+enum stmt { STMT_SWEEP, STMT_GET, STMT_BUMP, STMT_REFUND, STMT__MAX };
+
+static const struct pl_sql stmts[STMT__MAX] = {
+	[STMT_SWEEP] = { "DELETE FROM rate_limits WHERE expires_at <= ?1" },
+	[STMT_GET] = { "SELECT count, expires_at FROM rate_limits WHERE key = ?1" },
+	[STMT_BUMP] = {
+		"INSERT INTO rate_limits (key, count, expires_at) VALUES (?1, 1, ?2) "
+		"ON CONFLICT (key) DO UPDATE SET count = rate_limits.count + 1" },
+	[STMT_REFUND] = {
+		"UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?1",
+		.pg = "UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key = ?1" },
+};
 
 void pl_rate_set(struct pl_rate *r, const char *scope, const char *subject, int limit, int window_s)
 {
@@ -27,7 +32,7 @@ void pl_rate_set(struct pl_rate *r, const char *scope, const char *subject, int 
 /* Seconds left in `r`'s window when it is exhausted, 0 when not, -1 on error. */
 static int64_t exhausted(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_get, err);
+	struct pl_stmt *st = pl_db_prepare(db, &stmts[STMT_GET], err);
 	int64_t wait = 0;
 	int step;
 
@@ -47,7 +52,7 @@ static int64_t exhausted(struct pl_db *db, const struct pl_rate *r, int64_t now_
 
 static int bump(struct pl_db *db, const struct pl_rate *r, int64_t now_ms, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_bump, err);
+	struct pl_stmt *st = pl_db_prepare(db, &stmts[STMT_BUMP], err);
 
 	if (!st)
 		return -1;
@@ -66,7 +71,7 @@ int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_sweep, err)))
+	if (!(st = pl_db_prepare(db, &stmts[STMT_SWEEP], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, now_ms);
 	if (pl_db_step_done(db, st, err) < 0)
@@ -104,7 +109,7 @@ int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 	for (i = 0; i < n; i++) {
 		if (rates[i].limit <= 0)
 			continue;
-		if (!(st = pl_db_stmt(db, sql_refund, err)))
+		if (!(st = pl_db_prepare(db, &stmts[STMT_REFUND], err)))
 			goto out;
 		pl_stmt_bind_text(st, 1, rates[i].key);
 		if (pl_db_step_done(db, st, err) < 0)
