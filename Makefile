@@ -5,7 +5,7 @@ PARLEY_VAR ?= $(CURDIR)/var
 
 CC      ?= cc
 # fcgi: Debian 12's libfcgi-dev ships fcgi.pc (-lfcgi, no cflags).
-PKGS    := sqlite3 libsodium libjwt libcjson fcgi
+PKGS    := sqlite3 libpq libsodium libjwt libcjson fcgi
 WSPKGS  := libwebsockets
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (optimisation, sanitizers,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "util.h"
 #include "hashslot.h"
 #include "log.h"
 
@@ -27,7 +28,9 @@ struct key {
 #define SIZE(n, f, lo, hi) { n, K_SIZE, offsetof(struct pl_config, f), 0, lo, hi }
 
 static const struct key keys[] = {
+	STR("db_url", db_url),
 	STR("db_path", db_path),
+	STR("state_dir", state_dir),
 	STR("schema_dir", schema_dir),
 	STR("jwt_secret_file", jwt_secret_file),
 	INT("access_token_ttl", access_ttl, 60, 86400 * 7),
@@ -64,6 +67,7 @@ static void set_defaults(struct pl_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "var/parley.db");
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "var");
 	snprintf(cfg->schema_dir, sizeof(cfg->schema_dir), "schema");
 	snprintf(cfg->jwt_secret_file, sizeof(cfg->jwt_secret_file), "var/jwt_secret");
 	cfg->access_ttl = 900;
@@ -246,6 +250,28 @@ static int load_secret(struct pl_config *cfg, struct pl_err *err)
 	return 0;
 }
 
+/* db_url and db_path agree: db_url names the database, db_path the SQLite
+ * file when it is one (what the daemon watches, what stats measure). */
+static int resolve_db(struct pl_config *cfg, struct pl_err *err)
+{
+	const char *path = cfg->db_url;
+
+	if (!cfg->db_url[0]) {
+		snprintf(cfg->db_url, sizeof(cfg->db_url), "%s", cfg->db_path);
+		return 0;
+	}
+	if (pl_url_is_postgres(cfg->db_url)) {
+		cfg->db_path[0] = '\0';
+		return 0;
+	}
+	if (strncmp(path, "sqlite:", 7) == 0)
+		path += 7;
+	if (!*path)
+		return pl_err_set(err, 500, "db_url names no SQLite file");
+	snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", path);
+	return 0;
+}
+
 int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 {
 	const char *file = getenv("PARLEY_CONFIG");
@@ -255,7 +281,16 @@ int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 		return -1;
 	if (load_env(cfg, err) < 0)
 		return -1;
-	/* The password-hash bound is per process, like this configuration. */
-	pl_hashslot_configure(cfg->db_path, cfg->hash_concurrency, cfg->hash_wait_ms);
+	if (resolve_db(cfg, err) < 0)
+		return -1;
+	/* The password-hash bound is per process, like this configuration:
+	 * slots beside the SQLite file, or in this machine's state_dir. */
+	if (pl_url_is_postgres(cfg->db_url)) {
+		char base[sizeof(cfg->state_dir) + 8];
+		snprintf(base, sizeof(base), "%s/parley", cfg->state_dir);
+		pl_hashslot_configure(base, cfg->hash_concurrency, cfg->hash_wait_ms);
+	} else {
+		pl_hashslot_configure(cfg->db_path, cfg->hash_concurrency, cfg->hash_wait_ms);
+	}
 	return load_secret(cfg, err);
 }

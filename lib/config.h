@@ -16,7 +16,13 @@
 #define PL_SECRET_MAX 256
 
 struct pl_config {
-	char db_path[1024];          /* db_path: SQLite file (default var/parley.db) */
+	char db_url[1024];           /* db_url: the database (pl_url_is_postgres, util.h):
+	                              * a libpq connection string for PostgreSQL, or an
+	                              * SQLite path ("sqlite:" optional); empty: db_path */
+	char db_path[1024];          /* db_path: SQLite file (default var/parley.db); set
+	                              * from db_url when that names SQLite */
+	char state_dir[1024];        /* state_dir: this machine's own state (hash slots)
+	                              * on PostgreSQL (default var) */
 	char schema_dir[1024];       /* schema_dir: migrations directory (default schema) */
 	char jwt_secret_file[1024];  /* jwt_secret_file: file holding the HS256 key */
 	unsigned char jwt_secret[PL_SECRET_MAX]; /* the key bytes read from it */

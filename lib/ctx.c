@@ -15,7 +15,7 @@ int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err)
 	if (pl_config_load(&ctx->cfg, err) < 0)
 		return -1;
 	pl_log_init(program, (enum pl_log_level)ctx->cfg.log_level);
-	return pl_db_open(ctx->cfg.db_path, ctx->cfg.busy_timeout_ms, &ctx->db, err);
+	return pl_db_open(ctx->cfg.db_url, ctx->cfg.busy_timeout_ms, &ctx->db, err);
 }
 
 void pl_ctx_close(struct pl_ctx *ctx)

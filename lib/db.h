@@ -37,8 +37,29 @@ enum pl_step {
 	PL_BUSY = 4        /* the database stayed locked past the busy timeout */
 };
 
+/* The engines. */
+enum pl_db_kind {
+	PL_DB_SQLITE = 1,   /* embedded: one file (db_sqlite.c) */
+	PL_DB_POSTGRES = 2  /* a PostgreSQL 15 server through libpq (db_pg.c) */
+};
+
 /*
- * pl_db_open: opens (creating if needed) the database at `path` and sets
+ * pl_db_engine_of: which engine the address `url` names: PL_DB_POSTGRES for
+ * a libpq connection string ("postgresql://...", "postgres://...", or
+ * "key=value ..." such as "host=/run/pg dbname=parley"; see
+ * https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING),
+ * else PL_DB_SQLITE (a file path, optionally prefixed "sqlite:").
+ */
+enum pl_db_kind pl_db_engine_of(const char *url);
+
+/* pl_db_kind: the engine of an open connection. */
+enum pl_db_kind pl_db_kind(const struct pl_db *db);
+
+/*
+ * pl_db_open: opens the database `url` names (pl_db_engine_of). For
+ * PostgreSQL: connects (libpq), sets the session's time zone to UTC and
+ * `lock_timeout` to `busy_timeout_ms`; the rest of this comment is SQLite's
+ * case, which opens (creating if needed) the database at `path` and sets
  * the per-connection pragmas. `busy_timeout_ms` bounds how long a writer
  * waits for the lock. The file is created 0600 whatever the umask, so
  * SQLite's -wal and -shm (which take the database's mode) are 0600 too;
@@ -48,7 +69,7 @@ enum pl_step {
  * handle: release it with pl_db_close(). Returns 0, or -1 with `err` set
  * (500).
  */
-int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct pl_err *err);
+int pl_db_open(const char *url, int busy_timeout_ms, struct pl_db **out, struct pl_err *err);
 
 /* pl_db_close: finalizes cached statements and closes; NULL is a no-op. */
 void pl_db_close(struct pl_db *db);

@@ -1,5 +1,5 @@
 /*
- * db_sqlite.c — the SQLite engine behind db.h: connection, statement cache,
+ * db_sqlite.c — the SQLite engine behind db.h (db_engine.h): connection, statement cache,
  * statements, transactions, migrations, backup. The only file of parley's
  * programs that calls sqlite3_* (db_sqlite.h exposes the handle to tests).
  */
@@ -11,24 +11,33 @@
 #include <time.h>
 #include <sqlite3.h>
 #include "db.h"
+#include "db_engine.h"
 #include "db_sqlite.h"
 #include "log.h"
 #include "util.h"
 
-#define STMT_CACHE_MAX 256
-
+/* A cached statement; `base` first, so a struct pl_stmt * is one. */
 struct stmt_slot {
+	struct pl_stmt base;
 	const void *key;   /* the caller's table entry or constant: cached by address */
 	sqlite3_stmt *st;
 };
 
-struct pl_db {
+/* A connection; `base` first, so a struct pl_db * is one. */
+struct sq_db {
+	struct pl_db base;
 	sqlite3 *h;
 	int busy_timeout_ms;
 	int64_t busy_started_ms;
 	size_t nstmts;
-	struct stmt_slot stmts[STMT_CACHE_MAX];
+	struct stmt_slot stmts[PL_DB_STMT_CACHE_MAX];
 };
+
+static const struct pl_db_engine engine;
+static void sq_close(struct pl_db *base);
+
+#define DB(db) ((struct sq_db *)(db))
+#define ST(st) (((struct stmt_slot *)(st))->st)
 
 /*
  * Busy handler: short sleeps (~100-200 us) instead of SQLite's 1-100 ms
@@ -36,7 +45,7 @@ struct pl_db {
  */
 static int busy_handler(void *arg, int count)
 {
-	struct pl_db *db = arg;
+	struct sq_db *db = arg;
 	struct timespec ts = { 0, 100000 + (count % 8) * 15000 };
 	int64_t now = pl_now_ms();
 
@@ -51,7 +60,7 @@ static int busy_handler(void *arg, int count)
 static int exec(struct pl_db *db, const char *sql, struct pl_err *err)
 {
 	char *msg = NULL;
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	int rc = sqlite3_exec(DB(db)->h, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
 		int status = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? 503 : 500;
@@ -89,11 +98,12 @@ static void make_private(const char *path)
 	}
 }
 
-int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct pl_err *err)
+int pl_db_sqlite_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct pl_err *err)
 {
-	struct pl_db *db = pl_xcalloc(1, sizeof(*db));
+	struct sq_db *db = pl_xcalloc(1, sizeof(*db));
 	int rc;
 
+	db->base.eng = &engine;
 	db->busy_timeout_ms = busy_timeout_ms;
 	make_private(path);
 	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -105,21 +115,21 @@ int pl_db_open(const char *path, int busy_timeout_ms, struct pl_db **out, struct
 	sqlite3_busy_handler(db->h, busy_handler, db);
 	sqlite3_extended_result_codes(db->h, 1);
 	/* journal_mode is stored in the file; the others are per connection. */
-	if (exec(db, "PRAGMA journal_mode=WAL", err) < 0 ||
-	    exec(db, "PRAGMA synchronous=NORMAL", err) < 0 ||
-	    exec(db, "PRAGMA foreign_keys=ON", err) < 0)
+	if (exec(&db->base, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    exec(&db->base, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	    exec(&db->base, "PRAGMA foreign_keys=ON", err) < 0)
 		goto fail;
-	*out = db;
+	*out = &db->base;
 	return 0;
 fail:
-	pl_db_close(db);
+	sq_close(&db->base);
 	return -1;
 }
 
-void pl_db_close(struct pl_db *db)
+static void sq_close(struct pl_db *base)
 {
-	if (!db)
-		return;
+	struct sq_db *db = DB(base);
+
 	for (size_t i = 0; i < db->nstmts; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	sqlite3_close(db->h);
@@ -128,17 +138,14 @@ void pl_db_close(struct pl_db *db)
 
 sqlite3 *pl_db_sqlite(struct pl_db *db)
 {
-	return db->h;
+	return db->eng == &engine ? DB(db)->h : NULL;
 }
 
-/* A struct pl_stmt is a sqlite3_stmt: the cast is the whole adapter. */
-#define ST(st) ((sqlite3_stmt *)(st))
-
-/* The cached statement for `key` (a table entry's or a constant's address),
- * prepared from `sql` the first time. */
-static struct pl_stmt *stmt_keyed(struct pl_db *db, const void *key, const char *sql,
+static struct pl_stmt *sq_prepare(struct pl_db *base, const void *key, const char *sql,
 				  struct pl_err *err)
 {
+	struct sq_db *db = DB(base);
+	struct stmt_slot *slot;
 	sqlite3_stmt *st = NULL;
 
 	for (size_t i = 0; i < db->nstmts; i++) {
@@ -146,85 +153,56 @@ static struct pl_stmt *stmt_keyed(struct pl_db *db, const void *key, const char 
 			st = db->stmts[i].st;
 			sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
-			return (struct pl_stmt *)st;
+			return &db->stmts[i].base;
 		}
+	}
+	if (db->nstmts == PL_DB_STMT_CACHE_MAX) {
+		/* Cannot happen with the statement tables we have. */
+		pl_err_internal(err, "statement cache full");
+		return NULL;
 	}
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		pl_err_internal(err, "prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
 		return NULL;
 	}
-	if (db->nstmts < STMT_CACHE_MAX) {
-		db->stmts[db->nstmts].key = key;
-		db->stmts[db->nstmts].st = st;
-		db->nstmts++;
-	} else {
-		/* Cannot happen with the statement tables we have; do not leak. */
-		pl_err_log("statement cache full");
-		sqlite3_finalize(st);
-		pl_err_internal(err, "statement cache full");
-		return NULL;
-	}
-	return (struct pl_stmt *)st;
+	slot = &db->stmts[db->nstmts++];
+	slot->base.eng = &engine;
+	slot->key = key;
+	slot->st = st;
+	return &slot->base;
 }
 
-struct pl_stmt *pl_db_prepare(struct pl_db *db, const struct pl_sql *q, struct pl_err *err)
+static void sq_done(struct pl_stmt *st)
 {
-	return stmt_keyed(db, q, q->sql, err);
+	sqlite3_reset(ST(st));
 }
 
-struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
-{
-	return stmt_keyed(db, sql, sql, err);
-}
-
-void pl_db_done(struct pl_stmt *st)
-{
-	if (st)
-		sqlite3_reset(ST(st));
-}
-
-void pl_stmt_bind_int64(struct pl_stmt *st, int idx, int64_t v)
+static void sq_bind_int64(struct pl_stmt *st, int idx, int64_t v)
 {
 	sqlite3_bind_int64(ST(st), idx, v);
 }
 
-void pl_stmt_bind_int(struct pl_stmt *st, int idx, int v)
+static void sq_bind_text(struct pl_stmt *st, int idx, const char *s)
 {
-	sqlite3_bind_int(ST(st), idx, v);
+	sqlite3_bind_text(ST(st), idx, s, -1, SQLITE_STATIC);
 }
 
-void pl_stmt_bind_id(struct pl_stmt *st, int idx, int64_t id)
-{
-	if (id)
-		sqlite3_bind_int64(ST(st), idx, id);
-	else
-		sqlite3_bind_null(ST(st), idx);
-}
-
-void pl_stmt_bind_text(struct pl_stmt *st, int idx, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(ST(st), idx, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(ST(st), idx);
-}
-
-void pl_stmt_bind_blob(struct pl_stmt *st, int idx, const void *p, size_t n)
+static void sq_bind_blob(struct pl_stmt *st, int idx, const void *p, size_t n)
 {
 	sqlite3_bind_blob64(ST(st), idx, p, (sqlite3_uint64)n, SQLITE_STATIC);
 }
 
-void pl_stmt_bind_null(struct pl_stmt *st, int idx)
+static void sq_bind_null(struct pl_stmt *st, int idx)
 {
 	sqlite3_bind_null(ST(st), idx);
 }
 
-int pl_stmt_param_count(struct pl_stmt *st)
+static int sq_param_count(struct pl_stmt *st)
 {
 	return sqlite3_bind_parameter_count(ST(st));
 }
 
-enum pl_step pl_stmt_step(struct pl_stmt *st)
+static enum pl_step sq_step(struct pl_stmt *st)
 {
 	int rc = sqlite3_step(ST(st));
 
@@ -244,22 +222,17 @@ enum pl_step pl_stmt_step(struct pl_stmt *st)
 	}
 }
 
-int64_t pl_stmt_int64(struct pl_stmt *st, int col)
+static int64_t sq_column_int64(struct pl_stmt *st, int col)
 {
 	return sqlite3_column_int64(ST(st), col);
 }
 
-int pl_stmt_int(struct pl_stmt *st, int col)
-{
-	return sqlite3_column_int(ST(st), col);
-}
-
-const char *pl_stmt_text(struct pl_stmt *st, int col)
+static const char *sq_column_text(struct pl_stmt *st, int col)
 {
 	return (const char *)sqlite3_column_text(ST(st), col);
 }
 
-const void *pl_stmt_blob(struct pl_stmt *st, int col, size_t *n)
+static const void *sq_column_blob(struct pl_stmt *st, int col, size_t *n)
 {
 	const void *p = sqlite3_column_blob(ST(st), col);
 
@@ -267,139 +240,92 @@ const void *pl_stmt_blob(struct pl_stmt *st, int col, size_t *n)
 	return p;
 }
 
-bool pl_stmt_null(struct pl_stmt *st, int col)
+static bool sq_column_null(struct pl_stmt *st, int col)
 {
 	return sqlite3_column_type(ST(st), col) == SQLITE_NULL;
 }
 
-const char *pl_stmt_sql(struct pl_stmt *st)
+static const char *sq_sql(struct pl_stmt *st)
 {
 	return sqlite3_sql(ST(st));
 }
 
-int64_t pl_db_changes(struct pl_db *db)
+static int64_t sq_changes(struct pl_db *db)
 {
-	return sqlite3_changes64(db->h);
+	return sqlite3_changes64(DB(db)->h);
 }
 
-int64_t pl_db_last_id(struct pl_db *db)
+static int64_t sq_last_id(struct pl_db *db)
 {
-	return sqlite3_last_insert_rowid(db->h);
+	return sqlite3_last_insert_rowid(DB(db)->h);
 }
 
-int pl_db_exec(struct pl_db *db, const char *sql, struct pl_err *err)
-{
-	return exec(db, sql, err);
-}
-
-int pl_db_step_done(struct pl_db *db, struct pl_stmt *st, struct pl_err *err)
-{
-	int step = sqlite3_step(ST(st));
-
-	sqlite3_reset(ST(st));
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "step: %s: %s", pl_db_last_error(db), sqlite3_sql(ST(st)));
-	return 0;
-}
-
-int pl_db_step_id(struct pl_db *db, struct pl_stmt *st, int64_t *out, struct pl_err *err)
-{
-	int step = sqlite3_step(ST(st));
-
-	if (step == SQLITE_ROW)
-		*out = sqlite3_column_int64(ST(st), 0);
-	sqlite3_reset(ST(st));
-	if (step == SQLITE_ROW)
-		return 0;
-	if (step != SQLITE_DONE)
-		return pl_err_internal(err, "lookup: %s: %s", pl_db_last_error(db), sqlite3_sql(ST(st)));
-	return 1;
-}
-
-int pl_db_begin(struct pl_db *db, struct pl_err *err)
+static int sq_begin(struct pl_db *db, struct pl_err *err)
 {
 	return exec(db, "BEGIN IMMEDIATE", err);
 }
 
-int pl_db_commit(struct pl_db *db, struct pl_err *err)
+static int sq_commit(struct pl_db *db, struct pl_err *err)
 {
-	if (exec(db, "COMMIT", err) < 0) {
-		pl_db_rollback(db);
-		return -1;
-	}
-	return 0;
+	return exec(db, "COMMIT", err);
 }
 
-void pl_db_rollback(struct pl_db *db)
+static void sq_rollback(struct pl_db *db)
 {
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(DB(db)->h))
+		sqlite3_exec(DB(db)->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int pl_db_end(struct pl_db *db, int rc, struct pl_err *err)
+/* The first column of the one-row `sql` (cached), or -1. */
+static int64_t scalar(struct pl_db *db, const char *sql, const char *param)
 {
-	if (rc == 0)
-		return pl_db_commit(db, err);
-	pl_db_rollback(db);
-	return -1;
-}
-
-int64_t pl_db_data_version(struct pl_db *db)
-{
-	static const char sql[] = "PRAGMA data_version";
-	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
-	int64_t v = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(ST(st)) == SQLITE_ROW)
-		v = sqlite3_column_int64(ST(st), 0);
-	else
-		pl_err_log("data_version: %s", sqlite3_errmsg(db->h));
-	sqlite3_reset(ST(st));
-	return v;
-}
-
-int64_t pl_db_size(struct pl_db *db)
-{
-	static const char sql[] =
-		"SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
-	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
-	int64_t v = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(ST(st)) == SQLITE_ROW)
-		v = sqlite3_column_int64(ST(st), 0);
-	sqlite3_reset(ST(st));
-	return v;
-}
-
-int64_t pl_db_sequence(struct pl_db *db, const char *table)
-{
-	static const char sql[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
-	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
+	struct pl_stmt *st = sq_prepare(db, sql, sql, NULL);
 	int64_t v = -1;
 	int step;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(ST(st), 1, table, -1, SQLITE_STATIC);
+	if (param)
+		sqlite3_bind_text(ST(st), 1, param, -1, SQLITE_STATIC);
 	step = sqlite3_step(ST(st));
 	if (step == SQLITE_ROW)
 		v = sqlite3_column_int64(ST(st), 0);
-	else if (step == SQLITE_DONE)
+	else if (step == SQLITE_DONE && param)
 		v = 0;
+	else
+		pl_err_log("%s: %s", sql, sqlite3_errmsg(DB(db)->h));
 	sqlite3_reset(ST(st));
 	return v;
 }
 
-int pl_db_version(struct pl_db *db)
+static int64_t sq_data_version(struct pl_db *db)
+{
+	static const char sql[] = "PRAGMA data_version";
+
+	return scalar(db, sql, NULL);
+}
+
+static int64_t sq_size(struct pl_db *db)
+{
+	static const char sql[] =
+		"SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+
+	return scalar(db, sql, NULL);
+}
+
+static int64_t sq_sequence(struct pl_db *db, const char *table)
+{
+	static const char sql[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
+
+	return scalar(db, sql, table);
+}
+
+static int sq_version(struct pl_db *db)
 {
 	sqlite3_stmt *st;
 	int v = -1;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(DB(db)->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
@@ -407,47 +333,9 @@ int pl_db_version(struct pl_db *db)
 	return v;
 }
 
-const char *pl_db_last_error(struct pl_db *db)
+static const char *sq_last_error(struct pl_db *db)
 {
-	return sqlite3_errmsg(db->h);
-}
-
-/* A migration file: NNN_description.sql, NNN > 0. */
-static int migration_number(const char *name)
-{
-	int n = 0, digits = 0;
-	size_t len = strlen(name);
-
-	while (name[digits] >= '0' && name[digits] <= '9' && digits < 6)
-		n = n * 10 + (name[digits++] - '0');
-	if (digits == 0 || name[digits] != '_' || len < 5 || strcmp(name + len - 4, ".sql") != 0)
-		return -1;
-	return n;
-}
-
-static char *read_file(const char *path, struct pl_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long len;
-
-	if (!f) {
-		pl_err_internal(err, "cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = pl_xmalloc((size_t)len + 1);
-		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[len] = '\0';
-		}
-	}
-	fclose(f);
-	if (!buf)
-		pl_err_internal(err, "cannot read %s", path);
-	return buf;
+	return sqlite3_errmsg(DB(db)->h);
 }
 
 /* Counts the rows of PRAGMA foreign_key_check (each one a broken
@@ -457,7 +345,7 @@ static int foreign_key_violations(struct pl_db *db)
 	sqlite3_stmt *st;
 	int n = 0, step;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(DB(db)->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		n++;
@@ -478,7 +366,7 @@ static int foreign_key_violations(struct pl_db *db)
 static int apply_one(struct pl_db *db, const char *path, int number, bool *ran, struct pl_err *err)
 {
 	char setv[64];
-	char *sql = read_file(path, err);
+	char *sql = pl_db_read_file(path, err);
 	bool fk_off;
 	int rc = -1;
 
@@ -488,21 +376,21 @@ static int apply_one(struct pl_db *db, const char *path, int number, bool *ran, 
 	fk_off = strncmp(sql, PL_MIGRATION_FK_OFF, strlen(PL_MIGRATION_FK_OFF)) == 0;
 	if (fk_off && exec(db, "PRAGMA foreign_keys=OFF", err) < 0)
 		goto out;
-	if (pl_db_begin(db, err) < 0)
+	if (sq_begin(db, err) < 0)
 		goto out;
 	/* Re-check under the write lock: another process may have won. */
-	if (pl_db_version(db) >= number) {
+	if (sq_version(db) >= number) {
 		rc = pl_db_commit(db, err);
 		goto out;
 	}
 	snprintf(setv, sizeof(setv), "PRAGMA user_version = %d", number);
 	if (exec(db, sql, err) < 0 || exec(db, setv, err) < 0) {
-		pl_db_rollback(db);
+		sq_rollback(db);
 		pl_err_internal(err, "migration %s failed", path);
 		goto out;
 	}
 	if (fk_off && foreign_key_violations(db) != 0) {
-		pl_db_rollback(db);
+		sq_rollback(db);
 		pl_err_internal(err, "migration %s failed: it would break foreign keys", path);
 		goto out;
 	}
@@ -517,59 +405,32 @@ out:
 	return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
+static int sq_migrate(struct pl_db *db, const char *schema_dir, int *applied, struct pl_err *err)
 {
-	return migration_number(*(char *const *)a) - migration_number(*(char *const *)b);
-}
-
-int pl_db_migrate(struct pl_db *db, const char *schema_dir, int *applied, struct pl_err *err)
-{
-	DIR *d = opendir(schema_dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	char **names;
+	size_t n;
 	int rc = 0, count = 0;
 
-	if (!d)
-		return pl_err_internal(err, "cannot open schema dir %s: %s", schema_dir, strerror(errno));
-	while ((de = readdir(d))) {
-		if (migration_number(de->d_name) <= 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **grown = realloc(names, cap * sizeof(*names));
-			if (!grown)
-				abort();
-			names = grown;
-		}
-		names[n++] = pl_xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (pl_db_migration_names(schema_dir, &names, &n, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char path[2048];
-		int number = migration_number(names[i]);
+		int number = pl_db_migration_number(names[i]);
 		bool ran;
 
-		if (i > 0 && migration_number(names[i - 1]) == number) {
-			rc = pl_err_internal(err, "two migrations numbered %d", number);
-			break;
-		}
-		if (pl_db_version(db) >= number)
+		if (sq_version(db) >= number)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", schema_dir, names[i]);
 		rc = apply_one(db, path, number, &ran, err);
 		count += ran;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	pl_db_migration_names_free(names, n);
 	if (applied)
 		*applied = count;
 	return rc;
 }
 
-int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err)
+static int sq_backup(struct pl_db *db, const char *path, struct pl_err *err)
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
@@ -585,7 +446,7 @@ int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err)
 		sqlite3_close(dst);
 		return -1;
 	}
-	if (!(b = sqlite3_backup_init(dst, "main", db->h, "main"))) {
+	if (!(b = sqlite3_backup_init(dst, "main", DB(db)->h, "main"))) {
 		pl_err_internal(err, "backup init: %s", sqlite3_errmsg(dst));
 		sqlite3_close(dst);
 		return -1;
@@ -608,3 +469,34 @@ int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err)
 	sqlite3_close(dst);
 	return rc == SQLITE_OK ? 0 : pl_err_internal(err, "backup journal mode: %s", sqlite3_errstr(rc));
 }
+
+static const struct pl_db_engine engine = {
+	.kind = PL_DB_SQLITE,
+	.close = sq_close,
+	.prepare = sq_prepare,
+	.done = sq_done,
+	.bind_int64 = sq_bind_int64,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.bind_null = sq_bind_null,
+	.param_count = sq_param_count,
+	.step = sq_step,
+	.column_int64 = sq_column_int64,
+	.column_text = sq_column_text,
+	.column_blob = sq_column_blob,
+	.column_null = sq_column_null,
+	.sql = sq_sql,
+	.changes = sq_changes,
+	.last_id = sq_last_id,
+	.exec = exec,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.data_version = sq_data_version,
+	.size = sq_size,
+	.sequence = sq_sequence,
+	.migrate = sq_migrate,
+	.version = sq_version,
+	.backup = sq_backup,
+	.last_error = sq_last_error,
+};

@@ -271,3 +271,12 @@ int pl_parse_cursor(const char *s, int64_t *out)
 	}
 	return pl_parse_id(s, out);
 }
+
+bool pl_url_is_postgres(const char *url)
+{
+	if (!url || strncmp(url, "sqlite:", 7) == 0)
+		return false;
+	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+		return true;
+	return strchr(url, '=') != NULL;
+}

@@ -100,6 +100,15 @@ bool pl_text_has_controls(const char *s, bool multiline);
  * with errno set: EPERM for another user's file that others may read or
  * write (left as it is), else the error of open(2), stat(2) or chmod(2).
  */
+/*
+ * pl_url_is_postgres: whether a database address names PostgreSQL: a libpq
+ * connection URI ("postgresql://...", "postgres://...") or key/value string
+ * ("host=/run/pg dbname=parley"; at least one '=' and no "sqlite:" prefix;
+ * https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING).
+ * Anything else is an SQLite file path, optionally prefixed "sqlite:".
+ */
+bool pl_url_is_postgres(const char *url);
+
 int pl_file_private(const char *path, bool create, unsigned *was_mode);
 
 #endif

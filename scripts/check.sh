@@ -38,7 +38,7 @@ run_units() {
 }
 
 # The layers (docs/ARCHITECTURE.md): lib/'s include graph has no cycle, and
-# only the SQLite implementation calls sqlite3_* (issue 13).
+# only each engine's implementation calls its library (issue 13).
 echo "== structure"
 if scripts/include-graph.py; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 engine=$(grep -l 'sqlite3_' lib/* fcgi-apps/* ws-daemon/* tools/* | grep -v '^lib/db_sqlite\.[ch]$')
@@ -47,6 +47,14 @@ if [ -z "$engine" ]; then
 	passed=$((passed + 1))
 else
 	echo "check: sqlite3_* outside lib/db_sqlite.c: $engine"
+	failed=$((failed + 1))
+fi
+engine=$(grep -lE '\bPQ[a-zA-Z]+\(|libpq-fe\.h' lib/* fcgi-apps/* ws-daemon/* tools/* | grep -v '^lib/db_pg\.c$')
+if [ -z "$engine" ]; then
+	echo "libpq (PQ*) is called only by lib/db_pg.c"
+	passed=$((passed + 1))
+else
+	echo "check: libpq outside lib/db_pg.c: $engine"
 	failed=$((failed + 1))
 fi
 

@@ -12,7 +12,7 @@ set -euo pipefail
 # What `make run` needs: build, migrate and serve on lighttpd.
 RUN_PKGS=(
 	gcc make pkg-config
-	libfcgi-dev libsqlite3-dev libsodium-dev libjwt-dev libcjson-dev
+	libfcgi-dev libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev
 	lighttpd sqlite3 curl
 )
@@ -23,6 +23,7 @@ PKGS=(
 	clang libclang-rt-14-dev libcmocka-dev
 	nginx spawn-fcgi multiwatch apache2
 	python3 python3-requests python3-websocket python3-pytest
+	postgresql-15 python3-psycopg2
 	dpkg-dev binutils chromium
 )
 # `scripts/deps.sh --run` (make run) installs the serving set only.
