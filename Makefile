@@ -107,10 +107,14 @@ deps:
 check-deps:
 	@scripts/deps.sh --check
 
+# make run ENGINE=postgres: the same on a local PostgreSQL cluster in
+# $(PARLEY_VAR)/pg (scripts/pg.sh), kept between runs, stopped on Ctrl-C.
+ENGINE ?= sqlite
 run:
-	@scripts/deps.sh --run
+	@ENGINE=$(ENGINE) scripts/deps.sh --run
 	@$(MAKE) --no-print-directory all
-	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) scripts/serve.sh
+	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) \
+	PARLEY_LOCAL_PG=$(if $(filter postgres,$(ENGINE)),1,0) scripts/serve.sh
 
 # The two halves of make check, for a quicker loop while working.
 unit: $(UNIT_BINS)

@@ -248,6 +248,31 @@ int pl_db_version(struct pl_db *db);
  */
 int pl_db_backup(struct pl_db *db, const char *path, struct pl_err *err);
 
+/*
+ * A listener: what tells a process about other connections' commits
+ * without polling. On PostgreSQL, a connection of its own that LISTENs on
+ * "parley_events" (the schema's events trigger NOTIFYs at every commit
+ * that wrote an event; https://www.postgresql.org/docs/15/sql-notify.html).
+ * A notification is a hint to read the events table, never the data:
+ * NOTIFYs sent while the listener was disconnected are lost, so callers
+ * keep a slow poll as the floor.
+ *
+ * pl_db_listen: opens one for the database `url` names. Returns 0 with *out
+ * set (release it with pl_db_listener_close), 1 when the engine has no such
+ * thing (SQLite: watch the -wal file instead), -1 with `err` set when it
+ * cannot connect.
+ * pl_db_listener_fd: the descriptor that turns readable when something
+ * arrived (owned by the listener: poll it, never close it).
+ * pl_db_listener_drain: reads what arrived without blocking; returns how
+ * many notifications (0 none), -1 when the connection is lost (close the
+ * listener and open a new one).
+ */
+struct pl_db_listener;
+int pl_db_listen(const char *url, struct pl_db_listener **out, struct pl_err *err);
+int pl_db_listener_fd(const struct pl_db_listener *l);
+int pl_db_listener_drain(struct pl_db_listener *l);
+void pl_db_listener_close(struct pl_db_listener *l);
+
 /* pl_db_last_error: the engine's message for the last failure (borrowed). */
 const char *pl_db_last_error(struct pl_db *db);
 

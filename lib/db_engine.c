@@ -232,6 +232,14 @@ const char *pl_db_last_error(struct pl_db *db)
 	return db->eng->last_error(db);
 }
 
+int pl_db_listen(const char *url, struct pl_db_listener **out, struct pl_err *err)
+{
+	*out = NULL;
+	if (pl_db_engine_of(url) != PL_DB_POSTGRES)
+		return 1;
+	return pl_db_pg_listen(url, out, err);
+}
+
 /* ---- migration files, for every engine's runner ---- */
 
 int pl_db_migration_number(const char *name)

@@ -69,6 +69,9 @@ int pl_db_sqlite_open(const char *path, int busy_timeout_ms, struct pl_db **out,
 int pl_db_pg_open(const char *conninfo, int busy_timeout_ms, struct pl_db **out,
 		  struct pl_err *err);
 
+/* PostgreSQL's listener (db.h, pl_db_listen). */
+int pl_db_pg_listen(const char *conninfo, struct pl_db_listener **out, struct pl_err *err);
+
 /* Migration file names, shared by the engines' runners: NNN of
  * "NNN_description.sql" (NNN > 0), or -1 for any other name. */
 int pl_db_migration_number(const char *name);

@@ -631,6 +631,67 @@ static const char *pg_last_error(struct pl_db *db)
 	return DB(db)->errmsg;
 }
 
+/* ---- the listener (db.h, pl_db_listen) ---- */
+
+struct pl_db_listener {
+	PGconn *conn;
+};
+
+int pl_db_pg_listen(const char *conninfo, struct pl_db_listener **out, struct pl_err *err)
+{
+	struct pl_db_listener *l = pl_xcalloc(1, sizeof(*l));
+	PGresult *res = NULL;
+
+	l->conn = PQconnectdb(conninfo);
+	if (PQstatus(l->conn) != CONNECTION_OK) {
+		pl_err_internal(err, "listener: cannot connect to PostgreSQL: %s", PQerrorMessage(l->conn));
+		goto fail;
+	}
+	res = PQexec(l->conn, "LISTEN parley_events");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pl_err_internal(err, "LISTEN: %s", PQresultErrorMessage(res));
+		goto fail;
+	}
+	PQclear(res);
+	if (PQsetnonblocking(l->conn, 1) != 0) {
+		pl_err_internal(err, "listener: %s", PQerrorMessage(l->conn));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	PQclear(res);
+	pl_db_listener_close(l);
+	return -1;
+}
+
+int pl_db_listener_fd(const struct pl_db_listener *l)
+{
+	return PQsocket(l->conn);
+}
+
+int pl_db_listener_drain(struct pl_db_listener *l)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK)
+		return -1;
+	while ((n = PQnotifies(l->conn))) {
+		count++;
+		PQfreemem(n);
+	}
+	return count;
+}
+
+void pl_db_listener_close(struct pl_db_listener *l)
+{
+	if (!l)
+		return;
+	PQfinish(l->conn);
+	free(l);
+}
+
 static const struct pl_db_engine engine = {
 	.kind = PL_DB_POSTGRES,
 	.close = pg_close,

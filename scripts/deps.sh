@@ -29,6 +29,10 @@ PKGS=(
 # `scripts/deps.sh --run` (make run) installs the serving set only.
 if [ "${1:-}" = --run ]; then
 	PKGS=("${RUN_PKGS[@]}")
+	# make run ENGINE=postgres: a local PostgreSQL server too.
+	if [ "${ENGINE:-sqlite}" = postgres ]; then
+		PKGS+=(postgresql-15)
+	fi
 	shift
 	set -- --no-optional
 fi

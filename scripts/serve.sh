@@ -57,11 +57,17 @@ chmod 600 "$VAR/jwt_secret"
 cat >"$VAR/parley.conf" <<CONF
 # Written by scripts/serve.sh; keys are documented in README.md.
 db_path = $VAR/parley.db
+state_dir = $VAR
 schema_dir = $SCHEMA
 jwt_secret_file = $VAR/jwt_secret
 ws_port = $WS_PORT
 ws_listen = 127.0.0.1
 CONF
+# PARLEY_LOCAL_PG=1 (make run ENGINE=postgres): a local PostgreSQL cluster
+# in $VAR/pg (scripts/pg.sh; kept between runs, stopped when this stops).
+if [ "${PARLEY_LOCAL_PG:-0}" = 1 ]; then
+	printf 'db_url = %s\n' "$("$ROOT/scripts/pg.sh" start "$VAR")" >>"$VAR/parley.conf"
+fi
 # Extra settings for this run (tests use it), appended verbatim.
 if [ -n "${PARLEY_EXTRA_CONF:-}" ]; then
 	printf '%s\n' "$PARLEY_EXTRA_CONF" >>"$VAR/parley.conf"
@@ -101,6 +107,9 @@ stop() {
 		[ -f "$f" ] && kill -TERM $(cat "$f") 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	if [ "${PARLEY_LOCAL_PG:-0}" = 1 ]; then
+		"$ROOT/scripts/pg.sh" stop "$VAR"
+	fi
 }
 trap stop INT TERM EXIT
 

@@ -411,7 +411,7 @@ static void prune_events(struct wsd *w)
  * (WSD_INOTIFY_POLL_MS) while inotify wakes the loop on every commit. */
 static int poll_interval_ms(const struct wsd *w)
 {
-	if (w->inotify_wsi && w->ctx.cfg.ws_poll_ms < WSD_INOTIFY_POLL_MS)
+	if ((w->inotify_wsi || w->listen_wsi) && w->ctx.cfg.ws_poll_ms < WSD_INOTIFY_POLL_MS)
 		return WSD_INOTIFY_POLL_MS;
 	return w->ctx.cfg.ws_poll_ms;
 }
@@ -536,7 +536,86 @@ void wsd_timers_start(struct wsd *w)
 			 (lws_usec_t)WSD_HOUSEKEEPING_MS * LWS_US_PER_MS);
 }
 
-/* --- inotify on the -wal file -------------------------------------------- */
+/* --- inotify on the -wal file, LISTEN on PostgreSQL ---------------------- */
+
+/* The listener's socket in the loop: a NOTIFY arrived, or the connection
+ * was lost (then the loop's copy closes and a timer reconnects). */
+static void listen_retry_cb(lws_sorted_usec_list_t *sul);
+
+static int listen_callback(struct wsd *w, enum lws_callback_reasons reason)
+{
+	int n;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		n = pl_db_listener_drain(w->listener);
+		if (n > 0) {
+			w->wakeups_notify++;
+			wsd_changed_on_disk(w);
+		}
+		return n < 0 ? -1 : 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		w->listen_wsi = NULL;
+		if (!w->listener)  /* stopping: wsd_listen_stop */
+			return 0;
+		pl_warn_log("LISTEN connection lost: polling, reconnecting");
+		pl_db_listener_close(w->listener);
+		w->listener = NULL;
+		lws_sul_schedule(w->lws, 0, &w->listen_sul, listen_retry_cb,
+				 (lws_usec_t)WSD_LISTEN_RETRY_MS * LWS_US_PER_MS);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void listen_retry_cb(lws_sorted_usec_list_t *sul)
+{
+	struct wsd *w = lws_container_of(sul, struct wsd, listen_sul);
+
+	wsd_listen_start(w);
+	/* What committed while nobody listened. */
+	if (w->listen_wsi)
+		wsd_deliver(w);
+}
+
+void wsd_listen_start(struct wsd *w)
+{
+	struct pl_err err = { 0 };
+	lws_sock_file_fd_type fd;
+	int rc = pl_db_listen(w->ctx.cfg.db_url, &w->listener, &err);
+
+	if (rc == 1)
+		return;
+	if (rc < 0)
+		goto retry;
+	/* The loop closes its descriptor when done with it: give it a copy,
+	 * libpq keeps the original. */
+	fd.filefd = dup(pl_db_listener_fd(w->listener));
+	if (fd.filefd < 0)
+		goto retry;
+	w->listen_wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(w->lws, "default"),
+						   LWS_ADOPT_RAW_FILE_DESC, fd, "parley-wal", NULL);
+	if (!w->listen_wsi) {
+		close(fd.filefd);
+		goto retry;
+	}
+	pl_info_log("waking on NOTIFY parley_events (fallback poll every %d ms)", poll_interval_ms(w));
+	return;
+retry:
+	pl_warn_log("LISTEN unavailable (%s): polling every %d ms, retrying",
+		    err.message[0] ? err.message : "cannot add it to the loop", w->ctx.cfg.ws_poll_ms);
+	pl_db_listener_close(w->listener);
+	w->listener = NULL;
+	lws_sul_schedule(w->lws, 0, &w->listen_sul, listen_retry_cb,
+			 (lws_usec_t)WSD_LISTEN_RETRY_MS * LWS_US_PER_MS);
+}
+
+void wsd_listen_stop(struct wsd *w)
+{
+	pl_db_listener_close(w->listener);
+	w->listener = NULL;
+}
 
 int wsd_wal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		     void *in, size_t len)
@@ -546,6 +625,8 @@ int wsd_wal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	bool any = false;
 	ssize_t n;
 
+	if (wsi == w->listen_wsi)
+		return listen_callback(w, reason);
 	switch (reason) {
 	case LWS_CALLBACK_RAW_RX_FILE:
 		while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0)
@@ -567,7 +648,7 @@ void wsd_inotify_start(struct wsd *w)
 	lws_sock_file_fd_type fd;
 
 	w->inotify_fd = -1;
-	if (!w->ctx.cfg.ws_inotify)
+	if (!w->ctx.cfg.ws_inotify || !w->ctx.cfg.db_path[0])  /* no SQLite file */
 		return;
 	snprintf(path, sizeof(path), "%s-wal", w->ctx.cfg.db_path);
 	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

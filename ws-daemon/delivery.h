@@ -75,6 +75,18 @@ void wsd_inotify_start(struct wsd *w);
 int wsd_wal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		     void *in, size_t len);
 
+/*
+ * wsd_listen_start: on PostgreSQL, opens a LISTEN connection
+ * (pl_db_listen, db.h) and adds a dup of its socket to the loop (protocol
+ * "parley-wal" too: wsd_wal_callback tells them apart), so a commit on any
+ * machine wakes this daemon; a lost connection is reopened every
+ * WSD_LISTEN_RETRY_MS while the poll goes on. No-op on SQLite.
+ */
+void wsd_listen_start(struct wsd *w);
+
+/* wsd_listen_stop: closes the listener (at exit). */
+void wsd_listen_stop(struct wsd *w);
+
 /* wsd_presence_touch: marks `user_id` as online now (logs failures) and
  * schedules a live pass for whatever event that wrote. */
 void wsd_presence_touch(struct wsd *w, int64_t user_id);

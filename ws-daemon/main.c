@@ -124,6 +124,7 @@ int main(void)
 	}
 	wsd_timers_start(&w);
 	wsd_inotify_start(&w);
+	wsd_listen_start(&w);
 	pl_info_log("listening on %s:%d (%s loop, event poll every %d ms)",
 		    w.ctx.cfg.ws_listen, w.ctx.cfg.ws_port, on_libev ? "libev" : "poll()",
 		    w.ctx.cfg.ws_poll_ms);
@@ -133,10 +134,11 @@ int main(void)
 		if (on_libev)
 			break;  /* the loop ran until a signal broke it */
 	}
-	pl_info_log("stopping (%zu sockets open; passes woken by inotify %lu, by polling %lu)",
-		    w.nconns, w.wakeups_inotify, w.wakeups_poll);
+	pl_info_log("stopping (%zu sockets open; passes woken by inotify %lu, by NOTIFY %lu, "
+		    "by polling %lu)", w.nconns, w.wakeups_inotify, w.wakeups_notify, w.wakeups_poll);
 	rc = 0;
 out:
+	wsd_listen_stop(&w);
 	if (w.lws)
 		lws_context_destroy(w.lws);  /* closes every socket: CLOSED frees each */
 	if (w.inotify_fd > 0)

@@ -47,7 +47,8 @@
 #define WSD_SNDBUF (64 << 10)         /* SO_SNDBUF per socket (the kernel doubles it) */
 #define WSD_CATCHUP_LOW 64            /* replay more only below this many queued frames */
 #define WSD_FALLBACK_POLL_MS 1000     /* read events at least this often */
-#define WSD_INOTIFY_POLL_MS 50        /* data_version poll floor while inotify works */
+#define WSD_INOTIFY_POLL_MS 50        /* data_version poll floor while inotify or LISTEN works */
+#define WSD_LISTEN_RETRY_MS 1000      /* reconnecting a lost LISTEN connection */
 #define WSD_HOUSEKEEPING_MS 1000     /* housekeeping tick: stall check, presence sweep */
 #define WSD_SESSION_TICKS 5           /* revoked-session check every 5 ticks (5 s) */
 #define WSD_PRESENCE_REFRESH_S 20     /* last_seen refresh of connected users (at most) */
@@ -116,6 +117,10 @@ struct wsd {
 	unsigned rechecks;             /* 1 ms re-checks after an early inotify wake-up */
 	unsigned long wakeups_inotify, wakeups_poll; /* passes that found news, by source */
 	lws_sorted_usec_list_t recheck_sul;
+	struct pl_db_listener *listener; /* PostgreSQL: LISTEN parley_events, or NULL */
+	struct lws *listen_wsi;        /* a dup of the listener's socket, in the loop */
+	lws_sorted_usec_list_t listen_sul; /* reconnecting a lost listener */
+	unsigned long wakeups_notify;  /* passes woken by a NOTIFY */
 };
 
 #endif

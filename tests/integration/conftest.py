@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from helpers import Api, WS, make_user
+import pg_util
 
 REPO = Path(__file__).resolve().parents[2]
 # The web server scripts/serve.sh runs (PARLEY_FRONTEND): lighttpd, nginx,
@@ -221,14 +222,19 @@ def start_server(extra_conf="", env_extra=None):
     assert SERVE.exists(), "%s missing: build the server first" % SERVE
     port, ws_port = _free_ports(2)
     var = tempfile.mkdtemp(prefix="parley-it-")
+    # PARLEY_ENGINE=postgres: every server gets a fresh database in the
+    # suite's throwaway cluster (pg_util), named by db_url.
+    db_url = pg_util.cluster().new_database() if pg_util.ENGINE == "postgres" else None
+    engine_conf = "db_url = %s\n" % db_url if db_url else ""
     env = dict(os.environ, PORT=str(port), WS_PORT=str(ws_port), PARLEY_VAR=var,
-               PARLEY_EXTRA_CONF=SUITE_CONF + "\n" + extra_conf)
+               PARLEY_EXTRA_CONF=SUITE_CONF + engine_conf + "\n" + extra_conf)
     env.update(env_extra or {})
     log = open(os.path.join(var, "serve.log"), "wb")
     proc = subprocess.Popen(["bash", str(SERVE)], cwd=str(REPO), env=env,
                             stdin=subprocess.DEVNULL, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     srv = Server(port, ws_port, var, proc)
+    srv.db_url = db_url
     deadline = time.monotonic() + READY_TIMEOUT
     last = None
     while True:
