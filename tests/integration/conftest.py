@@ -215,16 +215,19 @@ SUITE_CONF = ("login_user_limit = 100000\nlogin_addr_limit = 100000\n"
 
 
 @contextlib.contextmanager
-def start_server(extra_conf="", env_extra=None):
+def start_server(extra_conf="", env_extra=None, db_url=None):
     """Start scripts/serve.sh on free ports with a fresh data dir, wait
     until /api/health answers, yield a Server, and stop everything after.
-    `extra_conf` is appended to the generated parley.conf."""
+    `extra_conf` is appended to the generated parley.conf. `db_url`: a
+    PostgreSQL database another server already uses (a second frontend on
+    the same database); by default each server gets its own."""
     assert SERVE.exists(), "%s missing: build the server first" % SERVE
     port, ws_port = _free_ports(2)
     var = tempfile.mkdtemp(prefix="parley-it-")
     # PARLEY_ENGINE=postgres: every server gets a fresh database in the
     # suite's throwaway cluster (pg_util), named by db_url.
-    db_url = pg_util.cluster().new_database() if pg_util.ENGINE == "postgres" else None
+    if db_url is None and pg_util.ENGINE == "postgres":
+        db_url = pg_util.cluster().new_database()
     engine_conf = "db_url = %s\n" % db_url if db_url else ""
     env = dict(os.environ, PORT=str(port), WS_PORT=str(ws_port), PARLEY_VAR=var,
                PARLEY_EXTRA_CONF=SUITE_CONF + engine_conf + "\n" + extra_conf)
