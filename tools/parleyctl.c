@@ -9,15 +9,20 @@
  *   parleyctl set-role CHANNEL NAME ROLE   owner | admin | member in a channel
  *   parleyctl prune-events [DAYS]    delete events older than DAYS (default:
  *                                    event_retention_days)
+ *   parleyctl copy-to-postgres SQLITE_FILE PG_URL
+ *                                    every row of a SQLite database into a new
+ *                                    PostgreSQL database (migrated first)
  * Configuration as for every parley program ($PARLEY_CONFIG, PARLEY_* env).
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include "app.h"
 #include "channels.h"
+#include "db_copy.h"
 #include "events.h"
 #include "log.h"
 #include "users.h"
@@ -203,6 +208,41 @@ static int cmd_prune_events(struct pl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * copy-to-postgres SQLITE_FILE PG_URL: migrates the PostgreSQL database to
+ * this schema version, then copies (db_copy.h). Stop the programs that
+ * write the SQLite file first: rows written after the copy's snapshot stay
+ * behind.
+ */
+static int cmd_copy_to_postgres(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_db *src = NULL, *dst = NULL;
+	struct pl_err err = { 0 };
+	int applied = 0, rc = 1;
+
+	if (access(argv[0], R_OK) < 0) {
+		fprintf(stderr, "parleyctl: copy-to-postgres: %s: cannot read it\n", argv[0]);
+		return 1;
+	}
+	if (pl_db_engine_of(argv[0]) != PL_DB_SQLITE || pl_db_engine_of(argv[1]) != PL_DB_POSTGRES)
+		return fail("copy-to-postgres", &(struct pl_err){ 400, 0,
+			    "usage: copy-to-postgres SQLITE_FILE PG_URL" });
+	if (pl_db_open(argv[0], ctx->cfg.busy_timeout_ms, &src, &err) < 0 ||
+	    pl_db_open(argv[1], ctx->cfg.busy_timeout_ms, &dst, &err) < 0 ||
+	    pl_db_migrate(dst, ctx->cfg.schema_dir, &applied, &err) < 0 ||
+	    pl_db_copy_to_postgres(src, dst, stdout, &err) < 0) {
+		fail("copy-to-postgres", &err);
+		goto out;
+	}
+	printf("parleyctl: copied %s into PostgreSQL (schema version %d)\n", argv[0],
+	       pl_db_version(dst));
+	rc = 0;
+out:
+	pl_db_close(dst);
+	pl_db_close(src);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
@@ -212,6 +252,7 @@ static const struct command commands[] = {
 	{ "reset-password", 1, cmd_reset_password, "reset-password USERNAME   (new password on standard input)" },
 	{ "prune-events", 0, cmd_prune_events, "prune-events [DAYS]" },
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
+	{ "copy-to-postgres", 2, cmd_copy_to_postgres, "copy-to-postgres SQLITE_FILE PG_URL" },
 };
 
 static int usage(void)

@@ -238,6 +238,7 @@ def start_server(extra_conf="", env_extra=None, db_url=None):
                             stderr=subprocess.STDOUT, start_new_session=True)
     srv = Server(port, ws_port, var, proc)
     srv.db_url = db_url
+    pg_util.register(srv.db, db_url)
     deadline = time.monotonic() + READY_TIMEOUT
     last = None
     while True:

@@ -6,7 +6,7 @@ suite-wide registration budget, and so their database holds only their
 own rows (the EXPLAIN QUERY PLAN checks read it).
 """
 
-import sqlite3
+import pg_util
 import urllib.parse
 
 from helpers import Api, make_user
@@ -45,4 +45,4 @@ def emoji_path(mid, emoji):
 
 
 def ro_db(path):
-    return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    return pg_util.connect(path, timeout=5)

@@ -14,7 +14,7 @@ import json
 import os
 import random
 import re
-import sqlite3
+import pg_util
 import string
 import threading
 import time
@@ -360,16 +360,14 @@ def read_secret(var):
     return data
 
 
-# ---------------------------------------------------------------- SQLite
+# ---------------------------------------------------------------- database
 
 def db_count(db_path, table):
     """Row count of a table via a read-only connection, or None if the
     table does not exist (the schema is the server's business)."""
-    con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=5)
+    con = pg_util.connect(db_path, timeout=5)
     try:
-        row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
-                          "AND name=?", (table,)).fetchone()
-        if not row:
+        if not pg_util.table_exists(con, table):
             return None
         return con.execute('SELECT count(*) FROM "%s"' % table).fetchone()[0]
     finally:

@@ -74,3 +74,111 @@ def cluster():
         _cluster = Cluster()
         atexit.register(_cluster.stop)
     return _cluster
+
+
+# ------------------------------------------------- the server's database
+#
+# Tests that check what was stored (or arrange what the API cannot) open the
+# server's database directly. connect() hides which engine that is: it takes
+# the SQLite file path a Server carries (srv.db) and, when that server runs on
+# PostgreSQL, connects to its database instead. SQL is written with SQLite's
+# `?` parameters; the PostgreSQL connection rewrites them to psycopg2's %s.
+
+_urls = {}      # srv.db path -> libpq connection string of that server
+
+
+def register(db_path, db_url):
+    """Remembers that the server whose srv.db is `db_path` runs on `db_url`."""
+    if db_url:
+        _urls[db_path] = db_url
+
+
+def url_of(db_path):
+    """The libpq connection string behind `db_path`, or None on SQLite."""
+    return _urls.get(db_path)
+
+
+class _PgCursor:
+    def __init__(self, cur):
+        self._cur = cur
+
+    def fetchone(self):
+        return self._cur.fetchone()
+
+    def fetchall(self):
+        return self._cur.fetchall()
+
+    def __iter__(self):
+        return iter(self._cur.fetchall())
+
+    @property
+    def rowcount(self):
+        return self._cur.rowcount
+
+
+class PgConnection:
+    """The few sqlite3.Connection methods the tests use, on psycopg2:
+    autocommit (every statement is its own transaction, as the tests'
+    SQLite connections use them), `?` parameters."""
+
+    def __init__(self, url):
+        import psycopg2
+        self._con = psycopg2.connect(url)
+        self._con.autocommit = True
+
+    @staticmethod
+    def _sql(query):
+        return query.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, query, args=()):
+        cur = self._con.cursor()
+        cur.execute(self._sql(query), tuple(args))
+        return _PgCursor(cur) if cur.description is not None else _PgCursor(_Empty())
+
+    def executemany(self, query, rows):
+        cur = self._con.cursor()
+        cur.executemany(self._sql(query), [tuple(r) for r in rows])
+        return _PgCursor(_Empty())
+
+    def commit(self):
+        pass
+
+    def close(self):
+        self._con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class _Empty:
+    rowcount = -1
+
+    def fetchone(self):
+        return None
+
+    def fetchall(self):
+        return []
+
+
+def connect(db_path, readonly=True, timeout=10):
+    """A connection to the server's database: sqlite3 on SQLite (read-only
+    when `readonly`), PgConnection when the server runs on PostgreSQL."""
+    url = url_of(db_path)
+    if url:
+        return PgConnection(url)
+    import sqlite3
+    if readonly:
+        return sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=timeout)
+    return sqlite3.connect(db_path, timeout=timeout)
+
+
+def table_exists(con, table):
+    """Whether `table` exists in the database behind `con`."""
+    if isinstance(con, PgConnection):
+        return con.execute("SELECT to_regclass(?) IS NOT NULL", (table,)).fetchone()[0]
+    return con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                       (table,)).fetchone() is not None

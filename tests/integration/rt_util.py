@@ -5,7 +5,7 @@ database."""
 import json
 import os
 import socket
-import sqlite3
+import pg_util
 import struct
 import subprocess
 import time
@@ -60,7 +60,7 @@ def wait_close(conn, timeout=10.0):
 
 def sql(db_path, query, args=()):
     """One write to the server's database (what a test cannot do via the API)."""
-    con = sqlite3.connect(db_path, timeout=10)
+    con = pg_util.connect(db_path, readonly=False)
     try:
         cur = con.execute(query, args)
         con.commit()

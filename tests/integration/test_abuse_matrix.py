@@ -48,6 +48,7 @@ import urllib.parse
 
 import pytest
 
+import pg_util
 from conftest import REPO, start_server
 from helpers import (PASSWORD, Api, assert_error, assert_json, jwt_parts,
                      make_jwt, make_user, read_secret, unique_channel,
@@ -120,10 +121,18 @@ class Fingerprint:
     are hashed)."""
 
     def __init__(self, path):
-        self.con = sqlite3.connect("file:%s?mode=ro" % path, uri=True,
-                                   timeout=5, isolation_level=None)
+        self.pg = pg_util.url_of(path) is not None
+        if self.pg:
+            self.con = pg_util.connect(path)
+        else:
+            self.con = sqlite3.connect("file:%s?mode=ro" % path, uri=True,
+                                       timeout=5, isolation_level=None)
         self.rows = {}      # digest -> rows, to show what changed
         self.queries = []
+        if self.pg:
+            self._pg_queries()
+            self.tables = [t for t, _ in self.queries]
+            return
         for name, sql in self.con.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name").fetchall():
@@ -134,32 +143,42 @@ class Fingerprint:
                              "FROM sqlite_master ORDER BY type, name"))
         self.tables = [t for t, _ in self.queries]
 
-    def _select(self, table):
-        """Every row of `table`, rowid first, in a stable order."""
-        q = '"%s"' % table.replace('"', '""')
-        try:
-            self.con.execute("SELECT rowid FROM %s LIMIT 0" % q)
-            return "SELECT rowid, * FROM %s ORDER BY rowid" % q
-        except sqlite3.OperationalError:        # WITHOUT ROWID
-            pk = [r[1] for r in sorted(self.con.execute(
-                "PRAGMA table_info(%s)" % q).fetchall(), key=lambda r: r[5])
-                  if r[5] > 0]
-            assert pk, "a WITHOUT ROWID table without a primary key? %s" % table
-            return "SELECT * FROM %s ORDER BY %s" % (
-                q, ", ".join('"%s"' % c for c in pk))
+    def _pg_queries(self):
+        """PostgreSQL: every table of the public schema in primary key
+        order, and the schema's columns. Sequences are left out: a
+        statement that fails (a 409 on a unique name) has drawn an
+        identity value on PostgreSQL, which writes no row."""
+        for (name,) in self.con.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "ORDER BY tablename").fetchall():
+            pk = [r[0] for r in self.con.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+                "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "WHERE i.indrelid = ?::regclass AND i.indisprimary "
+                "ORDER BY array_position(i.indkey, a.attnum)", (name,)).fetchall()]
+            assert pk, "a table without a primary key? %s" % name
+            q = '"%s"' % name.replace('"', '""')
+            self.queries.append((name, "SELECT * FROM %s ORDER BY %s" % (
+                q, ", ".join('"%s"' % c for c in pk))))
+        self.queries.append(("pg_schema", "SELECT table_name, column_name, data_type, "
+                             "column_default FROM information_schema.columns "
+                             "WHERE table_schema = 'public' ORDER BY 1, 2"))
 
     def read(self):
         """{table: (row count, sha256 of its rows), "data_version": n},
         all from one snapshot of the database."""
         fp = {}
-        self.con.execute("BEGIN")
+        self.con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if self.pg else "BEGIN")
         try:
             for table, sql in self.queries:
                 rows = tuple(self.con.execute(sql).fetchall())
                 digest = hashlib.sha256(repr(rows).encode()).hexdigest()
                 self.rows.setdefault(digest, rows)
                 fp[table] = (len(rows), digest)
-            fp["data_version"] = self.con.execute(
+            # PostgreSQL has no data_version: the row digests do the work
+            # (a rolled-back write draws a transaction id there, so the
+            # next xid would flag requests that wrote nothing)
+            fp["data_version"] = None if self.pg else self.con.execute(
                 "PRAGMA data_version").fetchone()[0]
         finally:
             self.con.execute("COMMIT")
@@ -271,7 +290,7 @@ def world(mxsrv):
 
 def code_row(server, user):
     """The user's pending email_codes row (None if there is none)."""
-    con = sqlite3.connect("file:%s?mode=ro" % server.db, uri=True, timeout=5)
+    con = pg_util.connect(server.db)
     try:
         return con.execute("SELECT * FROM email_codes WHERE user_id = ?",
                            (user.id,)).fetchone()
@@ -1010,16 +1029,22 @@ def test_digest_sees_an_update_behind_the_apis_back(world, server):
     fp, ctx = world["fp"], world["ctx"]
 
     def counts():
-        con = sqlite3.connect("file:%s?mode=ro" % server.db, uri=True, timeout=5)
+        con = pg_util.connect(server.db)
+        pg = pg_util.url_of(server.db) is not None
         try:
-            out = {t: con.execute('SELECT count(*), max(rowid) FROM "%s"' % t).fetchone()
+            out = {t: con.execute('SELECT count(*), max(%s) FROM "%s"'
+                                  % ("id" if pg else "rowid", t)).fetchone()
                    for t in ("users", "channels", "messages", "sessions")}
-            out["seq"] = con.execute("SELECT * FROM sqlite_sequence ORDER BY name").fetchall()
+            out["seq"] = con.execute(
+                "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1" if pg else
+                "SELECT * FROM sqlite_sequence ORDER BY name").fetchall()
             return out
         finally:
             con.close()
 
-    con = sqlite3.connect(server.db, timeout=10, isolation_level=None)
+    con = pg_util.connect(server.db, readonly=False)
+    if isinstance(con, sqlite3.Connection):
+        con.isolation_level = None
     try:
         old_topic = con.execute("SELECT topic FROM channels WHERE id = ?",
                                 (ctx["C"],)).fetchone()[0]

@@ -12,13 +12,13 @@ import http.client
 import json
 import os
 import re
-import sqlite3
 import tempfile
 import time
 
 import pytest
 import websocket
 
+import pg_util
 from conftest import NO_WS_DAEMON, start_server
 from helpers import (Api, PASSWORD, USER_KEYS, assert_error, assert_json,
                      assert_time, jwt_parts, make_user, no_secret_fields,
@@ -403,7 +403,7 @@ def delete_me(api, token, password):
 
 def users_rows_holding(db_path, email, bio):
     """Ids of users rows that hold `email` or `bio` (read-only peek)."""
-    con = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=5)
+    con = pg_util.connect(db_path)
     try:
         return [r[0] for r in con.execute(
             "SELECT id FROM users WHERE email = ? COLLATE NOCASE OR bio = ?", (email, bio))]
@@ -482,7 +482,7 @@ def test_deleted_account_leaves_its_channels(server, api, alice):
     dm = assert_json(api.post("/api/channels/dm", {"user_ids": [v.id]}, token=u.token), 201)["id"]
     kept = api.send(u.token, dm, "before I go")["id"]
     assert _members(api, v.token, owned) == {u.id: "owner", v.id: "member", w.id: "admin"}
-    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+    with pg_util.connect(server.db) as db:
         last_event = db.execute("SELECT max(id) FROM events").fetchone()[0]
 
     assert delete_me(api, u.token, PASSWORD).status_code == 204
@@ -499,14 +499,14 @@ def test_deleted_account_leaves_its_channels(server, api, alice):
     hist = assert_json(api.history(v.token, dm), 200)
     assert [(m["id"], m["username"]) for m in hist] == [(kept, "deleted-user-%d" % u.id)]
     # events: member.left for each of the four channels, one hand-over
-    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+    with pg_util.connect(server.db) as db:
         rows = db.execute("SELECT type, channel_id, payload FROM events WHERE id > ?",
                           (last_event,)).fetchall()
     left = sorted({c for t, c, p in rows if t == "member.left" and json.loads(p)["user_id"] == u.id})
     assert left == sorted([owned, joined, alone, dm])
     handed = [(c, json.loads(p)) for t, c, p in rows if t == "member.updated"]
     assert handed == [(owned, {"user_id": w.id, "role": "owner"})]
-    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+    with pg_util.connect(server.db) as db:
         assert db.execute("SELECT count(*) FROM channel_members WHERE user_id = ?",
                           (u.id,)).fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM channels WHERE id = ?", (alone,)).fetchone()[0] == 1

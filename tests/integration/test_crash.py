@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import threading
 import time
 
@@ -22,6 +21,7 @@ import pytest
 import requests
 import websocket
 
+import pg_util
 from conftest import start_server
 from helpers import Api, unique_channel, unique_name
 
@@ -191,7 +191,7 @@ def test_kill_9_loses_nothing_acknowledged():
 
         # let the watchers catch up with everything that was committed
         deadline = time.monotonic() + 30
-        db = sqlite3.connect("file:%s?mode=ro" % srv.db, uri=True)
+        db = pg_util.connect(srv.db)
         try:
             expected = {}
             for ch in channels:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+import pg_util
 from conftest import REPO, start_server
 from helpers import Api, PASSWORD, unique_channel, unique_name
 
@@ -199,7 +200,7 @@ def test_parleyctl_migrate_is_idempotent_and_stats(server, api, alice):
     s = _parleyctl(server, "stats")
     assert s.returncode == 0, s.stderr
     stats = dict(line.split() for line in s.stdout.splitlines())
-    with sqlite3.connect("file:%s?mode=ro" % server.db, uri=True) as db:
+    with pg_util.connect(server.db) as db:
         users = db.execute("SELECT count(*) FROM users WHERE deleted_at IS NULL").fetchone()[0]
     assert int(stats["users"]) == users >= 1
     assert int(stats["db_bytes"]) > 0
@@ -306,7 +307,7 @@ def test_parleyctl_prune_events():
 def _prune_events_checks(server, api, token):
     ch = api.create_channel(token, unique_channel())["id"]
     api.send(token, ch, "an event to age")
-    db = sqlite3.connect(server.db, timeout=10)
+    db = pg_util.connect(server.db, readonly=False)
     try:
         last = db.execute("SELECT max(id) FROM events").fetchone()[0]
         with db:   # make everything up to now look 30 days old
@@ -319,7 +320,7 @@ def _prune_events_checks(server, api, token):
         db.close()
     # ids are never reused after a prune
     msg = api.send(token, ch, "after the prune")
-    db = sqlite3.connect("file:%s?mode=ro" % server.db, uri=True)
+    db = pg_util.connect(server.db)
     try:
         newest = db.execute("SELECT max(id) FROM events").fetchone()[0]
     finally:

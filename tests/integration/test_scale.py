@@ -1,8 +1,8 @@
 """Behaviour that keeps costs bounded as data grows."""
 
-import sqlite3
 import time
 
+import pg_util
 from helpers import unique_channel
 
 
@@ -13,7 +13,7 @@ def test_unread_count_stops_at_1000(server, api, alice, bob):
     now = int(time.time() * 1000)
     # 1,500 more messages straight into the database (the API would take
     # seconds); the read path does not care how they arrived.
-    db = sqlite3.connect(server.db, timeout=10)
+    db = pg_util.connect(server.db, readonly=False)
     try:
         with db:
             db.executemany("INSERT INTO messages (channel_id, user_id, content, created_at) "
@@ -21,7 +21,7 @@ def test_unread_count_stops_at_1000(server, api, alice, bob):
                            [(ch, alice.id, "bulk %d" % i, now + i) for i in range(1500)])
     finally:
         db.close()
-    ro = sqlite3.connect("file:%s?mode=ro" % server.db, uri=True, timeout=10)
+    ro = pg_util.connect(server.db)
     try:
         newest = ro.execute("SELECT max(id) FROM messages WHERE channel_id = ?", (ch,)).fetchone()[0]
     finally:
