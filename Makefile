@@ -176,13 +176,14 @@ check: check-deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DATADIR)/schema/postgres $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/parley
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(BINDIR)/parleyctl
 	install -m 0755 $(WS_BIN) $(DESTDIR)$(SBINDIR)/parley-wsd
 	install -m 0755 $(APP_BINS) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
+	install -m 0644 schema/postgres/*.sql $(DESTDIR)$(DATADIR)/schema/postgres/
 	cp -R www/. $(DESTDIR)$(DATADIR)/www/ 2>/dev/null || true
 	install -m 0644 README.md docs/DECISIONS.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 lighttpd.conf.example nginx.conf.example $(DESTDIR)$(DOCDIR)/examples/

@@ -80,7 +80,7 @@ static struct pl_slots *poll_slots(struct pl_ctx *ctx)
 	static bool ready;
 
 	if (!ready) {
-		pl_slots_init(&slots, ctx->cfg.db_path, "pollslots", ctx->cfg.poll_user_limit, 0,
+		pl_slots_init(&slots, ctx->cfg.slots_base, "pollslots", ctx->cfg.poll_user_limit, 0,
 			      429, POLL_RETRY_S, "too many long polls of this user are waiting");
 		ready = true;
 	}

@@ -283,14 +283,12 @@ int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 		return -1;
 	if (resolve_db(cfg, err) < 0)
 		return -1;
-	/* The password-hash bound is per process, like this configuration:
-	 * slots beside the SQLite file, or in this machine's state_dir. */
-	if (pl_url_is_postgres(cfg->db_url)) {
-		char base[sizeof(cfg->state_dir) + 8];
-		snprintf(base, sizeof(base), "%s/parley", cfg->state_dir);
-		pl_hashslot_configure(base, cfg->hash_concurrency, cfg->hash_wait_ms);
-	} else {
-		pl_hashslot_configure(cfg->db_path, cfg->hash_concurrency, cfg->hash_wait_ms);
-	}
+	/* Slot directories (the password-hash bound, waiting long polls) are
+	 * this machine's: beside the SQLite file, or in its state_dir. */
+	if (pl_url_is_postgres(cfg->db_url))
+		snprintf(cfg->slots_base, sizeof(cfg->slots_base), "%s/parley", cfg->state_dir);
+	else
+		snprintf(cfg->slots_base, sizeof(cfg->slots_base), "%s", cfg->db_path);
+	pl_hashslot_configure(cfg->slots_base, cfg->hash_concurrency, cfg->hash_wait_ms);
 	return load_secret(cfg, err);
 }

@@ -23,6 +23,10 @@ struct pl_config {
 	                              * from db_url when that names SQLite */
 	char state_dir[1024];        /* state_dir: this machine's own state (hash slots)
 	                              * on PostgreSQL (default var) */
+	char slots_base[1100];       /* where this machine's slot directories go
+	                              * ("<slots_base>-hashslots", "-pollslots"):
+	                              * db_path on SQLite, "<state_dir>/parley" on
+	                              * PostgreSQL (derived, not a setting) */
 	char schema_dir[1024];       /* schema_dir: migrations directory (default schema) */
 	char jwt_secret_file[1024];  /* jwt_secret_file: file holding the HS256 key */
 	unsigned char jwt_secret[PL_SECRET_MAX]; /* the key bytes read from it */

@@ -56,6 +56,7 @@ def test_make_install_destdir_lays_out_fhs(tmp_path):
     for f in ["bin/parleyctl", "sbin/parley-wsd", "libexec/parley/parley-auth",
               "libexec/parley/parley-channels", "libexec/parley/parley-messages",
               "libexec/parley/parley-presence", "share/parley/schema/001_init.sql",
+              "share/parley/schema/postgres/007_initial.sql",
               "share/man/man5/parley.conf.5", "share/man/man8/parleyctl.8",
               "share/doc/parley/examples/lighttpd.conf.example",
               "share/doc/parley/examples/nginx.conf.example",
