@@ -7,7 +7,9 @@ periodically (serve.sh restarts it, as systemd would). WebSocket clients
 reconnect with ?since= whenever their socket drops. Afterwards every message
 that got a 2xx exists exactly once, every retry returned the original id,
 PRAGMA integrity_check is ok, and each WebSocket client saw every message
-event of its channel once, with no gap.
+event of its channel once, with no gap. On PostgreSQL (PARLEY_ENGINE=postgres)
+a database backend is killed with SIGKILL every 20 s as well: the postmaster
+then ends every session and recovers, and the programs reconnect.
 """
 
 import json
@@ -136,6 +138,19 @@ def _daemons(srv):
     return [pid for pid, cmd in srv.processes().items() if cmd.split()[0].endswith("parley-wsd")]
 
 
+def _pg_backends(srv):
+    """PostgreSQL: the server processes serving this parley's database."""
+    if not srv.db_url:
+        return []
+    con = pg_util.connect(srv.db)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchall()]
+    finally:
+        con.close()
+
+
 def test_kill_9_loses_nothing_acknowledged():
     with start_server() as srv:
         api = Api(srv.base)
@@ -162,9 +177,12 @@ def test_kill_9_loses_nothing_acknowledged():
         for p in posters:
             p.start()
 
-        killed_programs = killed_daemons = 0
+        killed_programs = killed_daemons = killed_backends = 0
         end = time.monotonic() + SECONDS
         next_daemon_kill = time.monotonic() + 10
+        # PostgreSQL: a backend killed with SIGKILL makes the postmaster end
+        # every session and recover (the programs reconnect)
+        next_backend_kill = time.monotonic() + 15
         rnd = random.Random(7)
         while time.monotonic() < end:
             time.sleep(rnd.uniform(1.5, 3.5))
@@ -184,6 +202,15 @@ def test_kill_9_loses_nothing_acknowledged():
                     except ProcessLookupError:
                         pass
                 next_daemon_kill = time.monotonic() + 10
+            if srv.db_url and time.monotonic() >= next_backend_kill:
+                backends = _pg_backends(srv)
+                if backends:
+                    try:
+                        os.kill(rnd.choice(backends), signal.SIGKILL)
+                        killed_backends += 1
+                    except ProcessLookupError:
+                        pass
+                next_backend_kill = time.monotonic() + 20
         stop_posting.set()
         for p in posters:
             p.join(timeout=60)
@@ -212,12 +239,14 @@ def test_kill_9_loses_nothing_acknowledged():
             mismatches = [m for p in posters for m in p.mismatch]
             errors = sum(p.errors for p in posters)
             print("\ncrash test: %d acknowledged posts, %d client-side errors retried, "
-                  "%d FastCGI kills, %d daemon kills, %d ws reconnects" % (
-                      len(acked), errors, killed_programs, killed_daemons,
+                  "%d FastCGI kills, %d daemon kills, %d database backend kills, "
+                  "%d ws reconnects" % (
+                      len(acked), errors, killed_programs, killed_daemons, killed_backends,
                       sum(w.reconnects for w in watchers)))
             # kills are paced by a loop sharing the GIL with 50 posters: count loosely
             assert killed_programs >= max(3, SECONDS / 10)
             assert killed_daemons >= 1 if SECONDS >= 20 else True
+            assert killed_backends >= 1 if srv.db_url and SECONDS >= 20 else True
             assert len(acked) > 100
             assert not mismatches, "a retry returned another id: %r" % mismatches[:5]
 
@@ -231,7 +260,8 @@ def test_kill_9_loses_nothing_acknowledged():
             assert not dup, dup[:5]
             for (tok, cmid), (ch, mid) in acked.items():
                 assert by_id[mid][2] == cmid and by_id[mid][3] == ch
-            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            if not srv.db_url:
+                assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
             # WebSocket clients: every message event of their channel, once, in order
             for w in watchers:
