@@ -6,20 +6,32 @@
 #include "log.h"
 #include "util.h"
 
-static const char sql_access[] =
-	"SELECT c.kind, m.role FROM channels c LEFT JOIN channel_members m "
-	"ON m.channel_id = c.id AND m.user_id = ?2 WHERE c.id = ?1";
-static const char sql_is_member[] =
-	"SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2";
-static const char sql_message_owner[] =
-	"SELECT channel_id, user_id FROM messages WHERE id = ?1";
-static const char sql_audience_members[] =
-	"SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id";
-static const char sql_peer_set[] =
-	"SELECT DISTINCT b.user_id FROM channel_members a JOIN channel_members b "
-	"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id";
-/* Users sharing at least one channel with ?2 include ?1? */
-static const char sql_peers[] = "SELECT " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "?2");
+enum authz_stmt {
+	AUTHZ_STMT_ACCESS,
+	AUTHZ_STMT_IS_MEMBER,
+	AUTHZ_STMT_MESSAGE_OWNER,
+	AUTHZ_STMT_AUDIENCE_MEMBERS,
+	AUTHZ_STMT_PEER_SET,
+	AUTHZ_STMT_PEERS,
+	AUTHZ_STMT__MAX
+};
+
+static const struct pl_sql authz_stmts[AUTHZ_STMT__MAX] = {
+	[AUTHZ_STMT_ACCESS] = {
+		"SELECT c.kind, m.role FROM channels c LEFT JOIN channel_members m "
+		"ON m.channel_id = c.id AND m.user_id = ?2 WHERE c.id = ?1" },
+	[AUTHZ_STMT_IS_MEMBER] = {
+		"SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2" },
+	[AUTHZ_STMT_MESSAGE_OWNER] = {
+		"SELECT channel_id, user_id FROM messages WHERE id = ?1" },
+	[AUTHZ_STMT_AUDIENCE_MEMBERS] = {
+		"SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id" },
+	[AUTHZ_STMT_PEER_SET] = {
+		"SELECT DISTINCT b.user_id FROM channel_members a JOIN channel_members b "
+		"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id" },
+	/* Users sharing at least one channel with ?2 include ?1? */
+	[AUTHZ_STMT_PEERS] = { "SELECT " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "?2") },
+};
 
 
 enum pl_role pl_role_from_text(const char *s)
@@ -36,7 +48,7 @@ enum pl_role pl_role_from_text(const char *s)
 int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		     enum pl_action action, struct pl_access *acc, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_access, err);
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_ACCESS], err);
 	struct pl_access a = { "", PL_ROLE_NONE };
 	int step;
 
@@ -66,7 +78,7 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 
 bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_is_member, NULL);
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_IS_MEMBER], NULL);
 	bool yes;
 
 	if (!st)
@@ -81,7 +93,7 @@ bool pl_channel_is_member(struct pl_db *db, int64_t user_id, int64_t channel_id)
 int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_message_owner, err);
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_MESSAGE_OWNER], err);
 	int64_t chan = 0, author = 0;
 	struct pl_access acc;
 	int step;
@@ -116,7 +128,7 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 
 static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_peers, NULL);
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_PEERS], NULL);
 	bool yes;
 
 	if (!st)
@@ -149,10 +161,10 @@ void pl_event_audience_init(struct pl_event_audience *a, const struct pl_event *
 	a->ev = ev;
 }
 
-/* Reads the sorted user ids of `sql` bound to `id` into a->ids. */
-static void load_ids(struct pl_db *db, struct pl_event_audience *a, const char *sql, int64_t id)
+/* Reads the sorted user ids of statement `q` bound to `id` into a->ids. */
+static void load_ids(struct pl_db *db, struct pl_event_audience *a, enum authz_stmt q, int64_t id)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql, NULL);
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[q], NULL);
 	size_t cap = 0;
 
 	if (!st)
@@ -175,10 +187,10 @@ static void audience_load(struct pl_db *db, struct pl_event_audience *a)
 	a->loaded = true;
 	switch (ev->scope) {
 	case PL_SCOPE_CHANNEL:
-		load_ids(db, a, sql_audience_members, ev->channel_id);
+		load_ids(db, a, AUTHZ_STMT_AUDIENCE_MEMBERS, ev->channel_id);
 		break;
 	case PL_SCOPE_PEERS:
-		load_ids(db, a, sql_peer_set, ev->user_id);
+		load_ids(db, a, AUTHZ_STMT_PEER_SET, ev->user_id);
 		break;
 	case PL_SCOPE_ALL:
 		a->all = true;

@@ -7,21 +7,32 @@
 #include "log.h"
 #include "util.h"
 
-static const char sql_append[] =
-	"INSERT INTO events (type, scope, channel_id, user_id, payload, created_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char sql_after[] =
-	"SELECT id, type, scope, channel_id, user_id, payload, created_at FROM events "
-	"WHERE id > ?1 ORDER BY id LIMIT ?2";
-static const char sql_first[] = "SELECT min(id) FROM events";
-static const char sql_prune[] =
-	"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 "
-	"ORDER BY id LIMIT ?2)";
+enum events_stmt {
+	EVENTS_STMT_APPEND,
+	EVENTS_STMT_AFTER,
+	EVENTS_STMT_FIRST,
+	EVENTS_STMT_PRUNE,
+	EVENTS_STMT__MAX
+};
+
+static const struct pl_sql events_stmts[EVENTS_STMT__MAX] = {
+	[EVENTS_STMT_APPEND] = {
+		"INSERT INTO events (type, scope, channel_id, user_id, payload, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+	[EVENTS_STMT_AFTER] = {
+		"SELECT id, type, scope, channel_id, user_id, payload, created_at FROM events "
+		"WHERE id > ?1 ORDER BY id LIMIT ?2" },
+	[EVENTS_STMT_FIRST] = { "SELECT min(id) FROM events" },
+	[EVENTS_STMT_PRUNE] = {
+		"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 "
+		"ORDER BY id LIMIT ?2)" },
+};
+
 int pl_event_append(struct pl_db *db, const char *type, enum pl_event_scope scope,
 		    int64_t channel_id, int64_t user_id, const cJSON *payload,
 		    int64_t *id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_append, err);
+	struct pl_stmt *st = pl_db_prepare(db, &events_stmts[EVENTS_STMT_APPEND], err);
 	char *text;
 	int step;
 
@@ -49,7 +60,7 @@ int pl_event_append(struct pl_db *db, const char *type, enum pl_event_scope scop
 int pl_events_after(struct pl_db *db, int64_t after_id, size_t max,
 		    struct pl_event *out, size_t *n, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_after, err);
+	struct pl_stmt *st = pl_db_prepare(db, &events_stmts[EVENTS_STMT_AFTER], err);
 	int step = PL_DONE;
 
 	*n = 0;
@@ -123,7 +134,7 @@ bool pl_event_since_pruned(struct pl_db *db, int64_t since)
 	last = pl_event_last_id(db);
 	if (last < 0 || since >= last)
 		return false;
-	if (!(st = pl_db_stmt(db, sql_first, NULL)))
+	if (!(st = pl_db_prepare(db, &events_stmts[EVENTS_STMT_FIRST], NULL)))
 		return false;
 	if (pl_stmt_step(st) == PL_ROW && !pl_stmt_null(st, 0))
 		first = pl_stmt_int64(st, 0);
@@ -145,7 +156,7 @@ int pl_events_prune(struct pl_db *db, int64_t before_ms, int max, int *deleted,
 		*deleted = 0;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_prune, err)))
+	if (!(st = pl_db_prepare(db, &events_stmts[EVENTS_STMT_PRUNE], err)))
 		return pl_db_end(db, -1, err);
 	pl_stmt_bind_int64(st, 1, before_ms);
 	pl_stmt_bind_int(st, 2, max);

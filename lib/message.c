@@ -2,10 +2,16 @@
 #include "log.h"
 #include "message.h"
 
-static const char sql_message_by_id[] = PL_MESSAGE_COLUMNS "WHERE m.id = ?1";
-static const char sql_reactions[] =
-	"SELECT emoji, count(*), max(user_id = ?2), min(created_at) AS first FROM reactions "
-	"WHERE message_id = ?1 GROUP BY emoji ORDER BY first, emoji";
+enum message_stmt { MESSAGE_STMT_BY_ID, MESSAGE_STMT_REACTIONS, MESSAGE_STMT__MAX };
+
+static const struct pl_sql message_stmts[MESSAGE_STMT__MAX] = {
+	[MESSAGE_STMT_BY_ID] = { PL_MESSAGE_COLUMNS "WHERE m.id = ?1" },
+	/* Per emoji: how many, whether ?2 is among them, in order of first use. */
+	[MESSAGE_STMT_REACTIONS] = {
+		"SELECT emoji, count(*), max(CASE WHEN user_id = ?2 THEN 1 ELSE 0 END), "
+		"min(created_at) AS first FROM reactions "
+		"WHERE message_id = ?1 GROUP BY emoji ORDER BY first, emoji" },
+};
 
 void pl_message_row(struct pl_stmt *st, struct pl_message *m)
 {
@@ -25,7 +31,7 @@ void pl_message_row(struct pl_stmt *st, struct pl_message *m)
 struct pl_stmt *pl_message_find(struct pl_db *db, int64_t id, struct pl_message *m,
 				struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_message_by_id, err);
+	struct pl_stmt *st = pl_db_prepare(db, &message_stmts[MESSAGE_STMT_BY_ID], err);
 	int step;
 
 	if (!st)
@@ -47,7 +53,7 @@ struct pl_stmt *pl_message_find(struct pl_db *db, int64_t id, struct pl_message 
 int pl_message_reactions(struct pl_db *db, int64_t message_id, int64_t viewer,
 			 void (*fn)(void *arg, const struct pl_reaction *r), void *arg)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_reactions, NULL);
+	struct pl_stmt *st = pl_db_prepare(db, &message_stmts[MESSAGE_STMT_REACTIONS], NULL);
 	struct pl_reaction r;
 	int step;
 

@@ -13,23 +13,38 @@
 #include "search.h"
 #include "util.h"
 
-static const char sql_by_client_id[] =
-	"SELECT id FROM messages WHERE user_id = ?1 AND client_msg_id = ?2";
-static const char sql_edit[] =
-	"UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0";
-static const char sql_soft_delete[] =
-	"UPDATE messages SET content = '', deleted = 1 WHERE id = ?1 AND deleted = 0";
-static const char sql_drop_reactions[] = "DELETE FROM reactions WHERE message_id = ?1";
-static const char sql_drop_notifications[] = "DELETE FROM notifications WHERE message_id = ?1";
-static const char sql_reply_channel[] = "SELECT channel_id FROM messages WHERE id = ?1";
-static const char sql_insert_message[] =
-	"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-/* Newest first below ?2 and above ?3; the caller reverses. */
-static const char sql_history_desc[] = PL_MESSAGE_COLUMNS
-	"WHERE m.channel_id = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4";
-static const char sql_history_asc[] = PL_MESSAGE_COLUMNS
-	"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4";
+enum messages_stmt {
+	MESSAGES_STMT_BY_CLIENT_ID,
+	MESSAGES_STMT_EDIT,
+	MESSAGES_STMT_SOFT_DELETE,
+	MESSAGES_STMT_DROP_REACTIONS,
+	MESSAGES_STMT_DROP_NOTIFICATIONS,
+	MESSAGES_STMT_REPLY_CHANNEL,
+	MESSAGES_STMT_INSERT,
+	MESSAGES_STMT_HISTORY_DESC,
+	MESSAGES_STMT_HISTORY_ASC,
+	MESSAGES_STMT__MAX
+};
+
+static const struct pl_sql messages_stmts[MESSAGES_STMT__MAX] = {
+	[MESSAGES_STMT_BY_CLIENT_ID] = {
+		"SELECT id FROM messages WHERE user_id = ?1 AND client_msg_id = ?2" },
+	[MESSAGES_STMT_EDIT] = {
+		"UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0" },
+	[MESSAGES_STMT_SOFT_DELETE] = {
+		"UPDATE messages SET content = '', deleted = 1 WHERE id = ?1 AND deleted = 0" },
+	[MESSAGES_STMT_DROP_REACTIONS] = { "DELETE FROM reactions WHERE message_id = ?1" },
+	[MESSAGES_STMT_DROP_NOTIFICATIONS] = { "DELETE FROM notifications WHERE message_id = ?1" },
+	[MESSAGES_STMT_REPLY_CHANNEL] = { "SELECT channel_id FROM messages WHERE id = ?1" },
+	[MESSAGES_STMT_INSERT] = {
+		"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+	/* Newest first below ?2 and above ?3; the caller reverses. */
+	[MESSAGES_STMT_HISTORY_DESC] = { PL_MESSAGE_COLUMNS
+		"WHERE m.channel_id = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4" },
+	[MESSAGES_STMT_HISTORY_ASC] = { PL_MESSAGE_COLUMNS
+		"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4" },
+};
 
 int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err)
 {
@@ -74,7 +89,7 @@ static int validate(const struct pl_message_new *in, char **content, struct pl_e
 /* The id of this user's message with `client_msg_id`, 0 if none, -1 error. */
 static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cmid, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_by_client_id, err);
+	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[MESSAGES_STMT_BY_CLIENT_ID], err);
 	int64_t id = 0;
 
 	if (!st)
@@ -86,7 +101,7 @@ static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cm
 
 static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_reply_channel, err);
+	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[MESSAGES_STMT_REPLY_CHANNEL], err);
 	bool ok;
 
 	if (!st)
@@ -100,7 +115,7 @@ static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id
 static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
 			      const char *content, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_insert_message, err);
+	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[MESSAGES_STMT_INSERT], err);
 
 	if (!st)
 		return -1;
@@ -216,7 +231,8 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		return pl_err_set(err, 400, "limit must be 1-200");
 	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, ascending ? sql_history_asc : sql_history_desc, err)))
+	if (!(st = pl_db_prepare(db, &messages_stmts[ascending ? MESSAGES_STMT_HISTORY_ASC
+							  : MESSAGES_STMT_HISTORY_DESC], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, channel_id);
 	pl_stmt_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
@@ -248,12 +264,12 @@ int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, s
 	return *out ? 0 : -1;
 }
 
-/* Runs an UPDATE/DELETE on message `id` (text ?2, time ?3 when given);
- * returns the number of changed rows, or -1. */
-static int change(struct pl_db *db, const char *sql, int64_t id, const char *text, int64_t t,
+/* Runs UPDATE/DELETE statement `q` on message `id` (text ?2, time ?3 when
+ * given); returns the number of changed rows, or -1. */
+static int change(struct pl_db *db, enum messages_stmt q, int64_t id, const char *text, int64_t t,
 		  struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[q], err);
 
 	if (!st)
 		return -1;
@@ -301,7 +317,7 @@ int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *c
 	if (pl_db_begin(db, err) < 0)
 		goto out;
 	if (pl_authz_message(db, user_id, id, PL_MSG_EDIT, &channel_id, err) < 0 ||
-	    (changed = change(db, sql_edit, id, text, pl_now_ms(), err)) < 0)
+	    (changed = change(db, MESSAGES_STMT_EDIT, id, text, pl_now_ms(), err)) < 0)
 		goto out;
 	if (changed == 0) {
 		pl_err_set(err, 409, "the message is deleted");
@@ -327,14 +343,14 @@ int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_e
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (pl_authz_message(db, user_id, id, PL_MSG_DELETE, &channel_id, err) < 0 ||
-	    (changed = change(db, sql_soft_delete, id, NULL, 0, err)) < 0)
+	    (changed = change(db, MESSAGES_STMT_SOFT_DELETE, id, NULL, 0, err)) < 0)
 		goto out;
 	if (changed == 0) {  /* already a tombstone */
 		rc = 0;
 		goto out;
 	}
-	if (change(db, sql_drop_reactions, id, NULL, 0, err) < 0 ||
-	    change(db, sql_drop_notifications, id, NULL, 0, err) < 0 ||
+	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
+	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))
 		goto out;
 	rc = 0;

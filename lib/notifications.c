@@ -10,27 +10,41 @@
 #include "notifications.h"
 #include "util.h"
 
-static const char sql_insert[] =
-	"INSERT INTO notifications (user_id, kind, message_id, created_at) VALUES (?1, ?2, ?3, ?4) "
-	"ON CONFLICT DO NOTHING";
-static const char sql_dm_others[] =
-	"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2";
-static const char sql_mentioned[] =
-	"SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = ?2 "
-	"WHERE u.username = ?1 AND u.deleted_at IS NULL";
-static const char sql_list_all[] =
-	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
-	"WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2";
-static const char sql_list_unread[] =
-	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
-	"WHERE user_id = ?1 AND read_at IS NULL ORDER BY id DESC LIMIT ?2";
-static const char sql_one[] =
-	"SELECT id, kind, message_id, created_at, read_at FROM notifications "
-	"WHERE id = ?1 AND user_id = ?2";
-static const char sql_read_one[] =
-	"UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL";
-static const char sql_read_all[] =
-	"UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL";
+enum notifications_stmt {
+	NOTIFICATIONS_STMT_INSERT,
+	NOTIFICATIONS_STMT_DM_OTHERS,
+	NOTIFICATIONS_STMT_MENTIONED,
+	NOTIFICATIONS_STMT_LIST_ALL,
+	NOTIFICATIONS_STMT_LIST_UNREAD,
+	NOTIFICATIONS_STMT_ONE,
+	NOTIFICATIONS_STMT_READ_ONE,
+	NOTIFICATIONS_STMT_READ_ALL,
+	NOTIFICATIONS_STMT__MAX
+};
+
+static const struct pl_sql notifications_stmts[NOTIFICATIONS_STMT__MAX] = {
+	[NOTIFICATIONS_STMT_INSERT] = {
+		"INSERT INTO notifications (user_id, kind, message_id, created_at) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT DO NOTHING" },
+	[NOTIFICATIONS_STMT_DM_OTHERS] = {
+		"SELECT user_id FROM channel_members WHERE channel_id = ?1 AND user_id <> ?2" },
+	[NOTIFICATIONS_STMT_MENTIONED] = {
+		"SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = ?2 "
+		"WHERE u.username = ?1 AND u.deleted_at IS NULL" },
+	[NOTIFICATIONS_STMT_LIST_ALL] = {
+		"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+		"WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2" },
+	[NOTIFICATIONS_STMT_LIST_UNREAD] = {
+		"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+		"WHERE user_id = ?1 AND read_at IS NULL ORDER BY id DESC LIMIT ?2" },
+	[NOTIFICATIONS_STMT_ONE] = {
+		"SELECT id, kind, message_id, created_at, read_at FROM notifications "
+		"WHERE id = ?1 AND user_id = ?2" },
+	[NOTIFICATIONS_STMT_READ_ONE] = {
+		"UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL" },
+	[NOTIFICATIONS_STMT_READ_ALL] = {
+		"UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL" },
+};
 
 static bool name_char(unsigned char c)
 {
@@ -74,7 +88,7 @@ static int64_t num(const cJSON *obj, const char *key)
 static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJSON *msg,
 		  struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_insert, err);
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[NOTIFICATIONS_STMT_INSERT], err);
 	int64_t now = pl_now_ms(), id;
 	cJSON *payload, *n;
 	int rc;
@@ -101,11 +115,12 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 	return rc;
 }
 
-/* Collects the ids a one-or-two-parameter query returns (caller frees). */
-static int64_t *collect(struct pl_db *db, const char *sql, const char *text, int64_t a, int64_t b,
-			size_t *n, struct pl_err *err)
+/* Collects the ids statement `q` (one or two parameters) returns (caller
+ * frees). */
+static int64_t *collect(struct pl_db *db, enum notifications_stmt q, const char *text, int64_t a,
+			int64_t b, size_t *n, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[q], err);
 	int64_t *ids = NULL;
 	size_t cap = 0;
 
@@ -152,21 +167,22 @@ int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kin
 	int seen = 0;
 
 	if (strcmp(kind, "dm") == 0) {
-		ids = collect(db, sql_dm_others, NULL, channel, author, &n, err);
+		ids = collect(db, NOTIFICATIONS_STMT_DM_OTHERS, NULL, channel, author, &n, err);
 		if (notify_all(db, ids, n, author, "dm", msg, err) < 0)
 			return -1;
 	}
 	if (!cJSON_IsString(content))
 		return 0;
 	while (seen++ < PL_MENTIONS_MAX && pl_mention_next(content->valuestring, &pos, name)) {
-		ids = collect(db, sql_mentioned, name, channel, 0, &n, err);
+		ids = collect(db, NOTIFICATIONS_STMT_MENTIONED, name, channel, 0, &n, err);
 		if (notify_all(db, ids, n, author, "mention", msg, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Storage: the current row of sql_one / sql_list_* (strings borrowed). */
+/* Storage: the current row of NOTIFICATIONS_STMT_ONE / _LIST_* (strings
+ * borrowed). */
 static void notification_row(struct pl_stmt *st, struct pl_notification *n)
 {
 	n->id = pl_stmt_int64(st, 0);
@@ -192,7 +208,7 @@ static cJSON *notification_from_row(struct pl_db *db, int64_t user_id, struct pl
 
 cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_one, err);
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[NOTIFICATIONS_STMT_ONE], err);
 	cJSON *n = NULL;
 	int step;
 
@@ -221,7 +237,8 @@ int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, i
 	*out = NULL;
 	if (limit < 1 || limit > 200)
 		return pl_err_set(err, 400, "limit must be 1-200");
-	if (!(st = pl_db_stmt(db, unread_only ? sql_list_unread : sql_list_all, err)))
+	if (!(st = pl_db_prepare(db, &notifications_stmts[unread_only ? NOTIFICATIONS_STMT_LIST_UNREAD
+								    : NOTIFICATIONS_STMT_LIST_ALL], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_int(st, 2, limit);
@@ -239,9 +256,10 @@ int pl_notifications_list(struct pl_db *db, int64_t user_id, bool unread_only, i
 	return 0;
 }
 
-static int mark(struct pl_db *db, const char *sql, int64_t a, int64_t b, int64_t now, struct pl_err *err)
+static int mark(struct pl_db *db, enum notifications_stmt q, int64_t a, int64_t b, int64_t now,
+		struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql, err);
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[q], err);
 	int step;
 
 	if (!st)
@@ -264,8 +282,8 @@ int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids,
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (all)
-		rc = mark(db, sql_read_all, user_id, now, 0, err);
+		rc = mark(db, NOTIFICATIONS_STMT_READ_ALL, user_id, now, 0, err);
 	for (size_t i = 0; !all && i < n && rc == 0; i++)
-		rc = mark(db, sql_read_one, ids[i], user_id, now, err);
+		rc = mark(db, NOTIFICATIONS_STMT_READ_ONE, ids[i], user_id, now, err);
 	return pl_db_end(db, rc, err);
 }

@@ -9,47 +9,66 @@
 #include "presence_view.h"
 #include "util.h"
 
-static const char sql_upsert[] =
-	"INSERT INTO presence (user_id, channel_id, status, last_seen) VALUES (?1, ?2, coalesce(?3, 'online'), ?4) "
-	"ON CONFLICT (user_id, channel_id) DO UPDATE SET last_seen = excluded.last_seen, "
-	"status = coalesce(?3, status)";
-static const char sql_leave[] =
-	"DELETE FROM presence WHERE user_id = ?1 AND (channel_id = ?2 OR (?2 = 0 AND channel_id <> 0))";
 #define STATUS_OF_P \
 	"coalesce((SELECT s.status FROM presence s WHERE s.user_id = p.user_id AND s.channel_id = 0), 'online')"
 #define LAST_SEEN_OF_P "(SELECT max(l.last_seen) FROM presence l WHERE l.user_id = p.user_id)"
-/* Everyone online who shares a channel with ?1 (and ?1 itself), with the
- * channel they were last present in among those ?1 is a member of: a
- * channel id is shown to its members only. */
-static const char sql_list_all[] =
-	"SELECT p.user_id, u.username, "
-	"(SELECT c.channel_id FROM presence c WHERE c.user_id = p.user_id AND c.channel_id <> 0 "
-	"AND " PL_AUTHZ_SQL_IS_MEMBER("c.channel_id", "?1") " ORDER BY c.last_seen DESC LIMIT 1), " STATUS_OF_P ", max(p.last_seen) "
-	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
-	"WHERE p.user_id = ?1 OR " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "p.user_id") " "
-	"GROUP BY p.user_id HAVING max(p.last_seen) >= ?2 ORDER BY u.username LIMIT 1000";
-/* Everyone online who joined channel ?3. */
-static const char sql_list_channel[] =
-	"SELECT p.user_id, u.username, p.channel_id, " STATUS_OF_P ", " LAST_SEEN_OF_P " "
-	"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
-	"WHERE p.channel_id = ?3 AND " LAST_SEEN_OF_P " >= ?2 ORDER BY u.username LIMIT 1000";
 
-/* Marks ?1 announced online; changes a row only on a transition. */
-static const char sql_go_online[] =
-	"INSERT INTO presence_state (user_id, online, changed_at) VALUES (?1, 1, ?2) "
-	"ON CONFLICT (user_id) DO UPDATE SET online = 1, changed_at = ?2 WHERE online = 0";
-/* Users announced online whose newest last_seen is before ?1. */
-static const char sql_stale[] =
-	"SELECT s.user_id FROM presence_state s WHERE s.online = 1 AND "
-	"coalesce((SELECT max(p.last_seen) FROM presence p WHERE p.user_id = s.user_id), 0) < ?1 "
-	"LIMIT 500";
-static const char sql_go_offline[] =
-	"UPDATE presence_state SET online = 0, changed_at = ?2 WHERE user_id = ?1 AND online = 1";
+enum presence_stmt {
+	PRESENCE_STMT_UPSERT,
+	PRESENCE_STMT_LEAVE,
+	PRESENCE_STMT_LIST_ALL,
+	PRESENCE_STMT_LIST_CHANNEL,
+	PRESENCE_STMT_GO_ONLINE,
+	PRESENCE_STMT_STALE,
+	PRESENCE_STMT_GO_OFFLINE,
+	PRESENCE_STMT__MAX
+};
+
+static const struct pl_sql presence_stmts[PRESENCE_STMT__MAX] = {
+	/* A NULL status (?3) keeps the row's. */
+	[PRESENCE_STMT_UPSERT] = {
+		"INSERT INTO presence (user_id, channel_id, status, last_seen) "
+		"VALUES (?1, ?2, coalesce(?3, 'online'), ?4) "
+		"ON CONFLICT (user_id, channel_id) DO UPDATE SET last_seen = excluded.last_seen, "
+		"status = coalesce(?3, presence.status)" },
+	[PRESENCE_STMT_LEAVE] = {
+		"DELETE FROM presence WHERE user_id = ?1 AND (channel_id = ?2 OR (?2 = 0 AND channel_id <> 0))" },
+	/* Everyone online who shares a channel with ?1 (and ?1 itself), with
+	 * the channel they were last present in among those ?1 is a member
+	 * of: a channel id is shown to its members only. */
+	[PRESENCE_STMT_LIST_ALL] = {
+		"SELECT p.user_id, u.username, "
+		"(SELECT c.channel_id FROM presence c WHERE c.user_id = p.user_id AND c.channel_id <> 0 "
+		"AND " PL_AUTHZ_SQL_IS_MEMBER("c.channel_id", "?1") " ORDER BY c.last_seen DESC LIMIT 1), "
+		STATUS_OF_P ", max(p.last_seen) "
+		"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
+		"WHERE p.user_id = ?1 OR " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "p.user_id") " "
+		"GROUP BY p.user_id, u.username HAVING max(p.last_seen) >= ?2 "
+		"ORDER BY u.username LIMIT 1000" },
+	/* Everyone online who joined channel ?1 (the same parameters as
+	 * _LIST_ALL with a channel for ?1: PostgreSQL must see each one used). */
+	[PRESENCE_STMT_LIST_CHANNEL] = {
+		"SELECT p.user_id, u.username, p.channel_id, " STATUS_OF_P ", " LAST_SEEN_OF_P " "
+		"FROM presence p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL "
+		"WHERE p.channel_id = ?1 AND " LAST_SEEN_OF_P " >= ?2 ORDER BY u.username LIMIT 1000" },
+	/* Marks ?1 announced online; changes a row only on a transition. */
+	[PRESENCE_STMT_GO_ONLINE] = {
+		"INSERT INTO presence_state (user_id, online, changed_at) VALUES (?1, 1, ?2) "
+		"ON CONFLICT (user_id) DO UPDATE SET online = 1, changed_at = ?2 "
+		"WHERE presence_state.online = 0" },
+	/* Users announced online whose newest last_seen is before ?1. */
+	[PRESENCE_STMT_STALE] = {
+		"SELECT s.user_id FROM presence_state s WHERE s.online = 1 AND "
+		"coalesce((SELECT max(p.last_seen) FROM presence p WHERE p.user_id = s.user_id), 0) < ?1 "
+		"LIMIT 500" },
+	[PRESENCE_STMT_GO_OFFLINE] = {
+		"UPDATE presence_state SET online = 0, changed_at = ?2 WHERE user_id = ?1 AND online = 1" },
+};
 
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
 		  struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_upsert, err);
+	struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_UPSERT], err);
 
 	if (!st)
 		return -1;
@@ -106,7 +125,7 @@ int pl_presence_leave(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_leave, err)))
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_LEAVE], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_int64(st, 2, channel_id);
@@ -132,7 +151,7 @@ out:
  */
 static int go_online(struct pl_db *db, int64_t user_id, bool announce_it, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_go_online, err);
+	struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_GO_ONLINE], err);
 	int changed;
 
 	if (!st)
@@ -196,7 +215,7 @@ int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_er
 	if (changed)
 		*changed = 0;
 	/* A read first: the write lock only when someone is due. */
-	if (!(st = pl_db_stmt(db, sql_stale, err)))
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_STALE], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, now - (int64_t)window_s * 1000);
 	step = pl_stmt_step(st);
@@ -207,14 +226,14 @@ int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_er
 		return pl_err_internal(err, "presence sweep: %s", pl_db_last_error(db));
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_stale, err)))
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_STALE], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, now - (int64_t)window_s * 1000);
 	while (n < 500 && (step = pl_stmt_step(st)) == PL_ROW)
 		ids[n++] = pl_stmt_int64(st, 0);
 	pl_db_done(st);
 	for (size_t i = 0; i < n; i++) {
-		if (!(st = pl_db_stmt(db, sql_go_offline, err)))
+		if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_GO_OFFLINE], err)))
 			goto out;
 		pl_stmt_bind_int64(st, 1, ids[i]);
 		pl_stmt_bind_int64(st, 2, now);
@@ -248,13 +267,11 @@ int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int 
 	*out = NULL;
 	if (channel_id && pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, channel_id ? sql_list_channel : sql_list_all, err)))
+	if (!(st = pl_db_prepare(db, &presence_stmts[channel_id ? PRESENCE_STMT_LIST_CHANNEL
+								 : PRESENCE_STMT_LIST_ALL], err)))
 		return -1;
-	if (!channel_id)
-		pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 1, channel_id ? channel_id : user_id);
 	pl_stmt_bind_int64(st, 2, pl_now_ms() - (int64_t)window_s * 1000);
-	if (channel_id)
-		pl_stmt_bind_int64(st, 3, channel_id);
 	body = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(body, "online_users");
 	while ((step = pl_stmt_step(st)) == PL_ROW) {

@@ -7,13 +7,22 @@
 #include "reactions.h"
 #include "util.h"
 
-static const char sql_add[] =
-	"INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4) "
-	"ON CONFLICT DO NOTHING";
-static const char sql_remove[] =
-	"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3";
-static const char sql_is_deleted[] = "SELECT deleted FROM messages WHERE id = ?1";
-/* Served by the primary key (message_id, emoji, user_id). */
+enum reactions_stmt {
+	REACTIONS_STMT_ADD,
+	REACTIONS_STMT_REMOVE,
+	REACTIONS_STMT_IS_DELETED,
+	REACTIONS_STMT__MAX
+};
+
+/* Add and remove are served by the primary key (message_id, emoji, user_id). */
+static const struct pl_sql reactions_stmts[REACTIONS_STMT__MAX] = {
+	[REACTIONS_STMT_ADD] = {
+		"INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT DO NOTHING" },
+	[REACTIONS_STMT_REMOVE] = {
+		"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3" },
+	[REACTIONS_STMT_IS_DELETED] = { "SELECT deleted FROM messages WHERE id = ?1" },
+};
 
 /* Decodes one code point of valid UTF-8 at `s`; returns its length. */
 static size_t utf8_next(const unsigned char *s, unsigned *cp)
@@ -61,7 +70,7 @@ bool pl_reaction_emoji_valid(const char *emoji)
 /* 1 when deleted, 0 when not, -1 on error. */
 static int is_deleted(struct pl_db *db, int64_t message_id, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_is_deleted, err);
+	struct pl_stmt *st = pl_db_prepare(db, &reactions_stmts[REACTIONS_STMT_IS_DELETED], err);
 	int v = -1;
 
 	if (!st)
@@ -79,7 +88,7 @@ static int is_deleted(struct pl_db *db, int64_t message_id, struct pl_err *err)
 static int write_row(struct pl_db *db, int64_t user_id, int64_t message_id, const char *emoji,
 		     bool add, bool *changed, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, add ? sql_add : sql_remove, err);
+	struct pl_stmt *st = pl_db_prepare(db, &reactions_stmts[add ? REACTIONS_STMT_ADD : REACTIONS_STMT_REMOVE], err);
 
 	*changed = false;
 	if (!st)

@@ -7,35 +7,70 @@
 #include "search.h"
 #include "util.h"
 
-/* Newest first by walking the FTS index by rowid (= message id) in
- * descending order; only readable channels. */
-static const char sql_search_all[] =
-	"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-	"JOIN channels c ON c.id = m.channel_id "
-	"LEFT JOIN channel_members me ON me.channel_id = m.channel_id AND me.user_id = ?2 "
-	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 "
-	"AND " PL_AUTHZ_SQL_CAN_READ("c", "me") " "
-	"ORDER BY f.rowid DESC LIMIT ?3";
-static const char sql_search_channel[] =
-	"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-	"WHERE messages_fts MATCH ?1 AND m.deleted = 0 AND m.channel_id = ?2 "
-	"ORDER BY f.rowid DESC LIMIT ?3";
+enum search_stmt {
+	SEARCH_STMT_ALL,
+	SEARCH_STMT_CHANNEL,
+	SEARCH_STMT_INDEX_MARK,
+	SEARCH_STMT_INDEX_ADD,
+	SEARCH_STMT_INDEX_MOVE,
+	SEARCH_STMT__MAX
+};
 
-static const char sql_index_mark[] =
-	"SELECT indexed_upto, (SELECT coalesce(max(id), 0) FROM messages) "
-	"FROM search_state WHERE id = 1";
-static const char sql_index_add[] =
-	"INSERT INTO messages_fts (rowid, content) "
-	"SELECT id, content FROM messages WHERE id > ?1 AND id <= ?2";
-static const char sql_index_move[] = "UPDATE search_state SET indexed_upto = ?1 WHERE id = 1";
+/* The words ?1 (pl_search_expr) on PostgreSQL: every quoted word required. */
+#define PG_MATCH "m.search_vector @@ websearch_to_tsquery('simple', ?1)"
+
+static const struct pl_sql search_stmts[SEARCH_STMT__MAX] = {
+	/* Matches for ?1 among the channels ?2 may read, newest first, at
+	 * most ?3. SQLite walks the FTS5 index by rowid (= message id) in
+	 * descending order; PostgreSQL matches the generated tsvector column
+	 * (GIN index) and orders by id. */
+	[SEARCH_STMT_ALL] = {
+		"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+		"JOIN channels c ON c.id = m.channel_id "
+		"LEFT JOIN channel_members me ON me.channel_id = m.channel_id AND me.user_id = ?2 "
+		"WHERE messages_fts MATCH ?1 AND m.deleted = 0 "
+		"AND " PL_AUTHZ_SQL_CAN_READ("c", "me") " "
+		"ORDER BY f.rowid DESC LIMIT ?3",
+		.pg = "SELECT m.id FROM messages m "
+		"JOIN channels c ON c.id = m.channel_id "
+		"LEFT JOIN channel_members me ON me.channel_id = m.channel_id AND me.user_id = ?2 "
+		"WHERE " PG_MATCH " AND m.deleted = 0 "
+		"AND " PL_AUTHZ_SQL_CAN_READ("c", "me") " "
+		"ORDER BY m.id DESC LIMIT ?3" },
+	/* The same within channel ?2 (its access checked by the caller). */
+	[SEARCH_STMT_CHANNEL] = {
+		"SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+		"WHERE messages_fts MATCH ?1 AND m.deleted = 0 AND m.channel_id = ?2 "
+		"ORDER BY f.rowid DESC LIMIT ?3",
+		.pg = "SELECT m.id FROM messages m "
+		"WHERE " PG_MATCH " AND m.deleted = 0 AND m.channel_id = ?2 "
+		"ORDER BY m.id DESC LIMIT ?3" },
+	/* The FTS5 catch-up (SQLite only: PostgreSQL's column is always current). */
+	[SEARCH_STMT_INDEX_MARK] = {
+		"SELECT indexed_upto, (SELECT coalesce(max(id), 0) FROM messages) "
+		"FROM search_state WHERE id = 1" },
+	[SEARCH_STMT_INDEX_ADD] = {
+		"INSERT INTO messages_fts (rowid, content) "
+		"SELECT id, content FROM messages WHERE id > ?1 AND id <= ?2" },
+	[SEARCH_STMT_INDEX_MOVE] = { "UPDATE search_state SET indexed_upto = ?1 WHERE id = 1" },
+};
+
+/* Whether this engine's full-text index is FTS5, filled in batches
+ * (SQLite); PostgreSQL's generated column needs no catching up. */
+static bool batched_index(struct pl_db *db)
+{
+	return pl_db_kind(db) == PL_DB_SQLITE;
+}
 
 int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	struct pl_stmt *st;
 	int64_t upto = 0, last = 0;
 	int changes;
 
-	if (!st)
+	if (!batched_index(db))
+		return 0;
+	if (!(st = pl_db_prepare(db, &search_stmts[SEARCH_STMT_INDEX_MARK], err)))
 		return -1;
 	if (pl_stmt_step(st) == PL_ROW) {
 		upto = pl_stmt_int64(st, 0);
@@ -44,14 +79,14 @@ int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err
 	pl_db_done(st);
 	if (last - upto < min_pending || last <= upto)
 		return 0;
-	if (!(st = pl_db_stmt(db, sql_index_add, err)))
+	if (!(st = pl_db_prepare(db, &search_stmts[SEARCH_STMT_INDEX_ADD], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, upto);
 	pl_stmt_bind_int64(st, 2, last);
 	if (pl_db_step_done(db, st, err) < 0)
 		return -1;
 	changes = pl_db_changes(db);
-	if (!(st = pl_db_stmt(db, sql_index_move, err)))
+	if (!(st = pl_db_prepare(db, &search_stmts[SEARCH_STMT_INDEX_MOVE], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, last);
 	if (pl_db_step_done(db, st, err) < 0)
@@ -63,10 +98,12 @@ int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err
  * (nothing is written when nothing is pending). */
 static int catch_up_now(struct pl_db *db, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_index_mark, err);
+	struct pl_stmt *st;
 	bool pending = false;
 
-	if (!st)
+	if (!batched_index(db))
+		return 0;
+	if (!(st = pl_db_prepare(db, &search_stmts[SEARCH_STMT_INDEX_MARK], err)))
 		return -1;
 	if (pl_stmt_step(st) == PL_ROW)
 		pending = pl_stmt_int64(st, 1) > pl_stmt_int64(st, 0);
@@ -122,7 +159,8 @@ char *pl_search_expr(const char *q, struct pl_err *err)
 static int match_ids(struct pl_db *db, int64_t user_id, const char *expr, int64_t channel_id,
 		     int limit, int64_t *ids, int *n, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, channel_id ? sql_search_channel : sql_search_all, err);
+	struct pl_stmt *st = pl_db_prepare(db, &search_stmts[channel_id ? SEARCH_STMT_CHANNEL
+									  : SEARCH_STMT_ALL], err);
 	int step;
 
 	*n = 0;
@@ -134,7 +172,9 @@ static int match_ids(struct pl_db *db, int64_t user_id, const char *expr, int64_
 	while ((step = pl_stmt_step(st)) == PL_ROW && *n < limit)
 		ids[(*n)++] = pl_stmt_int64(st, 0);
 	pl_db_done(st);
-	if (step == PL_ERROR)  /* an FTS5 query error: the user's input */
+	/* An FTS5 query error: the user's input (websearch_to_tsquery on
+	 * PostgreSQL accepts any text, so an error there is the server's). */
+	if (step == PL_ERROR && batched_index(db))
 		return pl_err_set(err, 400, "q is not a searchable text");
 	if (step != PL_DONE && step != PL_ROW)
 		return pl_err_internal(err, "search: %s", pl_db_last_error(db));

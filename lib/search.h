@@ -1,10 +1,13 @@
 /*
- * search.h — full-text search over message content with SQLite FTS5
- * (https://sqlite.org/fts5.html), limited to the channels the caller may
- * read. The index (messages_fts, schema 004) is brought up to date in
- * batches (schema 006): every PL_SEARCH_BATCH posts, and before each search,
- * so a search sees every message; edits and deletes of indexed messages
- * follow through triggers in the same transaction.
+ * search.h — full-text search over message content, limited to the
+ * channels the caller may read. On SQLite with FTS5
+ * (https://sqlite.org/fts5.html): the index (messages_fts, schema 004) is
+ * brought up to date in batches (schema 006): every PL_SEARCH_BATCH posts,
+ * and before each search, so a search sees every message; edits and
+ * deletes of indexed messages follow through triggers in the same
+ * transaction. On PostgreSQL: the generated column messages.search_vector
+ * (to_tsvector('simple', content), GIN index) matched with
+ * websearch_to_tsquery('simple', ...); always current, nothing to catch up.
  */
 #ifndef PL_SEARCH_H
 #define PL_SEARCH_H
@@ -22,7 +25,8 @@
  * pl_search_expr: turns the user's words `q` into a safe FTS5 expression:
  * each white-space separated word becomes a quoted string ("" for a quote
  * inside), all of them required (implicit AND), so no FTS5 operator or
- * syntax error can come from user input. Returns a new string (caller
+ * syntax error can come from user input (websearch_to_tsquery reads the
+ * same text as the same required quoted words on PostgreSQL). Returns a new string (caller
  * frees) or NULL with `err` = 400 (empty, too long, invalid UTF-8, too
  * many words).
  */
@@ -43,7 +47,8 @@ int pl_message_search(struct pl_db *db, int64_t user_id, const char *q, int64_t 
  * (id above search_state.indexed_upto) and moves the mark, when at least
  * `min_pending` message ids are pending (1: whatever is pending). Must run
  * inside the caller's write transaction (pl_db_begin). Returns the number
- * of messages indexed (0 when fewer were pending), or -1 with `err` 500.
+ * of messages indexed (0 when fewer were pending, and always on
+ * PostgreSQL, whose index is always current), or -1 with `err` 500.
  * FTS5 external content tables: https://sqlite.org/fts5.html#external_content_tables
  */
 int pl_search_catch_up(struct pl_db *db, int64_t min_pending, struct pl_err *err);

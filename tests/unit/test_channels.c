@@ -275,7 +275,7 @@ static void test_channel_plans(void **state)
 		    "SEARCH u USING INDEX messages_channel (channel_id=? AND id>?)", "SCAN u");
 	/* dm lookup by key, membership checks */
 	unit_expect_plan(env->db, sql_dm_by_key, "USING COVERING INDEX channels_dm_key (dm_key=?)", NULL);
-	unit_expect_plan(env->db, sql_access, "USING PRIMARY KEY (channel_id=? AND user_id=?)", NULL);
+	unit_expect_plan(env->db, authz_stmts[AUTHZ_STMT_ACCESS].sql, "USING PRIMARY KEY (channel_id=? AND user_id=?)", NULL);
 }
 
 int main(void)

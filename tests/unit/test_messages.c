@@ -415,9 +415,9 @@ static void test_message_plans(void **state)
 	struct unit_env *env = *state;
 
 	/* history pages: a range of the (channel_id, id) index, no sort */
-	unit_expect_plan(env->db, sql_history_desc,
+	unit_expect_plan(env->db, messages_stmts[MESSAGES_STMT_HISTORY_DESC].sql,
 		    "SEARCH m USING INDEX messages_channel (channel_id=? AND id>? AND id<?)", "TEMP B-TREE");
-	unit_expect_plan(env->db, sql_history_asc,
+	unit_expect_plan(env->db, messages_stmts[MESSAGES_STMT_HISTORY_ASC].sql,
 		    "SEARCH m USING INDEX messages_channel (channel_id=? AND id>? AND id<?)", "TEMP B-TREE");
 }
 

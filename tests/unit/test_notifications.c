@@ -39,10 +39,12 @@ static void test_mentions(void **state)
 static void test_notification_plans(void **state)
 {
 	struct unit_env *env = *state;
+	const char *unread = notifications_stmts[NOTIFICATIONS_STMT_LIST_UNREAD].sql;
+	const char *all = notifications_stmts[NOTIFICATIONS_STMT_LIST_ALL].sql;
 
 	/* notifications */
-	unit_expect_plan(env->db, sql_list_unread, "USING INDEX notifications_unread (user_id=?)", "TEMP B-TREE");
-	unit_expect_plan(env->db, sql_list_all, "USING INDEX notifications_user (user_id=?)", "TEMP B-TREE");
+	unit_expect_plan(env->db, unread, "USING INDEX notifications_unread (user_id=?)", "TEMP B-TREE");
+	unit_expect_plan(env->db, all, "USING INDEX notifications_user (user_id=?)", "TEMP B-TREE");
 }
 
 int main(void)

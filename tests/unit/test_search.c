@@ -117,11 +117,13 @@ static void test_search_batches(void **state)
 static void test_search_plans(void **state)
 {
 	struct unit_env *env = *state;
+	const char *all = search_stmts[SEARCH_STMT_ALL].sql;
+	const char *channel = search_stmts[SEARCH_STMT_CHANNEL].sql;
 
 	/* search: the FTS5 index, newest first by rowid without sorting */
-	unit_expect_plan(env->db, sql_search_all, "SCAN f VIRTUAL TABLE INDEX", "TEMP B-TREE");
-	unit_expect_plan(env->db, sql_search_all, "SEARCH m USING INTEGER PRIMARY KEY", "SCAN m");
-	unit_expect_plan(env->db, sql_search_channel, "SCAN f VIRTUAL TABLE INDEX", "TEMP B-TREE");
+	unit_expect_plan(env->db, all, "SCAN f VIRTUAL TABLE INDEX", "TEMP B-TREE");
+	unit_expect_plan(env->db, all, "SEARCH m USING INTEGER PRIMARY KEY", "SCAN m");
+	unit_expect_plan(env->db, channel, "SCAN f VIRTUAL TABLE INDEX", "TEMP B-TREE");
 }
 
 int main(void)
