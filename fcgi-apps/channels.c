@@ -1,13 +1,17 @@
 /*
  * channels.c — the /api/channels resource (API.md "Channels"): list,
  * create, get, patch, delete, dm, join, members, read markers, typing.
- * Rules (and the one authorization function) in lib/channels.c.
+ * Rules in lib/channels.c, members.c, direct.c and read_markers.c (who may
+ * do what: lib/authz.c).
  */
 #include <stdlib.h>
 #include "app.h"
 #include "channels.h"
+#include "direct.h"
 #include "json.h"
+#include "members.h"
 #include "presence.h"
+#include "read_markers.h"
 #include "util.h"
 
 /* GET /api/channels -> 200 {"channels":[...]}. */
@@ -140,7 +144,7 @@ static void handle_dm(struct pl_ctx *ctx, struct pl_request *req, struct pl_resp
 	bool created;
 	cJSON *ch;
 
-	if (pl_json_id_array(req->json, "user_ids", true, 0, 8, &ids, &n, &err) < 0 ||
+	if (pl_json_id_array(req->json, "user_ids", true, 0, PL_DM_OTHERS_MAX, &ids, &n, &err) < 0 ||
 	    pl_channel_dm(ctx->db, req->principal.user_id, ids, n, &created, &ch, &err) < 0)
 		pl_resp_from_err(resp, &err);
 	else

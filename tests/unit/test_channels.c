@@ -6,8 +6,8 @@
  * (pl_authz_channel: read, post, manage by role; a private channel is 404
  * to non-members), direct messages and roles (the last owner cannot
  * leave; a refused call writes no event), and the query plans of the
- * channel statements. channels.c is included so the plan test reads the
- * very SQL constants the code prepares (lighttpd-style).
+ * channel statements. channels.c and direct.c are included so the plan
+ * test reads the very statement tables the code prepares (lighttpd-style).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +22,7 @@
 
 #include "authz.c"
 #include "channels.c"
+#include "direct.c"
 #include "log.h"
 #include "unit_util.h"
 #include "unit_domain.h"
@@ -266,15 +267,18 @@ static void test_dm_and_roles(void **state)
 static void test_channel_plans(void **state)
 {
 	struct unit_env *env = *state;
+	const char *list = channels_stmts[CHANNELS_STMT_LIST].sql;
+	const char *one = channels_stmts[CHANNELS_STMT_ONE].sql;
 
 	/* unread counts and last_message_id: per channel, on the index */
-	unit_expect_plan(env->db, sql_channel_list,
+	unit_expect_plan(env->db, list,
 		    "SEARCH u USING INDEX messages_channel (channel_id=? AND id>?)", "SCAN u");
-	unit_expect_plan(env->db, sql_channel_list, "SEARCH x USING COVERING INDEX messages_channel", "SCAN x");
-	unit_expect_plan(env->db, sql_channel_one,
+	unit_expect_plan(env->db, list, "SEARCH x USING COVERING INDEX messages_channel", "SCAN x");
+	unit_expect_plan(env->db, one,
 		    "SEARCH u USING INDEX messages_channel (channel_id=? AND id>?)", "SCAN u");
 	/* dm lookup by key, membership checks */
-	unit_expect_plan(env->db, sql_dm_by_key, "USING COVERING INDEX channels_dm_key (dm_key=?)", NULL);
+	unit_expect_plan(env->db, direct_stmts[DIRECT_STMT_BY_KEY].sql,
+		    "USING COVERING INDEX channels_dm_key (dm_key=?)", NULL);
 	unit_expect_plan(env->db, authz_stmts[AUTHZ_STMT_ACCESS].sql, "USING PRIMARY KEY (channel_id=? AND user_id=?)", NULL);
 }
 

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "channels.h"
+#include "direct.h"
 #include "events.h"
 #include "messages.h"
+#include "read_markers.h"
 #include "util.h"
 #include "unit_util.h"
 
