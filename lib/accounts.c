@@ -30,11 +30,12 @@ enum accounts_stmt {
 
 static const struct pl_sql accounts_stmts[ACCOUNTS_STMT__MAX] = {
 	/* SET right-hand sides see the row as it was, so email_verified
-	 * compares the old address with the new one. */
+	 * compares the old address with the new one. ?6 is first seen in
+	 * "IS NULL", which tells PostgreSQL no type: the CAST does. */
 	[ACCOUNTS_STMT_PATCH] = {
 		"UPDATE users SET display_name = coalesce(?2, display_name), bio = coalesce(?3, bio), "
 		"avatar_url = coalesce(?4, avatar_url), status_text = coalesce(?5, status_text), "
-		"email = CASE WHEN ?6 IS NULL THEN email WHEN ?6 = '' THEN NULL ELSE ?6 END, "
+		"email = CASE WHEN CAST(?6 AS TEXT) IS NULL THEN email WHEN ?6 = '' THEN NULL ELSE ?6 END, "
 		"email_verified = CASE WHEN ?6 IS NULL OR ?6 IS NOT DISTINCT FROM email "
 		"THEN email_verified ELSE 0 END "
 		"WHERE id = ?1 AND deleted_at IS NULL" },
