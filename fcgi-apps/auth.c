@@ -1,13 +1,15 @@
 /*
  * auth.c — the /api/auth resource (API.md "Auth"): register, login,
  * validate, refresh, logout, ws-ticket, email verification. Thin
- * handlers: the rules live in lib/users.c and lib/session.c.
+ * handlers: the rules live in lib/accounts.c, lib/email_verify.c and
+ * lib/session.c.
  */
 #include <string.h>
+#include "accounts.h"
 #include "app.h"
+#include "email_verify.h"
 #include "json.h"
 #include "session.h"
-#include "users.h"
 
 /* POST /api/auth/register -> 201 {"message","user"}; 400 invalid; 409 taken; 429. */
 static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)

@@ -1,11 +1,13 @@
 /*
  * users.c — the /api/users resource (API.md "Users"): the caller's own
  * profile (get, patch, password, delete), other users by id, and prefix
- * search. Thin handlers: the rules live in lib/users.c.
+ * search. Thin handlers: the rules live in lib/accounts.c and
+ * lib/user_search.c.
  */
+#include "accounts.h"
 #include "app.h"
 #include "json.h"
-#include "users.h"
+#include "user_search.h"
 #include "util.h"
 
 /* GET /api/users/me -> 200 user with email and email_verified; 401. */

@@ -13,28 +13,87 @@
 
 #define REFRESH_BYTES 32
 
-static const char sql_find_user[] =
-	"SELECT id, username, password_hash FROM users "
-	"WHERE username = ?1 AND deleted_at IS NULL";
-static const char sql_insert_session[] =
-	"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
-/* A user's dead sessions go when they next sign in (rotated hashes and
- * tickets follow by ON DELETE CASCADE). */
 /*
- * Sweeps the user's ended sessions, but never the row holding the highest
- * id: session ids are rowids (no AUTOINCREMENT), and SQLite gives a new row
- * max(id) + 1, so deleting the newest row would hand its id to the next
- * session — and an access token of the ended session (sid = that id, still
- * unexpired) would validate again. Keeping the newest row means no id is
- * ever given twice.
+ * Every statement of this file. One text serves both engines: the boolean
+ * column of SESSION_STMT_BY_REFRESH reads as 1/0 on both (db.h), and
+ * sessions get ids from AUTOINCREMENT (SQLite) or an identity column
+ * (PostgreSQL), read back with pl_db_last_id.
  */
-static const char sql_sweep_sessions[] =
-	"DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at IS NOT NULL) "
-	"AND id < (SELECT max(id) FROM sessions)";
-static const char sql_check_session[] =
-	"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
-	"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "
-	"AND s.expires_at > ?3 AND u.deleted_at IS NULL";
+enum session_stmt {
+	SESSION_STMT_FIND_USER,
+	SESSION_STMT_INSERT,
+	SESSION_STMT_SWEEP,
+	SESSION_STMT_CHECK,
+	SESSION_STMT_USERNAME,
+	SESSION_STMT_TICKET_SWEEP,
+	SESSION_STMT_TICKET_INSERT,
+	SESSION_STMT_TICKET_TAKE,
+	SESSION_STMT_BY_REFRESH,
+	SESSION_STMT_ROTATED_LOOKUP,
+	SESSION_STMT_ROTATED_INSERT,
+	SESSION_STMT_ROTATE,
+	SESSION_STMT_REVOKE,
+	SESSION_STMT_REVOKE_OWN,
+	SESSION_STMT_REVOKE_USER,
+	SESSION_STMT_TICKETS_DROP_USER,
+	SESSION_STMT_TICKETS_DROP_SESSION,
+	SESSION_STMT__MAX
+};
+
+static const struct pl_sql session_stmts[SESSION_STMT__MAX] = {
+	[SESSION_STMT_FIND_USER] = {
+		"SELECT id, username, password_hash FROM users "
+		"WHERE username = ?1 AND deleted_at IS NULL" },
+	[SESSION_STMT_INSERT] = {
+		"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)" },
+	/*
+	 * A user's dead sessions go when they next sign in (rotated hashes
+	 * and tickets follow by ON DELETE CASCADE), but never the row holding
+	 * the highest id: before schema 007 session ids were plain rowids and
+	 * SQLite gave a new row max(id) + 1, so deleting the newest row would
+	 * have handed its id to the next session — and an access token of the
+	 * ended session (sid = that id, still unexpired) would have validated
+	 * again. AUTOINCREMENT (007) and PostgreSQL's identity never reuse an
+	 * id; keeping the newest row stays as a second guard.
+	 */
+	[SESSION_STMT_SWEEP] = {
+		"DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at IS NOT NULL) "
+		"AND id < (SELECT max(id) FROM sessions)" },
+	[SESSION_STMT_CHECK] = {
+		"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
+		"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "
+		"AND s.expires_at > ?3 AND u.deleted_at IS NULL" },
+	[SESSION_STMT_USERNAME] = { "SELECT username FROM users WHERE id = ?1" },
+
+	/* WebSocket tickets */
+	[SESSION_STMT_TICKET_SWEEP] = { "DELETE FROM ws_tickets WHERE expires_at <= ?1" },
+	[SESSION_STMT_TICKET_INSERT] = {
+		"INSERT INTO ws_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (?1, ?2, ?3, ?4)" },
+	[SESSION_STMT_TICKET_TAKE] = {
+		"DELETE FROM ws_tickets WHERE ticket_hash = ?1 RETURNING user_id, session_id, expires_at" },
+
+	/* refresh-token rotation, logout, revocation */
+	[SESSION_STMT_BY_REFRESH] = {
+		"SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > ?2 AND u.deleted_at IS NULL, "
+		"u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1" },
+	[SESSION_STMT_ROTATED_LOOKUP] = {
+		"SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?1" },
+	[SESSION_STMT_ROTATED_INSERT] = {
+		"INSERT INTO refresh_rotated (refresh_hash, session_id, rotated_at) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT DO NOTHING" },
+	[SESSION_STMT_ROTATE] = {
+		"UPDATE sessions SET refresh_hash = ?2, expires_at = ?3 WHERE id = ?1" },
+	[SESSION_STMT_REVOKE] = {
+		"UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL" },
+	[SESSION_STMT_REVOKE_OWN] = {
+		"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL AND "
+		"(refresh_hash = ?2 OR id IN (SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?2))" },
+	[SESSION_STMT_REVOKE_USER] = {
+		"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL" },
+	[SESSION_STMT_TICKETS_DROP_USER] = {
+		"DELETE FROM ws_tickets WHERE user_id = ?1 AND session_id <> ?2" },
+	[SESSION_STMT_TICKETS_DROP_SESSION] = { "DELETE FROM ws_tickets WHERE session_id = ?1" },
+};
 
 /* A new refresh token (base64url text) and the hex hash stored for it. */
 static void new_refresh_token(char token[64], char hash_hex[65])
@@ -58,7 +117,7 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 	new_refresh_token(refresh, hash_hex);
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_sweep_sessions, err)))
+	if (!(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_SWEEP], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_int64(st, 2, now);
@@ -67,7 +126,7 @@ static int create_session(struct pl_db *db, int64_t user_id, int refresh_ttl,
 		goto out;
 	}
 	pl_db_done(st);
-	if (!(st = pl_db_stmt(db, sql_insert_session, err)))
+	if (!(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_INSERT], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_text(st, 2, hash_hex);
@@ -90,7 +149,7 @@ out:
 static int find_user(struct pl_db *db, const char *username, int64_t *id,
 		     char name[PL_USERNAME_MAX + 1], char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_find_user, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_FIND_USER], err);
 	int step, rc = 1;
 
 	if (!st)
@@ -189,7 +248,7 @@ int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *
 
 static int session_active(struct pl_db *db, const struct pl_claims *c, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_check_session, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_CHECK], err);
 	int step;
 
 	if (!st)
@@ -231,14 +290,6 @@ int pl_session_check(struct pl_db *db, int64_t session_id, int64_t user_id, stru
 	return session_active(db, &c, err);
 }
 
-static const char sql_ticket_sweep[] = "DELETE FROM ws_tickets WHERE expires_at <= ?1";
-static const char sql_ticket_insert[] =
-	"INSERT INTO ws_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (?1, ?2, ?3, ?4)";
-static const char sql_ticket_take[] =
-	"DELETE FROM ws_tickets WHERE ticket_hash = ?1 RETURNING user_id, session_id, expires_at";
-static const char sql_username[] = "SELECT username FROM users WHERE id = ?1";
-
-
 int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 		       char out[PL_WS_TICKET_LEN], struct pl_err *err)
 {
@@ -250,10 +301,11 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 	new_refresh_token(out, hash_hex);  /* same shape: 32 random bytes */
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_stmt(db, sql_ticket_sweep, err)))
+	if (!(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_TICKET_SWEEP], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, now);
-	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_ticket_insert, err)))
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_TICKET_INSERT], err)))
 		goto out;
 	pl_stmt_bind_text(st, 1, hash_hex);
 	pl_stmt_bind_int64(st, 2, claims->user_id);
@@ -270,7 +322,7 @@ out:
 static int take_ticket(struct pl_db *db, const char *hash_hex, int64_t *uid, int64_t *sid,
 		       int64_t *expires, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_ticket_take, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_TICKET_TAKE], err);
 	int step, rc = 1;
 
 	if (!st)
@@ -292,7 +344,7 @@ static int take_ticket(struct pl_db *db, const char *hash_hex, int64_t *uid, int
 
 static int fill_username(struct pl_db *db, struct pl_claims *claims, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_username, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_USERNAME], err);
 	int rc = -1;
 
 	if (!st)
@@ -346,27 +398,6 @@ out:
 
 /* ---- refresh-token rotation, logout, revocation ---- */
 
-static const char sql_session_by_refresh[] =
-	"SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > ?2 AND u.deleted_at IS NULL, "
-	"u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1";
-static const char sql_rotated_lookup[] =
-	"SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?1";
-static const char sql_rotated_insert[] =
-	"INSERT INTO refresh_rotated (refresh_hash, session_id, rotated_at) VALUES (?1, ?2, ?3) "
-	"ON CONFLICT DO NOTHING";
-static const char sql_session_rotate[] =
-	"UPDATE sessions SET refresh_hash = ?2, expires_at = ?3 WHERE id = ?1";
-static const char sql_session_revoke[] =
-	"UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-static const char sql_session_revoke_own[] =
-	"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL AND "
-	"(refresh_hash = ?2 OR id IN (SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?2))";
-static const char sql_session_revoke_user[] =
-	"UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL";
-static const char sql_tickets_drop_user[] =
-	"DELETE FROM ws_tickets WHERE user_id = ?1 AND session_id <> ?2";
-static const char sql_tickets_drop_session[] = "DELETE FROM ws_tickets WHERE session_id = ?1";
-
 /* hex BLAKE2b of a presented refresh token; -1 when it cannot be one. */
 static int refresh_hash(const char *token, char hash_hex[65])
 {
@@ -380,17 +411,17 @@ static int refresh_hash(const char *token, char hash_hex[65])
 	return 0;
 }
 
-
 /* Revokes session `sid` (inside a transaction). */
 static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_session_revoke, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_REVOKE], err);
 
 	if (!st)
 		return -1;
 	pl_stmt_bind_int64(st, 1, sid);
 	pl_stmt_bind_int64(st, 2, pl_now_ms());
-	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_session, err)))
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_TICKETS_DROP_SESSION], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, sid);
 	return pl_db_step_done(db, st, err);
@@ -399,7 +430,7 @@ static int revoke_session(struct pl_db *db, int64_t sid, struct pl_err *err)
 /* A rotated token presented again: revoke its session. 1 if it was one. */
 static int detect_reuse(struct pl_db *db, const char *old_hex, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_rotated_lookup, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_ROTATED_LOOKUP], err);
 	int64_t sid = 0;
 	int step;
 
@@ -425,14 +456,15 @@ static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char
 		  int refresh_ttl, struct pl_err *err)
 {
 	int64_t now = pl_now_ms();
-	struct pl_stmt *st = pl_db_stmt(db, sql_rotated_insert, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_ROTATED_INSERT], err);
 
 	if (!st)
 		return -1;
 	pl_stmt_bind_text(st, 1, old_hex);
 	pl_stmt_bind_int64(st, 2, sid);
 	pl_stmt_bind_int64(st, 3, now);
-	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_session_rotate, err)))
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_ROTATE], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, sid);
 	pl_stmt_bind_text(st, 2, new_hex);
@@ -445,7 +477,7 @@ static int rotate(struct pl_db *db, int64_t sid, const char *old_hex, const char
 static int session_by_refresh(struct pl_db *db, const char *old_hex, int64_t *sid, int64_t *uid,
 			      char name[PL_USERNAME_MAX + 1], struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_session_by_refresh, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_BY_REFRESH], err);
 	int step, rc = 1;
 
 	if (!st)
@@ -514,7 +546,7 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 	if (revoke_session(db, claims->session_id, err) < 0)
 		goto out;
 	if (refresh_token && refresh_hash(refresh_token, hex) == 0) {
-		if (!(st = pl_db_stmt(db, sql_session_revoke_own, err)))
+		if (!(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_REVOKE_OWN], err)))
 			goto out;
 		pl_stmt_bind_int64(st, 1, claims->user_id);
 		pl_stmt_bind_text(st, 2, hex);
@@ -530,14 +562,15 @@ out:
 int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t keep_sid,
 				  struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_session_revoke_user, err);
+	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_REVOKE_USER], err);
 
 	if (!st)
 		return -1;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_int64(st, 2, keep_sid);
 	pl_stmt_bind_int64(st, 3, pl_now_ms());
-	if (pl_db_step_done(db, st, err) < 0 || !(st = pl_db_stmt(db, sql_tickets_drop_user, err)))
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &session_stmts[SESSION_STMT_TICKETS_DROP_USER], err)))
 		return -1;
 	pl_stmt_bind_int64(st, 1, user_id);
 	pl_stmt_bind_int64(st, 2, keep_sid);

@@ -4,9 +4,13 @@
 #include "user.h"
 #include "util.h"
 
-static const char sql_user_by_id[] =
-	"SELECT id, username, display_name, bio, avatar_url, status_text, created_at, "
-	"email, email_verified, deleted_at FROM users WHERE id = ?1";
+enum user_stmt { USER_STMT_BY_ID, USER_STMT__MAX };
+
+static const struct pl_sql user_stmts[USER_STMT__MAX] = {
+	[USER_STMT_BY_ID] = {
+		"SELECT id, username, display_name, bio, avatar_url, status_text, created_at, "
+		"email, email_verified, deleted_at FROM users WHERE id = ?1" },
+};
 
 /* A copy of column `i` (NULL as "" unless `keep_null`). */
 static char *dup_col(struct pl_stmt *st, int i, bool keep_null)
@@ -20,7 +24,7 @@ static char *dup_col(struct pl_stmt *st, int i, bool keep_null)
 
 int pl_user_load(struct pl_db *db, int64_t user_id, struct pl_user *out, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_stmt(db, sql_user_by_id, err);
+	struct pl_stmt *st = pl_db_prepare(db, &user_stmts[USER_STMT_BY_ID], err);
 	int step, rc;
 
 	memset(out, 0, sizeof(*out));

@@ -1,9 +1,11 @@
 /*
- * test_users.c — unit tests of users.h against a migrated temporary
- * database: registration (valid and invalid names and passwords, one
- * account per name in any case, nothing left behind by a refusal) and the
- * profile field rules (avatar URL, email, control characters, the
- * reserved "deleted-user-" prefix).
+ * test_users.c — unit tests of users.h, accounts.h, user_search.h and
+ * email_verify.h against a migrated temporary database: registration
+ * (valid and invalid names and passwords, one account per name in any
+ * case, nothing left behind by a refusal), the profile field rules (avatar
+ * URL, email, control characters, the reserved "deleted-user-" prefix),
+ * what an email change does to the verified flag and pending codes, a
+ * verification code stored twice, and prefix search.
  *
  * Registration hashes with argon2id (~55-200 ms): only the tests that
  * register call it.
@@ -19,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "accounts.h"
+#include "email_verify.h"
 #include "log.h"
+#include "user_search.h"
 #include "users.h"
 #include "util.h"
 #include "unit_util.h"
@@ -175,12 +180,107 @@ static void test_profile_rules(void **state)
 	assert_int_equal(pl_user_validate_username("deleted_user-1", &err), 0);
 }
 
+/* ---- email changes, codes, search ---- */
+
+/* The pending code row of user `uid`: 1 present, 0 none. */
+static int64_t has_code(struct pl_db *db, int64_t uid)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM email_codes WHERE user_id = %lld", (long long)uid);
+	return unit_int(db, sql);
+}
+
+static void test_email_change(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_err err = { 0 };
+	int64_t uid = add_account(env->db, "mail_user");
+	char sql[256];
+
+	assert_int_equal(patch(env->db, uid, "{\"email\":\"m@example.com\"}", &err), 0);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE users SET email_verified = 1 WHERE id = %lld;"
+		 "INSERT INTO email_codes (user_id, code_hash, email, expires_at) "
+		 "VALUES (%lld, x'01', 'm@example.com', 9e15)", (long long)uid, (long long)uid);
+	assert_int_equal(unit_exec(env->db, sql), 0);
+	/* the same address again, or no email key: still verified, code kept */
+	assert_int_equal(patch(env->db, uid, "{\"email\":\"m@example.com\"}", &err), 0);
+	assert_int_equal(patch(env->db, uid, "{\"bio\":\"hi\"}", &err), 0);
+	assert_int_equal(unit_int(env->db, "SELECT email_verified FROM users WHERE username = 'mail_user'"), 1);
+	assert_int_equal(has_code(env->db, uid), 1);
+	/* another address: no longer verified, the code for the old one goes */
+	assert_int_equal(patch(env->db, uid, "{\"email\":\"n@example.com\"}", &err), 0);
+	assert_int_equal(unit_int(env->db, "SELECT email_verified FROM users WHERE username = 'mail_user'"), 0);
+	assert_int_equal(has_code(env->db, uid), 0);
+	/* removing it: NULL, unverified */
+	assert_int_equal(unit_exec(env->db, "UPDATE users SET email_verified = 1 WHERE username = 'mail_user'"), 0);
+	assert_int_equal(patch(env->db, uid, "{\"email\":\"\"}", &err), 0);
+	assert_int_equal(unit_int(env->db, "SELECT email_verified + 10 * (email IS NULL) FROM users "
+				  "WHERE username = 'mail_user'"), 10);
+}
+
+/* A second request replaces the user's code (one row, the new hash). */
+static void test_verify_code_replaced(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_config cfg;
+	struct pl_err err = { 0 };
+	int64_t uid = add_account(env->db, "code_user");
+	char hash1[80], hash2[80];
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.mail_command, sizeof(cfg.mail_command), "/bin/true");
+	snprintf(cfg.mail_from, sizeof(cfg.mail_from), "parley@example.com");
+	memcpy(cfg.jwt_secret, "0123456789abcdef0123456789abcdef", 32);
+	cfg.jwt_secret_len = 32;
+	cfg.verify_code_ttl = 600;
+	cfg.verify_request_limit = 10;
+	cfg.verify_request_window = 60;
+	assert_int_equal(patch(env->db, uid, "{\"email\":\"c@example.com\"}", &err), 0);
+	if (pl_user_verify_request(env->db, &cfg, uid, &err) != 0)
+		fail_msg("verify request: %d %s", err.status, err.message);
+	unit_text(env->db, "SELECT hex(code_hash) FROM email_codes", hash1, sizeof(hash1));
+	assert_int_equal(pl_user_verify_request(env->db, &cfg, uid, &err), 0);
+	unit_text(env->db, "SELECT hex(code_hash) FROM email_codes", hash2, sizeof(hash2));
+	assert_int_equal(has_code(env->db, uid), 1);
+	assert_int_equal(unit_int(env->db, "SELECT count(*) FROM email_codes"), 1);
+	assert_string_not_equal(hash1, hash2);
+}
+
+static void test_search(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_err err = { 0 };
+	cJSON *res, *users;
+
+	add_account(env->db, "Sam_one");
+	add_account(env->db, "sally");
+	add_account(env->db, "bob_s");
+	assert_int_equal(unit_exec(env->db, "UPDATE users SET display_name = 'Sandy' WHERE username = 'bob_s'"), 0);
+	assert_non_null(res = pl_user_search(env->db, "sa", 10, &err));
+	users = cJSON_GetObjectItemCaseSensitive(res, "users");
+	assert_int_equal(cJSON_GetArraySize(users), 3);
+	/* ordered by username, case ignored: bob_s, sally, Sam_one */
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(users, 0), "username")->valuestring,
+			    "bob_s");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(users, 2), "username")->valuestring,
+			    "Sam_one");
+	cJSON_Delete(res);
+	assert_non_null(res = pl_user_search(env->db, "SA", 1, &err));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "users")), 1);
+	cJSON_Delete(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		DOM_TEST(test_register),
 		DOM_TEST(test_register_invalid),
 		cmocka_unit_test_setup_teardown(test_profile_rules, unit_env_setup, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_email_change, unit_env_setup, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_code_replaced, unit_env_setup, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_search, unit_env_setup, unit_env_teardown),
 	};
 
 	if (sodium_init() < 0)
