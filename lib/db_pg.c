@@ -63,6 +63,9 @@ struct pg_stmt {
 struct pg_db {
 	struct pl_db base;
 	PGconn *conn;
+	bool in_tx;         /* a transaction was open when last seen (a
+	                     * connection lost then is not replaced until
+	                     * the caller rolls back: see ensure_conn) */
 	int busy_timeout_ms;
 	int64_t changes;
 	char errmsg[512];
@@ -101,12 +104,32 @@ static enum pl_step step_of_state(const char *state)
 	return PL_ERROR;
 }
 
-/* The connection is usable, reconnecting once when the server dropped it
- * (every statement is prepared again on the new connection). */
+/* Records whether a transaction is open, after each command that reached
+ * the server. */
+static void note_tx(struct pg_db *db)
+{
+	PGTransactionStatusType t = PQtransactionStatus(db->conn);
+
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		db->in_tx = t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/*
+ * The connection is usable, reconnecting once when the server dropped it
+ * (every statement is prepared again on the new connection). Never inside
+ * a transaction: the transaction died with the connection, and a statement
+ * (or a COMMIT) on a new one would run outside it, so the caller gets the
+ * error and rolls back first (pg_rollback clears in_tx).
+ */
 static bool ensure_conn(struct pg_db *db)
 {
 	if (PQstatus(db->conn) == CONNECTION_OK)
 		return true;
+	if (db->in_tx) {
+		snprintf(db->errmsg, sizeof(db->errmsg),
+			 "connection to PostgreSQL lost inside a transaction");
+		return false;
+	}
 	PQreset(db->conn);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, NULL);
@@ -130,6 +153,7 @@ static int exec(struct pl_db *base, const char *sql, struct pl_err *err)
 		return pl_err_set(err, 503, "database unavailable, retry");
 	}
 	res = PQexec(db->conn, sql);
+	note_tx(db);
 	rs = PQresultStatus(res);
 	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
 		/* COMMIT of a failed transaction answers "ROLLBACK". */
@@ -272,6 +296,7 @@ static struct pl_stmt *pg_prepare(struct pl_db *base, const void *key, const cha
 		}
 		st = pl_xcalloc(1, sizeof(*st));
 		st->base.eng = &engine;
+		st->base.db = &db->base;
 		st->db = db;
 		st->key = key;
 		snprintf(st->name, sizeof(st->name), "pl%zu", db->nstmts);
@@ -356,7 +381,7 @@ static enum pl_step run(struct pg_stmt *st)
 	int lengths[st->nparams + 1], formats[st->nparams + 1];
 	ExecStatusType rs;
 
-	if (!st->prepared && (!ensure_conn(db) || !server_prepare(db, st)))
+	if (!ensure_conn(db) || (!st->prepared && !server_prepare(db, st)))
 		return PL_ERROR;
 	for (int i = 0; i < st->nparams; i++) {
 		values[i] = st->params[i].value;
@@ -364,6 +389,7 @@ static enum pl_step run(struct pg_stmt *st)
 		formats[i] = st->params[i].format;
 	}
 	st->res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0);
+	note_tx(db);
 	rs = PQresultStatus(st->res);
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 		const char *tag = PQcmdStatus(st->res);
@@ -466,6 +492,7 @@ static int64_t scalar(struct pg_db *db, const char *sql)
 	if (!ensure_conn(db))
 		return -1;
 	res = PQexec(db->conn, sql);
+	note_tx(db);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		v = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	else
@@ -504,6 +531,7 @@ static void pg_rollback(struct pl_db *base)
 
 	if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
+	db->in_tx = false;
 }
 
 /* The newest committed event id: it moves with every committed change
@@ -527,12 +555,20 @@ static int64_t pg_size(struct pl_db *db)
 static int64_t pg_sequence(struct pl_db *base, const char *table)
 {
 	struct pg_db *db = DB(base);
-	bool own_tx = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	bool own_tx;
 	char sql[256];
 	int64_t v;
 
 	if (strspn(table, "abcdefghijklmnopqrstuvwxyz_") != strlen(table))
 		return -1;
+	/* On a dropped connection the transaction status is unknown: connect
+	 * first, or the lock below would be taken (and let go) in a statement
+	 * of its own and guard nothing. */
+	if (!ensure_conn(db)) {
+		pl_err_log("sequence of %s: %s", table, db->errmsg);
+		return -1;
+	}
+	own_tx = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	if (own_tx && exec(base, "BEGIN", NULL) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock_shared(%d)", PL_PG_WRITE_LOCK);
