@@ -114,6 +114,15 @@ struct pl_stmt *pl_db_prepare(struct pl_db *db, const struct pl_sql *q, struct p
  */
 struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err);
 
+/*
+ * pl_db_error_count: how many statements on `db` have failed so far (a
+ * prepare, a step ending in PL_ERROR or PL_BUSY, a failed exec, begin or
+ * commit; constraint refusals are answers, not failures). Readers whose
+ * callees turn errors into "nothing found" compare it before and after,
+ * to tell an absent row from an unreadable one.
+ */
+uint64_t pl_db_error_count(const struct pl_db *db);
+
 /* pl_db_done: resets `st` (NULL is a no-op). */
 void pl_db_done(struct pl_stmt *st);
 

@@ -37,16 +37,28 @@ void pl_db_close(struct pl_db *db)
 		db->eng->close(db);
 }
 
+uint64_t pl_db_error_count(const struct pl_db *db)
+{
+	return db->errors;
+}
+
 struct pl_stmt *pl_db_prepare(struct pl_db *db, const struct pl_sql *q, struct pl_err *err)
 {
 	const char *sql = db->eng->kind == PL_DB_POSTGRES && q->pg ? q->pg : q->sql;
+	struct pl_stmt *st = db->eng->prepare(db, q, sql, err);
 
-	return db->eng->prepare(db, q, sql, err);
+	if (!st)
+		db->errors++;
+	return st;
 }
 
 struct pl_stmt *pl_db_stmt(struct pl_db *db, const char *sql, struct pl_err *err)
 {
-	return db->eng->prepare(db, sql, sql, err);
+	struct pl_stmt *st = db->eng->prepare(db, sql, sql, err);
+
+	if (!st)
+		db->errors++;
+	return st;
 }
 
 void pl_db_done(struct pl_stmt *st)
@@ -98,7 +110,11 @@ int pl_stmt_param_count(struct pl_stmt *st)
 
 enum pl_step pl_stmt_step(struct pl_stmt *st)
 {
-	return st->eng->step(st);
+	enum pl_step rc = st->eng->step(st);
+
+	if (rc == PL_ERROR || rc == PL_BUSY)
+		st->db->errors++;
+	return rc;
 }
 
 int64_t pl_stmt_int64(struct pl_stmt *st, int col)
@@ -143,7 +159,11 @@ int64_t pl_db_last_id(struct pl_db *db)
 
 int pl_db_exec(struct pl_db *db, const char *sql, struct pl_err *err)
 {
-	return db->eng->exec(db, sql, err);
+	int rc = db->eng->exec(db, sql, err);
+
+	if (rc < 0)
+		db->errors++;
+	return rc;
 }
 
 int pl_db_step_done(struct pl_db *db, struct pl_stmt *st, struct pl_err *err)
@@ -172,12 +192,17 @@ int pl_db_step_id(struct pl_db *db, struct pl_stmt *st, int64_t *out, struct pl_
 
 int pl_db_begin(struct pl_db *db, struct pl_err *err)
 {
-	return db->eng->begin(db, err);
+	int rc = db->eng->begin(db, err);
+
+	if (rc < 0)
+		db->errors++;
+	return rc;
 }
 
 int pl_db_commit(struct pl_db *db, struct pl_err *err)
 {
 	if (db->eng->commit(db, err) < 0) {
+		db->errors++;
 		db->eng->rollback(db);
 		return -1;
 	}

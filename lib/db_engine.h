@@ -17,10 +17,12 @@ struct pl_db_engine;
 
 struct pl_db {
 	const struct pl_db_engine *eng;
+	uint64_t errors;            /* failed statements so far (pl_db_error_count) */
 };
 
 struct pl_stmt {
 	const struct pl_db_engine *eng;
+	struct pl_db *db;           /* the connection it belongs to */
 };
 
 /* The statement cache bound, per connection and engine. */

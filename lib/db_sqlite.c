@@ -167,6 +167,7 @@ static struct pl_stmt *sq_prepare(struct pl_db *base, const void *key, const cha
 	}
 	slot = &db->stmts[db->nstmts++];
 	slot->base.eng = &engine;
+	slot->base.db = &db->base;
 	slot->key = key;
 	slot->st = st;
 	return &slot->base;

@@ -162,7 +162,7 @@ static bool member_of_named(struct pl_db *db, struct pl_event_view *v, int64_t u
 	return pl_event_audience_has(db, &v->members, user_id);
 }
 
-enum pl_event_cut pl_event_view_cut(struct pl_db *db, struct pl_event_view *v, int64_t user_id)
+static enum pl_event_cut cut_of(struct pl_db *db, struct pl_event_view *v, int64_t user_id)
 {
 	bool visible = v->many ? pl_event_audience_has(db, &v->audience, user_id)
 			       : pl_event_visible(db, user_id, v->ev);
@@ -178,13 +178,29 @@ enum pl_event_cut pl_event_view_cut(struct pl_db *db, struct pl_event_view *v, i
 	return PL_EVENT_FULL;
 }
 
+/* The callees answer "no" or "gone" on a database error; the connection's
+ * error count tells such a "no" from a true one. */
+enum pl_event_cut pl_event_view_cut(struct pl_db *db, struct pl_event_view *v, int64_t user_id)
+{
+	uint64_t errors = pl_db_error_count(db);
+	enum pl_event_cut cut = cut_of(db, v, user_id);
+
+	if (pl_db_error_count(db) != errors)
+		v->failed = true;
+	return v->failed ? PL_EVENT_HIDDEN : cut;
+}
+
 const cJSON *pl_event_view_object(struct pl_db *db, struct pl_event_view *v, enum pl_event_cut cut)
 {
+	uint64_t errors = pl_db_error_count(db);
+
 	if (cut != PL_EVENT_FULL && cut != PL_EVENT_NO_CHANNEL)
 		return NULL;
 	if (!v->rendered)
 		render(db, v);
-	return v->gone ? NULL : v->cut[cut];
+	if (pl_db_error_count(db) != errors)
+		v->failed = true;
+	return v->gone || v->failed ? NULL : v->cut[cut];
 }
 
 void pl_event_view_release(struct pl_event_view *v)
@@ -219,13 +235,27 @@ int pl_events_collect(struct pl_db *db, int64_t user_id, int64_t *cursor, size_t
 			struct pl_event_view v;
 			const cJSON *obj;
 
+			bool failed;
+
 			pl_event_view_init(&v, ev, false);
 			obj = pl_event_view_object(db, &v, pl_event_view_cut(db, &v, user_id));
 			if (obj) {
 				cJSON_AddItemToArray(out, cJSON_Duplicate(obj, 1));
 				added++;
 			}
+			failed = v.failed;
 			pl_event_view_release(&v);
+			if (failed) {
+				/* the cursor stays before this event: asked again next time */
+				for (size_t j = i; j < n; j++)
+					pl_event_release(&buf[j]);
+				n = i;
+				if (added == 0) {
+					free(buf);
+					return pl_err_set(err, 503, "database unavailable, retry");
+				}
+				break;
+			}
 		}
 		*cursor = ev->id;
 		pl_event_release(&buf[i]);

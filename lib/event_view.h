@@ -44,6 +44,8 @@ struct pl_event_view {
 	struct pl_event_audience members;   /* members of ev->channel_id (presence, when many) */
 	cJSON *cut[3];                      /* rendered variants by pl_event_cut (owned) */
 	bool rendered, gone;                /* the current state was read; its subject is gone */
+	bool failed;                        /* a database error while asking: the
+	                                     * answers are not to be trusted (retry) */
 };
 
 /*
@@ -57,7 +59,9 @@ void pl_event_view_init(struct pl_event_view *v, const struct pl_event *ev, bool
 /*
  * pl_event_view_cut: what `user_id` gets of the event now. Reads the
  * subject's current state on first use (shared by later questions).
- * A database error hides the event (logged).
+ * A database error hides the event (logged) and sets v->failed: a caller
+ * that moves a cursor must then stop before this event and ask again
+ * later, or the event would be lost to that reader.
  */
 enum pl_event_cut pl_event_view_cut(struct pl_db *db, struct pl_event_view *v, int64_t user_id);
 
@@ -65,7 +69,8 @@ enum pl_event_cut pl_event_view_cut(struct pl_db *db, struct pl_event_view *v, i
  * pl_event_view_object: the wire object {"type","event_id","channel_id"?,
  * ...payload} for `cut` (FULL or NO_CHANNEL), rendered on first use and
  * owned by `v` (borrowed: do not free or keep past the release). NULL
- * for PL_EVENT_HIDDEN, or when the subject is gone or unreadable.
+ * for PL_EVENT_HIDDEN, or when the subject is gone or unreadable (then
+ * v->failed is set).
  */
 const cJSON *pl_event_view_object(struct pl_db *db, struct pl_event_view *v, enum pl_event_cut cut);
 

@@ -219,49 +219,69 @@ static struct wsd_frame *frame_for(struct wsd *w, struct rendered *r, enum pl_ev
 	return r->frame[cut];
 }
 
+/* What offer() did with an event. */
+enum offered {
+	OFFERED,     /* considered: queued if c may see it; c's cursor moved past it */
+	NO_ROOM,     /* c's queue is full: c catches up from the table later */
+	DB_FAILED    /* the database could not answer: nothing moved, ask again */
+};
+
 /*
- * Considers `ev` for socket `c`: advances its cursor and queues what c's
- * user gets of the event now. Returns false, leaving the cursor where it
- * was, when c's queue has no room for more events: c then catches up from
- * the events table once it has drained (wsd.h). `live`: the live pass
- * (typing is ephemeral: live only, never replayed).
+ * Considers `ev` for socket `c`: queues what c's user gets of the event now
+ * and advances c's cursor past it. Leaves the cursor where it was when c's
+ * queue has no room for more events (c then catches up from the events
+ * table once it has drained, wsd.h) or when the database failed while
+ * deciding (the event is offered again on the next pass: an error never
+ * loses an event). `live`: the live pass (typing is ephemeral: live only,
+ * never replayed).
  */
-static bool offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
-		  struct rendered *r, bool live)
+static enum offered offer(struct wsd *w, struct wsd_conn *c, const struct pl_event *ev,
+			  struct rendered *r, bool live)
 {
 	enum pl_event_cut cut;
-	struct wsd_frame *f;
+	struct wsd_frame *f = NULL;
 
 	if (c->dead || ev->id <= c->cursor)
-		return true;
+		return OFFERED;
 	if (c->qlen >= WSD_QUEUE_SOFT_FRAMES || c->qbytes >= WSD_QUEUE_SOFT_BYTES) {
 		c->catching_up = true;
-		return false;
+		return NO_ROOM;
 	}
-	c->cursor = ev->id;
-	if (!live && pl_event_ephemeral(ev))
-		return true;
+	if (!live && pl_event_ephemeral(ev)) {
+		c->cursor = ev->id;
+		return OFFERED;
+	}
 	cut = pl_event_view_cut(w->ctx.db, &r->view, c->user_id);
-	if (cut != PL_EVENT_HIDDEN && (f = frame_for(w, r, cut)))
+	if (cut != PL_EVENT_HIDDEN)
+		f = frame_for(w, r, cut);
+	if (r->view.failed)
+		return DB_FAILED;
+	c->cursor = ev->id;
+	if (f)
 		wsd_queue(c, f);
-	return true;
+	return OFFERED;
 }
 
-static void fan_out(struct wsd *w, const struct pl_event *ev)
+/* Offers one event to every socket not catching up; false when the
+ * database failed (the caller stops, the event is read again). */
+static bool fan_out(struct wsd *w, const struct pl_event *ev)
 {
 	struct rendered r;
+	bool ok = true;
 
 	/* Who may see it is read once per event, not once per socket. */
 	rendered_init(&r, ev, true);
-	for (struct wsd_conn *c = w->conns; c; c = c->next)
-		if (!c->catching_up)
-			offer(w, c, ev, &r, true);
+	for (struct wsd_conn *c = w->conns; c && ok; c = c->next)
+		if (!c->catching_up && offer(w, c, ev, &r, true) == DB_FAILED)
+			ok = false;
 	rendered_release(&r);
+	return ok;
 }
 
 void wsd_deliver(struct wsd *w)
 {
 	struct pl_err err = { 0 };
+	bool failed = false;
 	size_t n;
 
 	w->dirty = false;
@@ -278,10 +298,14 @@ void wsd_deliver(struct wsd *w)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		fan_out(w, &w->live_buf[i]);
-		w->cursor = w->live_buf[i].id;
+		/* A database error stops the pass before this event: the sockets
+		 * it reached have moved past it and skip it next time. */
+		if (!failed && !(failed = !fan_out(w, &w->live_buf[i])))
+			w->cursor = w->live_buf[i].id;
 		pl_event_release(&w->live_buf[i]);
 	}
+	if (failed)
+		return;
 	/* One small batch per pass: sockets drain between passes, so a burst
 	 * of events is not mistaken for a socket that does not keep up. The
 	 * next pass (WSD_BACKLOG_POLL_MS later) reads on. */
@@ -305,7 +329,8 @@ void wsd_catch_up(struct wsd *w, struct wsd_conn *c)
 		for (size_t i = 0; i < n; i++) {
 			struct rendered r;
 			rendered_init(&r, &w->replay_buf[i], false);
-			if (!full && !offer(w, c, &w->replay_buf[i], &r, false))
+			/* no room, or a database error: stop here, go on later */
+			if (!full && offer(w, c, &w->replay_buf[i], &r, false) != OFFERED)
 				full = true;
 			rendered_release(&r);
 			pl_event_release(&w->replay_buf[i]);
