@@ -96,10 +96,18 @@ class Server:
         self.ws = "ws://127.0.0.1:%d/ws" % port
         self.var = var
         self.db = os.path.join(var, "parley.db")
+        self.db_url = None      # PostgreSQL: the libpq connection string
         self.proc = proc
 
     def alive(self):
         return self.proc.poll() is None
+
+    @property
+    def slots_base(self):
+        """Where this server's slot directories go ("<base>-hashslots"):
+        beside the SQLite file, or in state_dir (the var dir) on
+        PostgreSQL (lib/config.h, slots_base)."""
+        return os.path.join(self.var, "parley") if self.db_url else self.db
 
     def logs(self):
         return _logs_tail(self.var)

@@ -98,18 +98,26 @@ def url_of(db_path):
     return _urls.get(db_path)
 
 
+def _row(row):
+    """bytea arrives as memoryview (whose repr is an address): as bytes, as
+    sqlite3 gives BLOBs."""
+    if row is None:
+        return None
+    return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+
+
 class _PgCursor:
     def __init__(self, cur):
         self._cur = cur
 
     def fetchone(self):
-        return self._cur.fetchone()
+        return _row(self._cur.fetchone())
 
     def fetchall(self):
-        return self._cur.fetchall()
+        return [_row(r) for r in self._cur.fetchall()]
 
     def __iter__(self):
-        return iter(self._cur.fetchall())
+        return iter(self.fetchall())
 
     @property
     def rowcount(self):
@@ -150,7 +158,8 @@ class PgConnection:
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        # as sqlite3's: `with con:` ends a transaction (here every statement
+        # is one already) and leaves the connection open
         return False
 
 

@@ -1,6 +1,8 @@
 """Login flood safety (issue 8): argon2id hashing (~64 MiB, ~55 ms each) is
 bounded across every FastCGI process by slots next to the database (a
-lock on byte 0 of <db_path>-hashslots/slot-N, lib/hashslot.h, slots.h). A flood of logins
+lock on byte 0 of <db_path>-hashslots/slot-N, or of
+<state_dir>/parley-hashslots/slot-N on PostgreSQL; lib/hashslot.h,
+slots.h). A flood of logins
 gets 503 (JSON error, Retry-After) beyond the bound, other endpoints keep
 answering, the per-username / per-address limits (429) still answer first
 without a hash, and a holder killed with kill -9 frees its slot.
@@ -45,14 +47,14 @@ TIMEOUT = 60        # per request: a queued request may wait, never fail
 @pytest.fixture(scope="module")
 def flood():
     with start_server(extra_conf=FLOOD_CONF, env_extra={"PARLEY_PROCS": "4"}) as srv:
-        srv.slot0 = os.path.join(srv.db + "-hashslots", "slot-0")
+        srv.slot0 = os.path.join(srv.slots_base + "-hashslots", "slot-0")
         yield srv
 
 
 @pytest.fixture(scope="module")
 def limited():
     with start_server(extra_conf=LIMITED_CONF) as srv:
-        srv.slot0 = os.path.join(srv.db + "-hashslots", "slot-0")
+        srv.slot0 = os.path.join(srv.slots_base + "-hashslots", "slot-0")
         yield srv
 
 
@@ -222,7 +224,7 @@ def test_refused_registrations_do_not_count():
     conf = FLOOD_CONF + "register_addr_limit = 2\nregister_addr_window = 600\n"
     with start_server(extra_conf=conf) as srv:
         api = Api(srv.base)
-        held = HeldSlot(os.path.join(srv.db + "-hashslots", "slot-0"))
+        held = HeldSlot(os.path.join(srv.slots_base + "-hashslots", "slot-0"))
         try:
             for _ in range(4):
                 assert_busy(api.register(unique_name("rr"), PASSWORD))

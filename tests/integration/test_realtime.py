@@ -202,9 +202,9 @@ def test_since_older_than_retention_gets_resync_required(rt, rapi, users, socks)
     w0 = open_ws(rt.ws_url(a.token), socks)
     last = w0.hello["last_event_id"]
     # what the daemon's retention prune does, for everything before `second`
-    rows = sql(rt.db, "SELECT min(id) FROM events WHERE type = 'message.created' "
-               "AND json_extract(payload, '$.message.id') = ?", (second["id"],))
-    keep_from = rows[0][0]
+    rows = sql(rt.db, "SELECT id, payload FROM events WHERE type = 'message.created' "
+               "ORDER BY id")
+    keep_from = min(i for i, p in rows if json.loads(p)["message"]["id"] == second["id"])
     assert keep_from
     sql(rt.db, "DELETE FROM events WHERE id < ?", (keep_from,))
     ws = open_ws(rt.ws_url(a.token, since=1), socks)
