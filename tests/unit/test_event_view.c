@@ -45,10 +45,43 @@ static void test_collect_skips_invisible_and_stale_typing(void **state)
 	cJSON_Delete(out);
 }
 
+/* A database error while deciding or rendering never loses the event: the
+ * read answers 503 and leaves the cursor before it; once the database
+ * answers again the same event comes. The membership table is renamed
+ * away to make the visibility query fail. */
+static void test_collect_keeps_the_cursor_on_a_database_error(void **state)
+{
+	struct rt *t = *state;
+	struct pl_err err = { 0 };
+	int64_t cursor = pl_event_last_id(t->db), start = cursor, mid;
+	cJSON *out = cJSON_CreateArray();
+	uint64_t errors = pl_db_error_count(t->db);
+
+	mid = post(t->db, t->a, t->ch, "kept for b");
+	assert_int_equal(unit_exec(t->db, "ALTER TABLE channel_members RENAME TO cm_away"), 0);
+	assert_int_equal(pl_events_collect(t->db, t->b, &cursor, 50, pl_now_ms(), out, NULL,
+					   &err), -1);
+	assert_int_equal(err.status, 503);
+	assert_int_equal(cursor, start);
+	assert_int_equal(cJSON_GetArraySize(out), 0);
+	assert_true(pl_db_error_count(t->db) > errors);
+
+	assert_int_equal(unit_exec(t->db, "ALTER TABLE cm_away RENAME TO channel_members"), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(pl_events_collect(t->db, t->b, &cursor, 50, pl_now_ms(), out, NULL,
+					   &err), 1);
+	assert_int_equal(cursor, start + 1);
+	assert_string_equal(str_field(cJSON_GetArrayItem(out, 0), "type"), "message.created");
+	assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(out, 0), "message"), "id")->valuedouble, mid);
+	cJSON_Delete(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		RT_TEST(test_collect_skips_invisible_and_stale_typing),
+		RT_TEST(test_collect_keeps_the_cursor_on_a_database_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
