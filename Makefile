@@ -25,7 +25,9 @@ endif
 # into a .d file next to its output; those are included at the end, so a
 # changed header rebuilds exactly what includes it.
 DEPFLAGS := -MMD -MP
-LDLIBS_CORE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# libpq is not linked: lib/db_pg.c loads it with dlopen on the first
+# PostgreSQL connection (its headers are still needed).
+LDLIBS_CORE := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm
 B       := build
 
 LIB_SRC  := $(wildcard lib/*.c)

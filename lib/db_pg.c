@@ -20,6 +20,7 @@
  * `lock_timeout` is the busy timeout: a writer that waits longer gets
  * PL_BUSY / 503, like SQLite's busy handler.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,75 @@
 #include "db_engine.h"
 #include "log.h"
 #include "util.h"
+
+/*
+ * libpq is loaded when the first PostgreSQL connection is opened, not
+ * linked: it brings ~20 more shared libraries (OpenSSL, Kerberos, LDAP)
+ * whose loading every process start would pay, and a CGI program on
+ * SQLite starts once per request (docs/DECISIONS.md). The functions are
+ * reached through `pq`, filled by dlsym (dlopen(3)); libpq-fe.h gives
+ * their types.
+ */
+#define PL_PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdStatus) \
+	X(PQcmdTuples) \
+	X(PQconnectdb) \
+	X(PQconsumeInput) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQexecPrepared) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQftype) \
+	X(PQgetisnull) \
+	X(PQgetlength) \
+	X(PQgetvalue) \
+	X(PQnfields) \
+	X(PQnotifies) \
+	X(PQntuples) \
+	X(PQprepare) \
+	X(PQreset) \
+	X(PQresultErrorField) \
+	X(PQresultErrorMessage) \
+	X(PQresultStatus) \
+	X(PQsetNoticeProcessor) \
+	X(PQsetnonblocking) \
+	X(PQsocket) \
+	X(PQstatus) \
+	X(PQtransactionStatus) \
+	X(PQunescapeBytea)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	PL_PQ_FUNCS(X)
+#undef X
+} pq;
+
+/* Loads libpq once per process; false (err set) when it is missing. */
+static bool pq_load(struct pl_err *err)
+{
+	static bool loaded;
+	void *h;
+
+	if (loaded)
+		return true;
+	if (!(h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL))) {
+		pl_err_internal(err, "PostgreSQL needs libpq (Debian: apt-get install libpq5): %s",
+				dlerror());
+		return false;
+	}
+#define X(f) \
+	if (!(*(void **)&pq.f = dlsym(h, #f))) { \
+		pl_err_internal(err, "libpq.so.5 lacks %s", #f); \
+		dlclose(h); \
+		return false; \
+	}
+	PL_PQ_FUNCS(X)
+#undef X
+	loaded = true;
+	return true;
+}
 
 /* The advisory lock key every write transaction holds ("parl"); the
  * schema's events trigger names the same number. */
@@ -63,6 +133,8 @@ struct pg_stmt {
 struct pg_db {
 	struct pl_db base;
 	PGconn *conn;
+	bool broken;        /* an answer said the connection is gone, though
+	                     * libpq may not know yet: reconnect on next use */
 	bool in_tx;         /* a transaction was open when last seen (a
 	                     * connection lost then is not replaced until
 	                     * the caller rolls back: see ensure_conn) */
@@ -80,10 +152,10 @@ static const struct pl_db_engine engine;
 
 static void set_error(struct pg_db *db, const PGresult *res)
 {
-	const char *m = res ? PQresultErrorMessage(res) : NULL;
+	const char *m = res ? pq.PQresultErrorMessage(res) : NULL;
 
 	if (!m || !*m)
-		m = PQerrorMessage(db->conn);
+		m = pq.PQerrorMessage(db->conn);
 	snprintf(db->errmsg, sizeof(db->errmsg), "%s", m);
 	/* libpq messages end in a newline. */
 	db->errmsg[strcspn(db->errmsg, "\n")] = '\0';
@@ -104,13 +176,32 @@ static enum pl_step step_of_state(const char *state)
 	return PL_ERROR;
 }
 
+/*
+ * Marks the connection broken when `res` (an answer; NULL: none) says it
+ * is gone: libpq lost it, or the server ended the session (SQLSTATE class
+ * 08, connection exception; 57P, the server shutting down or crashed), or
+ * the error came without a SQLSTATE (libpq's own, about the connection).
+ */
+static void note_lost(struct pg_db *db, const PGresult *res)
+{
+	ExecStatusType rs = pq.PQresultStatus(res);
+	const char *state;
+
+	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK)
+		return;
+	state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (pq.PQstatus(db->conn) != CONNECTION_OK || !state ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+		db->broken = true;
+}
+
 /* Records whether a transaction is open, after each command that reached
  * the server. */
 static void note_tx(struct pg_db *db)
 {
-	PGTransactionStatusType t = PQtransactionStatus(db->conn);
+	PGTransactionStatusType t = pq.PQtransactionStatus(db->conn);
 
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	if (pq.PQstatus(db->conn) == CONNECTION_OK)
 		db->in_tx = t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
@@ -123,22 +214,55 @@ static void note_tx(struct pg_db *db)
  */
 static bool ensure_conn(struct pg_db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	if (pq.PQstatus(db->conn) == CONNECTION_OK)
 		return true;
 	if (db->in_tx) {
 		snprintf(db->errmsg, sizeof(db->errmsg),
 			 "connection to PostgreSQL lost inside a transaction");
 		return false;
 	}
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	pq.PQreset(db->conn);
+	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, NULL);
 		return false;
 	}
+	db->broken = false;
 	for (size_t i = 0; i < db->nstmts; i++)
 		db->stmts[i]->prepared = false;
 	pl_warn_log("reconnected to PostgreSQL");
 	return true;
+}
+
+/*
+ * Whether a statement that just failed may simply be sent again on a new
+ * connection: the connection dropped (a server restart, a killed backend:
+ * found only on the next use), no transaction was open, and the statement
+ * changes nothing (a read, or the BEGIN of a transaction), so running it
+ * twice cannot apply anything twice. Then the caller gets its answer
+ * instead of one failure per process after every restart.
+ */
+static bool may_resend(struct pg_db *db, bool was_in_tx, const char *sql)
+{
+	if (was_in_tx || !db->broken)
+		return false;
+	return strncmp(sql, "SELECT", 6) == 0 || strncmp(sql, "BEGIN", 5) == 0;
+}
+
+/* PQexec of `sql`, sent once more on a new connection when may_resend. */
+static PGresult *exec_once_more(struct pg_db *db, const char *sql)
+{
+	bool was_in_tx = db->in_tx;
+	PGresult *res = pq.PQexec(db->conn, sql);
+
+	note_tx(db);
+	note_lost(db, res);
+	if (may_resend(db, was_in_tx, sql) && ensure_conn(db)) {
+		pq.PQclear(res);
+		res = pq.PQexec(db->conn, sql);
+		note_tx(db);
+		note_lost(db, res);
+	}
+	return res;
 }
 
 static int exec(struct pl_db *base, const char *sql, struct pl_err *err)
@@ -152,13 +276,12 @@ static int exec(struct pl_db *base, const char *sql, struct pl_err *err)
 		pl_err_log("%s: %s", sql, db->errmsg);
 		return pl_err_set(err, 503, "database unavailable, retry");
 	}
-	res = PQexec(db->conn, sql);
-	note_tx(db);
-	rs = PQresultStatus(res);
+	res = exec_once_more(db, sql);
+	rs = pq.PQresultStatus(res);
 	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
 		/* COMMIT of a failed transaction answers "ROLLBACK". */
-		bool rolled_back = strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
-		PQclear(res);
+		bool rolled_back = strcmp(sql, "COMMIT") == 0 && strcmp(pq.PQcmdStatus(res), "ROLLBACK") == 0;
+		pq.PQclear(res);
 		if (!rolled_back)
 			return 0;
 		snprintf(db->errmsg, sizeof(db->errmsg), "transaction was aborted");
@@ -166,8 +289,8 @@ static int exec(struct pl_db *base, const char *sql, struct pl_err *err)
 		return pl_err_set(err, 500, "internal server error");
 	}
 	set_error(db, res);
-	status = step_of_state(PQresultErrorField(res, PG_DIAG_SQLSTATE)) == PL_BUSY ? 503 : 500;
-	PQclear(res);
+	status = step_of_state(pq.PQresultErrorField(res, PG_DIAG_SQLSTATE)) == PL_BUSY ? 503 : 500;
+	pq.PQclear(res);
 	pl_err_log("%.200s: %s", sql, db->errmsg);
 	return pl_err_set(err, status, status == 503 ? "database busy, retry" : "internal server error");
 }
@@ -181,18 +304,21 @@ static void on_notice(void *arg, const char *message)
 
 int pl_db_pg_open(const char *conninfo, int busy_timeout_ms, struct pl_db **out, struct pl_err *err)
 {
-	struct pg_db *db = pl_xcalloc(1, sizeof(*db));
+	struct pg_db *db;
 	char set[160];
 
+	if (!pq_load(err))
+		return -1;
+	db = pl_xcalloc(1, sizeof(*db));
 	db->base.eng = &engine;
 	db->busy_timeout_ms = busy_timeout_ms;
-	db->conn = PQconnectdb(conninfo);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	db->conn = pq.PQconnectdb(conninfo);
+	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, NULL);
 		pl_err_internal(err, "cannot connect to PostgreSQL: %s", db->errmsg);
 		goto fail;
 	}
-	PQsetNoticeProcessor(db->conn, on_notice, NULL);
+	pq.PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	snprintf(set, sizeof(set), "SET TIME ZONE 'UTC'; SET lock_timeout = %d; "
 		 "SET client_min_messages = warning", busy_timeout_ms > 0 ? busy_timeout_ms : 1);
 	if (exec(&db->base, set, err) < 0)
@@ -206,8 +332,8 @@ fail:
 
 static void stmt_free(struct pg_stmt *st)
 {
-	PQclear(st->res);
-	PQfreemem(st->blob);
+	pq.PQclear(st->res);
+	pq.PQfreemem(st->blob);
 	free(st->params);
 	free(st->sql);
 	free(st);
@@ -219,7 +345,7 @@ static void pg_close(struct pl_db *base)
 
 	for (size_t i = 0; i < db->nstmts; i++)
 		stmt_free(db->stmts[i]);
-	PQfinish(db->conn);
+	pq.PQfinish(db->conn);
 	free(db);
 }
 
@@ -255,25 +381,36 @@ static char *dollar_params(const char *sql, int *nparams)
 	return out;
 }
 
+/* Prepares `st` on the server; a connection found gone is replaced and the
+ * prepare sent once more (it changes nothing) unless a transaction was
+ * open. */
 static bool server_prepare(struct pg_db *db, struct pg_stmt *st)
 {
-	PGresult *res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	bool was_in_tx = db->in_tx;
+	PGresult *res = pq.PQprepare(db->conn, st->name, st->sql, 0, NULL);
+	bool ok = pq.PQresultStatus(res) == PGRES_COMMAND_OK;
 
+	note_lost(db, res);
+	if (!ok && !was_in_tx && db->broken && ensure_conn(db)) {
+		pq.PQclear(res);
+		res = pq.PQprepare(db->conn, st->name, st->sql, 0, NULL);
+		ok = pq.PQresultStatus(res) == PGRES_COMMAND_OK;
+		note_lost(db, res);
+	}
 	if (!ok)
 		set_error(db, res);
-	PQclear(res);
+	pq.PQclear(res);
 	st->prepared = ok;
 	return ok;
 }
 
 static void reset(struct pg_stmt *st)
 {
-	PQclear(st->res);
+	pq.PQclear(st->res);
 	st->res = NULL;
 	st->row = -1;
 	st->nrows = 0;
-	PQfreemem(st->blob);
+	pq.PQfreemem(st->blob);
 	st->blob = NULL;
 }
 
@@ -380,26 +517,36 @@ static enum pl_step run(struct pg_stmt *st)
 	const char *values[st->nparams + 1];
 	int lengths[st->nparams + 1], formats[st->nparams + 1];
 	ExecStatusType rs;
+	bool was_in_tx = db->in_tx;
 
-	if (!ensure_conn(db) || (!st->prepared && !server_prepare(db, st)))
-		return PL_ERROR;
 	for (int i = 0; i < st->nparams; i++) {
 		values[i] = st->params[i].value;
 		lengths[i] = st->params[i].length;
 		formats[i] = st->params[i].format;
 	}
-	st->res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0);
-	note_tx(db);
-	rs = PQresultStatus(st->res);
+	for (int attempt = 0;; attempt++) {
+		if (!ensure_conn(db) || (!st->prepared && !server_prepare(db, st)))
+			return PL_ERROR;
+		st->res = pq.PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
+					    formats, 0);
+		note_tx(db);
+		note_lost(db, st->res);
+		rs = pq.PQresultStatus(st->res);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK || attempt > 0 ||
+		    !may_resend(db, was_in_tx, st->sql))
+			break;
+		pq.PQclear(st->res);
+		st->res = NULL;
+	}
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
-		const char *tag = PQcmdStatus(st->res);
-		st->nrows = PQntuples(st->res);
+		const char *tag = pq.PQcmdStatus(st->res);
+		st->nrows = pq.PQntuples(st->res);
 		if (strncmp(tag, "SELECT", 6) != 0)
-			db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+			db->changes = strtoll(pq.PQcmdTuples(st->res), NULL, 10);
 		return PL_DONE;
 	}
 	set_error(db, st->res);
-	return step_of_state(PQresultErrorField(st->res, PG_DIAG_SQLSTATE));
+	return step_of_state(pq.PQresultErrorField(st->res, PG_DIAG_SQLSTATE));
 }
 
 static enum pl_step pg_step(struct pl_stmt *base)
@@ -413,7 +560,7 @@ static enum pl_step pg_step(struct pl_stmt *base)
 	}
 	if (st->row + 1 < st->nrows) {
 		st->row++;
-		PQfreemem(st->blob);
+		pq.PQfreemem(st->blob);
 		st->blob = NULL;
 		return PL_ROW;
 	}
@@ -424,7 +571,7 @@ static enum pl_step pg_step(struct pl_stmt *base)
 static bool has_value(struct pg_stmt *st, int col)
 {
 	return st->res && st->row >= 0 && st->row < st->nrows && col >= 0 &&
-	       col < PQnfields(st->res) && !PQgetisnull(st->res, st->row, col);
+	       col < pq.PQnfields(st->res) && !pq.PQgetisnull(st->res, st->row, col);
 }
 
 static int64_t pg_column_int64(struct pl_stmt *base, int col)
@@ -434,7 +581,7 @@ static int64_t pg_column_int64(struct pl_stmt *base, int col)
 
 	if (!has_value(st, col))
 		return 0;
-	v = PQgetvalue(st->res, st->row, col);
+	v = pq.PQgetvalue(st->res, st->row, col);
 	/* Comparisons are boolean in PostgreSQL, integers in SQLite. */
 	if (v[0] == 't' && v[1] == '\0')
 		return 1;
@@ -447,7 +594,7 @@ static const char *pg_column_text(struct pl_stmt *base, int col)
 {
 	struct pg_stmt *st = ST(base);
 
-	return has_value(st, col) ? PQgetvalue(st->res, st->row, col) : NULL;
+	return has_value(st, col) ? pq.PQgetvalue(st->res, st->row, col) : NULL;
 }
 
 static const void *pg_column_blob(struct pl_stmt *base, int col, size_t *n)
@@ -458,13 +605,13 @@ static const void *pg_column_blob(struct pl_stmt *base, int col, size_t *n)
 	*n = 0;
 	if (!has_value(st, col))
 		return NULL;
-	v = PQgetvalue(st->res, st->row, col);
-	if (PQftype(st->res, col) != BYTEAOID) {
-		*n = (size_t)PQgetlength(st->res, st->row, col);
+	v = pq.PQgetvalue(st->res, st->row, col);
+	if (pq.PQftype(st->res, col) != BYTEAOID) {
+		*n = (size_t)pq.PQgetlength(st->res, st->row, col);
 		return v;
 	}
-	PQfreemem(st->blob);
-	st->blob = PQunescapeBytea((const unsigned char *)v, n);
+	pq.PQfreemem(st->blob);
+	st->blob = pq.PQunescapeBytea((const unsigned char *)v, n);
 	return st->blob;
 }
 
@@ -491,13 +638,12 @@ static int64_t scalar(struct pg_db *db, const char *sql)
 
 	if (!ensure_conn(db))
 		return -1;
-	res = PQexec(db->conn, sql);
-	note_tx(db);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		v = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	res = exec_once_more(db, sql);
+	if (pq.PQresultStatus(res) == PGRES_TUPLES_OK && pq.PQntuples(res) == 1)
+		v = pq.PQgetisnull(res, 0, 0) ? 0 : strtoll(pq.PQgetvalue(res, 0, 0), NULL, 10);
 	else
 		set_error(db, res);
-	PQclear(res);
+	pq.PQclear(res);
 	return v;
 }
 
@@ -529,8 +675,8 @@ static void pg_rollback(struct pl_db *base)
 {
 	struct pg_db *db = DB(base);
 
-	if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(db->conn, "ROLLBACK"));
+	if (pq.PQstatus(db->conn) == CONNECTION_OK && pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		pq.PQclear(pq.PQexec(db->conn, "ROLLBACK"));
 	db->in_tx = false;
 }
 
@@ -568,7 +714,7 @@ static int64_t pg_sequence(struct pl_db *base, const char *table)
 		pl_err_log("sequence of %s: %s", table, db->errmsg);
 		return -1;
 	}
-	own_tx = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	own_tx = pq.PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	if (own_tx && exec(base, "BEGIN", NULL) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock_shared(%d)", PL_PG_WRITE_LOCK);
@@ -675,35 +821,38 @@ struct pl_db_listener {
 
 int pl_db_pg_listen(const char *conninfo, struct pl_db_listener **out, struct pl_err *err)
 {
-	struct pl_db_listener *l = pl_xcalloc(1, sizeof(*l));
+	struct pl_db_listener *l;
 	PGresult *res = NULL;
 
-	l->conn = PQconnectdb(conninfo);
-	if (PQstatus(l->conn) != CONNECTION_OK) {
-		pl_err_internal(err, "listener: cannot connect to PostgreSQL: %s", PQerrorMessage(l->conn));
+	if (!pq_load(err))
+		return -1;
+	l = pl_xcalloc(1, sizeof(*l));
+	l->conn = pq.PQconnectdb(conninfo);
+	if (pq.PQstatus(l->conn) != CONNECTION_OK) {
+		pl_err_internal(err, "listener: cannot connect to PostgreSQL: %s", pq.PQerrorMessage(l->conn));
 		goto fail;
 	}
-	res = PQexec(l->conn, "LISTEN parley_events");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pl_err_internal(err, "LISTEN: %s", PQresultErrorMessage(res));
+	res = pq.PQexec(l->conn, "LISTEN parley_events");
+	if (pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pl_err_internal(err, "LISTEN: %s", pq.PQresultErrorMessage(res));
 		goto fail;
 	}
-	PQclear(res);
-	if (PQsetnonblocking(l->conn, 1) != 0) {
-		pl_err_internal(err, "listener: %s", PQerrorMessage(l->conn));
+	pq.PQclear(res);
+	if (pq.PQsetnonblocking(l->conn, 1) != 0) {
+		pl_err_internal(err, "listener: %s", pq.PQerrorMessage(l->conn));
 		goto fail;
 	}
 	*out = l;
 	return 0;
 fail:
-	PQclear(res);
+	pq.PQclear(res);
 	pl_db_listener_close(l);
 	return -1;
 }
 
 int pl_db_listener_fd(const struct pl_db_listener *l)
 {
-	return PQsocket(l->conn);
+	return pq.PQsocket(l->conn);
 }
 
 int pl_db_listener_drain(struct pl_db_listener *l)
@@ -711,11 +860,11 @@ int pl_db_listener_drain(struct pl_db_listener *l)
 	PGnotify *n;
 	int count = 0;
 
-	if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK)
+	if (!pq.PQconsumeInput(l->conn) || pq.PQstatus(l->conn) != CONNECTION_OK)
 		return -1;
-	while ((n = PQnotifies(l->conn))) {
+	while ((n = pq.PQnotifies(l->conn))) {
 		count++;
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 	return count;
 }
@@ -724,7 +873,7 @@ void pl_db_listener_close(struct pl_db_listener *l)
 {
 	if (!l)
 		return;
-	PQfinish(l->conn);
+	pq.PQfinish(l->conn);
 	free(l);
 }
 
