@@ -2,7 +2,8 @@
 # check.sh — runs every test parley has: the structure checks (lib/ include
 # graph acyclic, sqlite3_* only in the engine file), the C unit tests (cmocka), the
 # integration suite (pytest against real lighttpd, FastCGI programs,
-# ws-daemon and SQLite), then the core of that suite again behind nginx
+# ws-daemon and SQLite), the same suite on PostgreSQL 15, then the core
+# of that suite again behind nginx
 # (FastCGI programs under spawn-fcgi) and as plain CGI (lighttpd mod_cgi,
 # and Apache with the shipped .htaccess as on a shared host), then unit and
 # integration suites on the sanitizer build (SAN_BIN, SAN_UNIT), then the
@@ -102,6 +103,12 @@ PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}" "${LONG_POLL[@]}"
 echo "== core integration tests (Apache mod_cgi + cgi-bin/htaccess.example: shared host)"
 PARLEY_FRONTEND=apache pytest_run integration-apache \
 	tests/integration/test_core_flow.py tests/integration/test_abuse.py "${LONG_POLL[@]}"
+
+# The whole integration suite again on PostgreSQL 15 (issue 14): every
+# server on a database of its own in one throwaway cluster (pg_util.py),
+# plus what only PostgreSQL has (several frontends on one database).
+echo "== integration tests on PostgreSQL (lighttpd + FastCGI)"
+PARLEY_ENGINE=postgres pytest_run integration-postgres tests/integration
 
 # Everything again on the AddressSanitizer + UBSan build (make sanitize):
 # a report aborts the process; the suite's teardown also scans the logs.
