@@ -143,6 +143,20 @@ class Fingerprint:
                              "FROM sqlite_master ORDER BY type, name"))
         self.tables = [t for t, _ in self.queries]
 
+    def _select(self, table):
+        """Every row of `table`, rowid first, in a stable order."""
+        q = '"%s"' % table.replace('"', '""')
+        try:
+            self.con.execute("SELECT rowid FROM %s LIMIT 0" % q)
+            return "SELECT rowid, * FROM %s ORDER BY rowid" % q
+        except sqlite3.OperationalError:        # WITHOUT ROWID
+            pk = [r[1] for r in sorted(self.con.execute(
+                "PRAGMA table_info(%s)" % q).fetchall(), key=lambda r: r[5])
+                  if r[5] > 0]
+            assert pk, "a WITHOUT ROWID table without a primary key? %s" % table
+            return "SELECT * FROM %s ORDER BY %s" % (
+                q, ", ".join('"%s"' % c for c in pk))
+
     def _pg_queries(self):
         """PostgreSQL: every table of the public schema in primary key
         order, and the schema's columns. Sequences are left out: a
