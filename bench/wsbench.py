@@ -21,6 +21,7 @@ Usage (from the repository root, after `make`):
   bench/wsbench.py -n 1000 --rate 100 --seconds 10
   bench/wsbench.py -n 5000 --rate 0 --idle 10          # idle sockets only
   bench/wsbench.py -n 1000 --conf "ws_inotify = 0"     # data_version polling only
+  bench/wsbench.py -n 100 --engine postgres            # on PostgreSQL (LISTEN wake-ups)
 Sockets connect through lighttpd (its /ws proxy) unless --direct or N > 900
 (the generated lighttpd.conf allows 1024 connections): then straight to the
 daemon's port.
@@ -63,22 +64,27 @@ def free_ports(n):
 
 
 class Server:
-    def __init__(self, extra_conf):
+    def __init__(self, extra_conf, engine="sqlite"):
         self.port, self.ws_port = free_ports(2)
         self.var = tempfile.mkdtemp(prefix="parley-bench-")
+        self.engine = engine
+        # postgres: serve.sh starts a cluster in var/pg (scripts/pg.sh), run
+        # by the postgres user when we are root: it must reach the directory
+        os.chmod(self.var, 0o711)
         # ws_user_limit = 0: -n 5000 puts 100 sockets on each of 50 users
         conf = ("register_addr_limit = 1000000\nlogin_addr_limit = 1000000\n"
                 "login_user_limit = 1000000\nws_user_limit = 0\n"
                 + extra_conf.replace("\\n", "\n"))
         env = dict(os.environ, PORT=str(self.port), WS_PORT=str(self.ws_port),
-                   PARLEY_VAR=self.var, PARLEY_EXTRA_CONF=conf, PARLEY_PROCS="2")
+                   PARLEY_VAR=self.var, PARLEY_EXTRA_CONF=conf, PARLEY_PROCS="2",
+                   PARLEY_LOCAL_PG="1" if engine == "postgres" else "0")
         self.log = open(os.path.join(self.var, "serve.log"), "wb")
         self.proc = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "serve.sh")],
                                      cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.base = "http://127.0.0.1:%d" % self.port
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + (60 if engine == "postgres" else 20)
         while True:
             try:
                 if requests.get(self.base + "/api/health", timeout=1).status_code == 200:
@@ -124,6 +130,9 @@ class Server:
             self.proc.wait(timeout=10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
+        if self.engine == "postgres":   # serve.sh stops it; make sure
+            subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", self.var],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.log.close()
         shutil.rmtree(self.var, ignore_errors=True)
 
@@ -290,13 +299,15 @@ def main():
     ap.add_argument("--sample", type=int, default=50, help="sockets whose latency is measured")
     ap.add_argument("--direct", action="store_true", help="connect to the daemon's port")
     ap.add_argument("--conf", default="", help="extra parley.conf lines (\\n separated)")
+    ap.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite",
+                    help="postgres: a local cluster in the server's data dir")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = args.n * 2 + 1000
     if soft < need:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(need, soft), hard), hard))
     build_reader()
-    srv = Server(args.conf)
+    srv = Server(args.conf, args.engine)
     signal.signal(signal.SIGALRM, lambda *a: sys.exit("wsbench: time limit (300 s) reached"))
     signal.alarm(300)
     try:

@@ -109,6 +109,10 @@ PARLEY_FRONTEND=apache pytest_run integration-apache \
 # plus what only PostgreSQL has (several frontends on one database).
 echo "== integration tests on PostgreSQL (lighttpd + FastCGI)"
 PARLEY_ENGINE=postgres pytest_run integration-postgres tests/integration
+# Plain CGI on PostgreSQL: every request loads libpq and connects anew.
+echo "== core integration tests on PostgreSQL (lighttpd mod_cgi: plain CGI)"
+PARLEY_ENGINE=postgres PARLEY_FRONTEND=cgi pytest_run integration-cgi-postgres \
+	tests/integration/test_core_flow.py "${LONG_POLL[@]}"
 
 # Everything again on the AddressSanitizer + UBSan build (make sanitize):
 # a report aborts the process; the suite's teardown also scans the logs.
