@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(pg_util.ENGINE != "postgres",
                                 reason="several frontends share a PostgreSQL database only")
 
 SECRET = "multinode-test-secret-0123456789abcdef"
-CONF = "login_user_limit = 4\nlogin_user_window = 600\n"
+CONF = "login_user_limit = 4\nlogin_user_window = 600\npresence_window = 5\n"
 WRITE_LOCK = 1885434476  # lib/db_pg.c, PL_PG_WRITE_LOCK
 
 
@@ -244,3 +244,45 @@ def test_a_long_poll_on_one_frontend_sees_a_post_on_the_other(apis):
     assert not th.is_alive(), "the poll did not return"
     got = [e["message"]["id"] for e in events_of(out["r"].json()["events"], "message.created")]
     assert got == [m["id"]]
+
+
+def presence_of(ws, user_id):
+    return [(f["online"], f["event_id"]) for f in events_of(ws.frames, "presence")
+            if f.get("user_id") == user_id]
+
+
+def test_presence_across_daemons(nodes, apis, socks):
+    """A user whose only socket is on one daemon stays online while the
+    other daemon sweeps (each daemon keeps its own users' last_seen fresh
+    in the database, every sweep reads it there), and goes offline once,
+    for watchers on the other daemon too, when that socket closes."""
+    n1, n2 = nodes
+    a1, a2 = apis
+    a, b = make_user(a1, "mn"), make_user(a2, "mn")
+    room(a1, a, [b])
+    wb = open_ws(n2.ws_url(b.token), socks)
+    wa = WS(n1.ws_url(a.token))
+    wb.wait_for(lambda f: f.get("type") == "presence" and f.get("user_id") == a.id
+                and f.get("online") is True, timeout=10, what="a online")
+    # three presence windows (5 s) of sweeps on both daemons
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            wb.wait_for(lambda f: f.get("type") == "presence" and f.get("user_id") == a.id
+                        and f.get("online") is False, timeout=1, what="")
+            break
+        except AssertionError:
+            pass
+        wa.send({"type": "ping"})
+    assert [o for o, _ in presence_of(wb, a.id)] == [True], "a went offline while connected"
+    online = a2.get("/api/presence", token=b.token).json()["online_users"]
+    assert any(p["user_id"] == a.id and p["online"] for p in online), online
+    wa.close()
+    wb.wait_for(lambda f: f.get("type") == "presence" and f.get("user_id") == a.id
+                and f.get("online") is False, timeout=15, what="a offline")
+    time.sleep(3)   # more sweeps: no second offline event
+    try:
+        wb.wait_for(lambda f: False, timeout=1, what="")
+    except AssertionError:
+        pass
+    assert [o for o, _ in presence_of(wb, a.id)] == [True, False]
