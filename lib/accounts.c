@@ -11,6 +11,7 @@
 #include <strings.h>
 #include "accounts.h"
 #include "channels.h"
+#include "direct.h"
 #include "email_verify.h"
 #include "json.h"
 #include "log.h"
@@ -234,13 +235,13 @@ out:
 /* ---- password change and deletion ---- */
 
 /* Checks the account's own password (rate limited; 403 when wrong) and
- * copies its current hash into `hash`. */
+ * copies its current hash into `hash` and its username into `name`. */
 static int check_own_password(struct pl_db *db, const struct pl_config *cfg, int64_t user_id,
 			      const char *password, const char *remote_addr,
-			      char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
+			      char hash[PL_PASSWORD_HASH_LEN], char name[PL_USERNAME_MAX + 1],
+			      struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &accounts_stmts[ACCOUNTS_STMT_SECRET], err);
-	char name[PL_USERNAME_MAX + 1];
 	int step;
 
 	if (!st)
@@ -248,7 +249,7 @@ static int check_own_password(struct pl_db *db, const struct pl_config *cfg, int
 	pl_stmt_bind_int64(st, 1, user_id);
 	step = pl_stmt_step(st);
 	if (step == PL_ROW) {
-		snprintf(name, sizeof(name), "%s", pl_stmt_text(st, 0));
+		snprintf(name, PL_USERNAME_MAX + 1, "%s", pl_stmt_text(st, 0));
 		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", pl_stmt_text(st, 1));
 	}
 	pl_db_done(st);
@@ -269,13 +270,15 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 			    const char *new_password, const char *remote_addr, struct pl_err *err)
 {
 	char old_hash[PL_PASSWORD_HASH_LEN], new_hash[PL_PASSWORD_HASH_LEN];
+	char name[PL_USERNAME_MAX + 1];
 	size_t nlen = strlen(new_password);
 	struct pl_stmt *st;
 	int rc = -1;
 
 	if (pl_password_check_length(nlen, "new_password", err) < 0)
 		return -1;
-	if (check_own_password(db, cfg, claims->user_id, old_password, remote_addr, old_hash, err) < 0)
+	if (check_own_password(db, cfg, claims->user_id, old_password, remote_addr, old_hash, name,
+			       err) < 0)
 		return -1;
 	/* Hash outside the transaction: ~55 ms must not hold the write lock. */
 	if (pl_password_hash(new_password, nlen, new_hash, err) < 0)
@@ -305,11 +308,11 @@ out:
 int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct pl_claims *claims,
 		   const char *password, const char *remote_addr, struct pl_err *err)
 {
-	char hash[PL_PASSWORD_HASH_LEN];
+	char hash[PL_PASSWORD_HASH_LEN], name[PL_USERNAME_MAX + 1];
 	struct pl_stmt *st;
 	int rc = -1;
 
-	if (check_own_password(db, cfg, claims->user_id, password, remote_addr, hash, err) < 0)
+	if (check_own_password(db, cfg, claims->user_id, password, remote_addr, hash, name, err) < 0)
 		return -1;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
@@ -323,11 +326,16 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 		pl_err_set(err, 401, "account no longer exists");
 		goto out;
 	}
-	/* The erased account leaves its channels (ownership handed on) and
-	 * every session ends. */
-	if (pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
+	/* No stored copy keeps the old identity: events hold ids only and are
+	 * rendered from the rows at delivery (event_view.h), so what remains
+	 * is the names of its dm channels (renamed while it is still a
+	 * member) and its login counter. Then it leaves its channels
+	 * (ownership handed on) and every session ends. */
+	if (pl_channel_dm_rename_locked(db, claims->user_id, err) < 0 ||
+	    pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
 	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
-	    pl_email_codes_drop_locked(db, claims->user_id, err) < 0)
+	    pl_email_codes_drop_locked(db, claims->user_id, err) < 0 ||
+	    pl_ratelimit_forget_locked(db, "login_user", name, err) < 0)
 		goto out;
 	rc = 0;
 out:

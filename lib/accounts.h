@@ -62,10 +62,14 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
  * pl_user_delete: erases the account of `claims` after checking
  * `password` (as pl_user_change_password: 403 when wrong, 429): the
  * profile is blanked, the username becomes "deleted-user-<id>" (the old
- * name is free again), the account leaves every channel (ownership handed
- * on: pl_channel_leave_all_locked), every session is revoked and pending
- * codes and tickets go. The row stays, so messages keep their author id
- * and show that name. Returns 0 or -1 (`err`).
+ * name is free again), its dm channels are named after that name
+ * (pl_channel_dm_rename_locked, with channel.updated), the account leaves
+ * every channel (ownership handed on: pl_channel_leave_all_locked), every
+ * session is revoked, pending codes and tickets go and so does its
+ * username's login counter; all in one transaction. The row stays, so
+ * messages keep their author id and show that name; events hold ids and
+ * are rendered from the current rows (event_view.h), so a replay shows it
+ * too. Returns 0 or -1 (`err`).
  */
 int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct pl_claims *claims,
 		   const char *password, const char *remote_addr, struct pl_err *err);

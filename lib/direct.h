@@ -1,7 +1,9 @@
 /*
  * direct.h — direct message channels: one "dm" channel per set of 2-9
  * people, found or created on demand. Their membership is fixed
- * (members.h refuses changes) and they cannot be renamed (channels.h).
+ * (members.h refuses changes) and nobody can rename them (channels.h):
+ * a dm's name is made of its people's usernames, and only an account's
+ * erasure changes one of those (pl_channel_dm_rename_locked).
  */
 #ifndef PL_DIRECT_H
 #define PL_DIRECT_H
@@ -27,5 +29,16 @@
  */
 int pl_channel_dm(struct pl_db *db, int64_t user_id, const int64_t *others, size_t n,
 		  bool *created, cJSON **out, struct pl_err *err);
+
+/*
+ * pl_channel_dm_rename_locked: names every dm channel `user_id` is a
+ * member of after its people's current usernames again, and writes
+ * channel.updated (to its members) for each whose name changed. Called
+ * by an account's erasure once the users row holds deleted-user-<id> and
+ * before the account leaves its channels, inside that write transaction:
+ * no name keeps the old username. Returns 0 or -1 (`err` 500, also for a
+ * dm channel without a valid key).
+ */
+int pl_channel_dm_rename_locked(struct pl_db *db, int64_t user_id, struct pl_err *err);
 
 #endif

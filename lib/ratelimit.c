@@ -4,7 +4,7 @@
 #include <string.h>
 #include "ratelimit.h"
 
-enum stmt { STMT_SWEEP, STMT_GET, STMT_BUMP, STMT_REFUND, STMT__MAX };
+enum stmt { STMT_SWEEP, STMT_GET, STMT_BUMP, STMT_REFUND, STMT_FORGET, STMT__MAX };
 
 static const struct pl_sql stmts[STMT__MAX] = {
 	[STMT_SWEEP] = { "DELETE FROM rate_limits WHERE expires_at <= ?1" },
@@ -15,6 +15,7 @@ static const struct pl_sql stmts[STMT__MAX] = {
 	[STMT_REFUND] = {
 		"UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?1",
 		.pg = "UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key = ?1" },
+	[STMT_FORGET] = { "DELETE FROM rate_limits WHERE key = ?1" },
 };
 
 void pl_rate_set(struct pl_rate *r, const char *scope, const char *subject, int limit, int window_s)
@@ -118,4 +119,17 @@ int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 	rc = 0;
 out:
 	return pl_db_end(db, rc, err);
+}
+
+int pl_ratelimit_forget_locked(struct pl_db *db, const char *scope, const char *subject,
+			       struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &stmts[STMT_FORGET], err);
+	struct pl_rate r;
+
+	if (!st)
+		return -1;
+	pl_rate_set(&r, scope, subject, 0, 1);
+	pl_stmt_bind_text(st, 1, r.key);
+	return pl_db_step_done(db, st, err);
 }

@@ -51,4 +51,13 @@ int pl_ratelimit_take(struct pl_db *db, const struct pl_rate *rates, size_t n,
 int pl_ratelimit_refund(struct pl_db *db, const struct pl_rate *rates, size_t n,
 			struct pl_err *err);
 
+/*
+ * pl_ratelimit_forget_locked: drops the counter of key "<scope>:<subject>"
+ * (both borrowed, as pl_rate_set makes it), inside the caller's write
+ * transaction: an erased account's username leaves the table with it.
+ * Returns 0 (also when there was no such counter) or -1 (`err`, 500).
+ */
+int pl_ratelimit_forget_locked(struct pl_db *db, const char *scope, const char *subject,
+			       struct pl_err *err);
+
 #endif

@@ -262,6 +262,87 @@ static void test_dm_and_roles(void **state)
 	assert_int_equal(unit_int(db, "SELECT count(*) FROM events WHERE type = 'member.left'"), 2);
 }
 
+/* Keys "3,8,12" and nothing else. */
+static void test_dm_key_ids(void **state)
+{
+	static const char *const bad[] = { "", ",", "3,", ",3", "3,,8", "a", "3,b", "-3", "0",
+					   "3 ,8", "+3", "1,2,3,4,5,6,7,8,9,10" };
+	int64_t ids[DM_PEOPLE_MAX];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(dm_key_ids("3,8,12", ids, DM_PEOPLE_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], 3);
+	assert_int_equal(ids[1], 8);
+	assert_int_equal(ids[2], 12);
+	assert_int_equal(dm_key_ids("9007199254740993", ids, DM_PEOPLE_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(ids[0] == INT64_C(9007199254740993));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dm_key_ids(bad[i], ids, DM_PEOPLE_MAX, &n) != -1)
+			fail_msg("key \"%s\" accepted", bad[i]);
+}
+
+/* An erasure's rename: the dms of the erased account (and only they) are
+ * named after its new username, each with one channel.updated to its
+ * members; a second pass changes nothing. */
+static void test_dm_rename_on_erasure(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_db *db = env->db;
+	int64_t a = unit_add_user(db, "ann"), b = unit_add_user(db, "ben"), c = unit_add_user(db, "cat");
+	int64_t pair, trio, other, pub, events;
+	struct pl_err err = { 0 };
+	char sql[512], name[128];
+	bool created;
+	cJSON *out;
+
+	assert_int_equal(pl_channel_dm(db, a, (int64_t[]){ b }, 1, &created, &out, &err), 0);
+	pair = num_field(out, "id");
+	assert_string_equal(str_field(out, "name"), "ann, ben");
+	cJSON_Delete(out);
+	assert_int_equal(pl_channel_dm(db, c, (int64_t[]){ a, b }, 2, &created, &out, &err), 0);
+	trio = num_field(out, "id");
+	cJSON_Delete(out);
+	assert_int_equal(pl_channel_dm(db, b, (int64_t[]){ c }, 1, &created, &out, &err), 0);
+	other = num_field(out, "id");
+	cJSON_Delete(out);
+	pub = mk_channel(db, a, "ann", NULL, NULL, 0);
+	events = unit_int(db, "SELECT count(*) FROM events");
+
+	/* as ACCOUNTS_STMT_ERASE leaves the row */
+	snprintf(sql, sizeof(sql), "UPDATE users SET username = 'deleted-user-' || id, "
+		 "deleted_at = 1 WHERE id = %lld", (long long)a);
+	assert_int_equal(unit_exec(db, sql), 0);
+	assert_int_equal(pl_db_begin(db, &err), 0);
+	assert_int_equal(pl_channel_dm_rename_locked(db, a, &err), 0);
+	assert_int_equal(pl_db_end(db, 0, &err), 0);
+
+	snprintf(sql, sizeof(sql), "SELECT name FROM channels WHERE id = %lld", (long long)pair);
+	snprintf(name, sizeof(name), "deleted-user-%lld, ben", (long long)a);
+	assert_string_equal(unit_text(db, sql, (char[128]){ 0 }, 128), name);
+	snprintf(sql, sizeof(sql), "SELECT name FROM channels WHERE id = %lld", (long long)trio);
+	snprintf(name, sizeof(name), "deleted-user-%lld, ben, cat", (long long)a);
+	assert_string_equal(unit_text(db, sql, (char[128]){ 0 }, 128), name);
+	snprintf(sql, sizeof(sql), "SELECT name FROM channels WHERE id = %lld", (long long)other);
+	assert_string_equal(unit_text(db, sql, (char[128]){ 0 }, 128), "ben, cat");
+	snprintf(sql, sizeof(sql), "SELECT name FROM channels WHERE id = %lld", (long long)pub);
+	assert_string_equal(unit_text(db, sql, (char[128]){ 0 }, 128), "ann");
+	/* one channel.updated per renamed dm, to its members, naming ids only */
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events"), events + 2);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE type = 'channel.updated' "
+		 "AND scope = %d AND user_id = %lld AND channel_id IN (%lld, %lld) "
+		 "AND payload = '{\"channel\":{\"id\":' || channel_id || '}}'", PL_SCOPE_CHANNEL, (long long)a, (long long)pair,
+		 (long long)trio);
+	assert_int_equal(unit_int(db, sql), 2);
+
+	assert_int_equal(pl_db_begin(db, &err), 0);
+	assert_int_equal(pl_channel_dm_rename_locked(db, a, &err), 0);
+	assert_int_equal(pl_db_end(db, 0, &err), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM events"), events + 2);
+}
+
 /* The channel list (unread counts, last_message_id), one channel, the DM
  * lookup and the membership check are each served by their index. */
 static void test_channel_plans(void **state)
@@ -279,6 +360,11 @@ static void test_channel_plans(void **state)
 	/* dm lookup by key, membership checks */
 	unit_expect_plan(env->db, direct_stmts[DIRECT_STMT_BY_KEY].sql,
 		    "USING COVERING INDEX channels_dm_key (dm_key=?)", NULL);
+	/* an erasure's dm channels: its memberships, then each by id */
+	unit_expect_plan(env->db, direct_stmts[DIRECT_STMT_OF_USER].sql,
+		    "USING COVERING INDEX channel_members_user (user_id=?)", "SCAN");
+	unit_expect_plan(env->db, direct_stmts[DIRECT_STMT_OF_USER].sql,
+		    "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)", NULL);
 	unit_expect_plan(env->db, authz_stmts[AUTHZ_STMT_ACCESS].sql, "USING PRIMARY KEY (channel_id=? AND user_id=?)", NULL);
 }
 
@@ -291,6 +377,8 @@ int main(void)
 		DOM_TEST(test_channel_create_private),
 		DOM_TEST(test_authz_matrix),
 		cmocka_unit_test_setup_teardown(test_dm_and_roles, unit_env_setup, unit_env_teardown),
+		cmocka_unit_test(test_dm_key_ids),
+		cmocka_unit_test_setup_teardown(test_dm_rename_on_erasure, unit_env_setup, unit_env_teardown),
 		cmocka_unit_test_setup_teardown(test_channel_plans, unit_env_setup, unit_env_teardown),
 	};
 

@@ -84,11 +84,31 @@ static void test_rate_two_keys_and_refund(void **state)
 	assert_int_equal(unit_int(db, "SELECT count(*) FROM rate_limits"), 1);
 }
 
+/* An erasure drops its username's counter (any case), and no other. */
+static void test_rate_forget(void **state)
+{
+	struct unit_env *env = *state;
+	struct pl_db *db = env->db;
+	struct pl_err err = { 0 };
+	struct pl_rate r[2];
+
+	pl_rate_set(&r[0], "login_user", "carol", 5, 60);
+	pl_rate_set(&r[1], "login_addr", "carol", 5, 60);
+	assert_int_equal(pl_ratelimit_take(db, r, 2, 3000000000000, &err), 0);
+	assert_int_equal(pl_db_begin(db, &err), 0);
+	assert_int_equal(pl_ratelimit_forget_locked(db, "login_user", "Carol", &err), 0);
+	assert_int_equal(pl_ratelimit_forget_locked(db, "login_user", "nobody", &err), 0);
+	assert_int_equal(pl_db_end(db, 0, &err), 0);
+	assert_int_equal(unit_int(db, "SELECT count(*) FROM rate_limits WHERE key = 'login_user:carol'"), 0);
+	assert_int_equal(unit_int(db, "SELECT count FROM rate_limits WHERE key = 'login_addr:carol'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rate_window, unit_env_setup, unit_env_teardown),
 		cmocka_unit_test_setup_teardown(test_rate_two_keys_and_refund, unit_env_setup, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_forget, unit_env_setup, unit_env_teardown),
 	};
 
 	pl_log_init("test_ratelimit", PL_LOG_ERROR);
