@@ -26,8 +26,11 @@ endif
 # changed header rebuilds exactly what includes it.
 DEPFLAGS := -MMD -MP
 # libpq is not linked: lib/db_pg.c loads it with dlopen on the first
-# PostgreSQL connection (its headers are still needed).
-LDLIBS_CORE := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm
+# PostgreSQL connection (its headers are still needed). libmagic (sniff.c)
+# is needed only by the programs that take uploads: --as-needed keeps it
+# out of the others (every CGI request pays for each library it loads).
+LDLIBS_CORE := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm \
+	-Wl,--as-needed -lmagic -Wl,--no-as-needed
 B       := build
 
 LIB_SRC  := $(wildcard lib/*.c)

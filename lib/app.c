@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "app.h"
 #include "json.h"
 #include "log.h"
@@ -127,7 +128,31 @@ static void read_body(struct transport *t, struct pl_request *req, size_t limit)
 	req->body_len = len;
 }
 
-static void build_request(struct transport *t, struct pl_request *req, size_t limit)
+/* A streamed body: the transport's bytes, never more than Content-Length. */
+struct body_stream {
+	struct transport *t;
+	long long left;       /* bytes still to come, -1 when unknown */
+};
+
+static long stream_read(void *arg, char *buf, size_t n)
+{
+	struct body_stream *bs = arg;
+	long got;
+
+	if (bs->left == 0)
+		return 0;
+	if (bs->left > 0 && (long long)n > bs->left)
+		n = (size_t)bs->left;
+	got = bs->t->read(bs->t, buf, n);
+	if (got <= 0)
+		return bs->left > 0 ? -1 : 0;   /* ended before Content-Length: gone */
+	if (bs->left > 0)
+		bs->left -= got;
+	return got;
+}
+
+static void build_request(struct transport *t, const struct pl_route *routes, size_t nroutes,
+			  struct pl_request *req, struct body_stream *bs, size_t limit)
 {
 	const char *uri = t->param(t, "REQUEST_URI");
 	const char *cl = t->param(t, "CONTENT_LENGTH");
@@ -154,35 +179,75 @@ static void build_request(struct transport *t, struct pl_request *req, size_t li
 	copy_param(t, "CONTENT_TYPE", req->content_type, sizeof(req->content_type));
 	copy_param(t, "HTTP_AUTHORIZATION", req->authorization, sizeof(req->authorization));
 	copy_param(t, "REMOTE_ADDR", req->remote_addr, sizeof(req->remote_addr));
+	copy_param(t, "HTTP_RANGE", req->range, sizeof(req->range));
+	copy_param(t, "HTTP_IF_NONE_MATCH", req->if_none_match, sizeof(req->if_none_match));
 	if (cl && *cl)
 		req->content_length = strtoll(cl, NULL, 10);
 	set_request_id(t, req);
+	if (!req->path_too_long && pl_route_streams(routes, nroutes, req->method, req->path)) {
+		bs->t = t;
+		bs->left = req->content_length;
+		req->body_read = stream_read;
+		req->body_read_arg = bs;
+		return;
+	}
 	read_body(t, req, limit);
+}
+
+/* Streams resp->file_length bytes of resp->file_fd from file_offset. */
+static void write_file(struct transport *t, const struct pl_response *resp)
+{
+	char buf[65536];
+	long long left = resp->file_length;
+	off_t off = (off_t)resp->file_offset;
+
+	while (left > 0) {
+		ssize_t n = pread(resp->file_fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf), off);
+		if (n <= 0) {
+			pl_warn_log("file body cut short: %lld bytes unsent", left);
+			break;
+		}
+		t->write(t, buf, (size_t)n);
+		off += n;
+		left -= n;
+	}
 }
 
 static void write_response(struct transport *t, const struct pl_request *req,
 			   const struct pl_response *resp)
 {
-	char head[512];
+	char head[2560];
 	char *body = resp->body ? pl_json_print(resp->body) : NULL;
+	bool file = resp->file_fd >= 0;
 	int n;
 
+	/* A file answer brings its own caching headers (lib/file_send.h). */
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\n"
-		     "Cache-Control: no-store\r\n"
+		     "%s"
 		     "X-Content-Type-Options: nosniff\r\n"
 		     "X-Request-Id: %s\r\n",
-		     resp->status, pl_http_status_text(resp->status), req->request_id);
+		     resp->status, pl_http_status_text(resp->status),
+		     strstr(resp->headers, "Cache-Control:") ? "" : "Cache-Control: no-store\r\n",
+		     req->request_id);
 	if (body)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: application/json\r\n");
+	else if (resp->content_type[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n", resp->content_type);
+	if (file)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %lld\r\n", resp->file_length);
 	if (resp->allow[0])
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", resp->allow);
 	if (resp->retry_after > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", resp->retry_after);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "%s\r\n", resp->headers);
 	t->write(t, head, (size_t)n);
-	if (body && strcmp(req->method, "HEAD") != 0)
-		t->write(t, body, strlen(body));
+	if (strcmp(req->method, "HEAD") != 0) {
+		if (body)
+			t->write(t, body, strlen(body));
+		else if (file)
+			write_file(t, resp);
+	}
 	free(body);
 }
 
@@ -191,10 +256,11 @@ static void serve_one(struct pl_ctx *ctx, struct transport *t,
 {
 	struct pl_request req;
 	struct pl_response resp;
+	struct body_stream bs = { 0 };
 
 	pl_request_init(&req);
 	pl_response_init(&resp);
-	build_request(t, &req, ctx->cfg.body_limit);
+	build_request(t, routes, nroutes, &req, &bs, ctx->cfg.body_limit);
 	pl_log_set_request(req.request_id);
 	pl_http_dispatch(ctx, routes, nroutes, &req, &resp);
 	/* A handler that left a transaction open must not leak it. */

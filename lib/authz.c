@@ -126,6 +126,20 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 	return 0;
 }
 
+int pl_authz_file(struct pl_db *db, int64_t user_id, const struct pl_file *f, struct pl_err *err)
+{
+	struct pl_err merr = { 0 };
+
+	if (f->user_id == user_id || strcmp(f->purpose, "avatar") == 0)
+		return 0;
+	if (f->message_id > 0 &&
+	    pl_authz_message(db, user_id, f->message_id, PL_MSG_READ, NULL, &merr) == 0)
+		return 0;
+	if (merr.status >= 500)
+		return pl_err_set(err, merr.status, "%s", merr.message);
+	return pl_err_set(err, 404, "no such file");
+}
+
 static bool share_channel(struct pl_db *db, int64_t a, int64_t b)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_PEERS], NULL);

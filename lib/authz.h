@@ -20,6 +20,7 @@
 #include "db.h"
 #include "err.h"
 #include "events.h"
+#include "file.h"
 
 enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
 enum pl_action {
@@ -89,6 +90,16 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
  */
 int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);
+
+/*
+ * pl_authz_file: decides whether `user_id` may read file `f` (its bytes,
+ * its thumbnail, its object). Rules (API.md "Files"): its uploader may; an
+ * avatar anyone signed in may; an attachment whoever may read the message
+ * it is attached to (pl_authz_message READ, at this moment: a member
+ * removed from a private channel loses its files at once). Anything else
+ * is 404, like a missing file. Returns 0 when allowed, -1 with `err`.
+ */
+int pl_authz_file(struct pl_db *db, int64_t user_id, const struct pl_file *f, struct pl_err *err);
 
 /* pl_channel_is_member: true when `user_id` is a member of `channel_id`
  * (the rule for receiving a channel's events). False on any error. */

@@ -61,6 +61,12 @@ static const struct key keys[] = {
 	INT("hash_concurrency", hash_concurrency, 0, 64),
 	INT("hash_wait_ms", hash_wait_ms, 0, 10000),
 	INT("log_level", log_level, 0, 3),
+	STR("files_dir", files_dir),
+	SIZE("file_max_bytes", file_max_bytes, 1024, 1L << 40),
+	SIZE("file_quota_bytes", file_quota_bytes, 0, 1L << 50),
+	STR("file_offload", file_offload),
+	STR("file_accel_prefix", file_accel_prefix),
+	STR("file_inline_types", file_inline_types),
 };
 
 static void set_defaults(struct pl_config *cfg)
@@ -95,6 +101,28 @@ static void set_defaults(struct pl_config *cfg)
 	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "parley@localhost");
 	cfg->hash_wait_ms = 200;
 	cfg->log_level = 2;
+	snprintf(cfg->files_dir, sizeof(cfg->files_dir), "var/files");
+	cfg->file_max_bytes = 25u << 20;
+	cfg->file_quota_bytes = 1u << 30;
+	snprintf(cfg->file_offload, sizeof(cfg->file_offload), "none");
+	snprintf(cfg->file_accel_prefix, sizeof(cfg->file_accel_prefix), "/_parley_files/");
+	snprintf(cfg->file_inline_types, sizeof(cfg->file_inline_types),
+		 "image/png image/jpeg image/gif image/webp");
+}
+
+static int resolve_offload(struct pl_config *cfg, struct pl_err *err)
+{
+	if (strcmp(cfg->file_offload, "none") == 0)
+		cfg->offload = PL_OFFLOAD_NONE;
+	else if (strcmp(cfg->file_offload, "x-sendfile") == 0)
+		cfg->offload = PL_OFFLOAD_SENDFILE;
+	else if (strcmp(cfg->file_offload, "x-accel-redirect") == 0)
+		cfg->offload = PL_OFFLOAD_ACCEL;
+	else
+		return pl_err_set(err, 500, "file_offload must be none, x-sendfile or x-accel-redirect");
+	if (cfg->file_accel_prefix[0] != '/')
+		return pl_err_set(err, 500, "file_accel_prefix must start with /");
+	return 0;
 }
 
 static int set_key(struct pl_config *cfg, const struct key *k, const char *value,
@@ -281,7 +309,7 @@ int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 		return -1;
 	if (load_env(cfg, err) < 0)
 		return -1;
-	if (resolve_db(cfg, err) < 0)
+	if (resolve_db(cfg, err) < 0 || resolve_offload(cfg, err) < 0)
 		return -1;
 	/* Slot directories (the password-hash bound, waiting long polls) are
 	 * this machine's: beside the SQLite file, or in its state_dir. */

@@ -60,6 +60,17 @@ struct pl_config {
 	int hash_concurrency;        /* hash_concurrency: password hashes at once, all processes (default 0 = CPUs - 1, >= 1) */
 	int hash_wait_ms;            /* hash_wait_ms: ms a hash waits for a free slot before 503 (default 200) */
 	int log_level;               /* log_level: 0 error .. 3 debug (default 2) */
+	/* files (issue 15, lib/files.h) */
+	char files_dir[1024];        /* files_dir: uploaded files, content-addressed, outside the web root (default var/files) */
+	size_t file_max_bytes;       /* file_max_bytes: largest upload, bytes (default 25 MiB) */
+	size_t file_quota_bytes;     /* file_quota_bytes: bytes of uploads per user (default 1 GiB; 0 = no quota) */
+	char file_offload[32];       /* file_offload: who sends a file's bytes: "none" (the program streams them,
+	                              * plain CGI), "x-sendfile" (lighttpd, Apache mod_xsendfile),
+	                              * "x-accel-redirect" (nginx) (default none) */
+	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir (default /_parley_files/) */
+	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download
+	                               * (default image/png image/jpeg image/gif image/webp) */
+	enum pl_offload { PL_OFFLOAD_NONE, PL_OFFLOAD_SENDFILE, PL_OFFLOAD_ACCEL } offload; /* from file_offload */
 };
 
 /*

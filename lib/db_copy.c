@@ -34,6 +34,7 @@ static struct copy_table tables[] = {
 	{ .name = "channel_members" },
 	{ .name = "messages", .order = "id" },
 	{ .name = "reactions" },
+	{ .name = "files", .order = "id" },
 	{ .name = "notifications", .order = "id" },
 	{ .name = "presence" },
 	{ .name = "presence_state" },

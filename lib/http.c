@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "ctx.h"
 #include "http.h"
 #include "json.h"
@@ -30,12 +31,46 @@ void pl_response_init(struct pl_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
 	resp->status = 500;
+	resp->file_fd = -1;
 }
 
 void pl_response_release(struct pl_response *resp)
 {
 	cJSON_Delete(resp->body);
 	resp->body = NULL;
+	if (resp->file_fd >= 0)
+		close(resp->file_fd);
+	resp->file_fd = -1;
+}
+
+long pl_request_read(struct pl_request *req, char *buf, size_t n)
+{
+	if (!req->body_read || n == 0)
+		return 0;
+	return req->body_read(req->body_read_arg, buf, n);
+}
+
+int pl_resp_header(struct pl_response *resp, const char *name, const char *value)
+{
+	size_t used = strlen(resp->headers);
+	int n;
+
+	if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
+		return -1;
+	n = snprintf(resp->headers + used, sizeof(resp->headers) - used, "%s: %s\r\n", name, value);
+	if (n < 0 || (size_t)n >= sizeof(resp->headers) - used) {
+		resp->headers[used] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+bool pl_route_streams(const struct pl_route *routes, size_t n, const char *method, const char *path)
+{
+	int status;
+	const struct pl_route *r = pl_route_match(routes, n, method, path, NULL, &status, NULL, 0);
+
+	return r && (r->flags & PL_ROUTE_STREAM);
 }
 
 void pl_resp_json(struct pl_response *resp, int status, cJSON *body)
@@ -220,12 +255,14 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 			pl_resp_error(resp, 404, "no such resource");
 		return;
 	}
-	if (req->body_too_large || (req->content_length > 0 &&
-				    (size_t)req->content_length > ctx->cfg.body_limit)) {
+	/* A streamed body has the handler's own limit (file_max_bytes). */
+	if (!(route->flags & PL_ROUTE_STREAM) &&
+	    (req->body_too_large || (req->content_length > 0 &&
+				     (size_t)req->content_length > ctx->cfg.body_limit))) {
 		pl_resp_error(resp, 413, "request body exceeds %zu bytes", ctx->cfg.body_limit);
 		return;
 	}
-	if (req->body_len > 0 && !is_json_type(req->content_type)) {
+	if (!(route->flags & PL_ROUTE_STREAM) && req->body_len > 0 && !is_json_type(req->content_type)) {
 		pl_resp_error(resp, 415, "request body must be application/json");
 		return;
 	}

@@ -27,6 +27,8 @@ struct pl_request {
 	char content_type[128];
 	char authorization[2048];
 	char remote_addr[64];
+	char range[128];               /* Range header (RFC 9110 §14.2), may be "" */
+	char if_none_match[256];       /* If-None-Match header, may be "" */
 	char request_id[24];           /* X-Request-Id if sane, else generated */
 	long long content_length;      /* -1 when absent */
 	char *body;                    /* NUL-terminated, owned; NULL if none */
@@ -39,6 +41,10 @@ struct pl_request {
 	cJSON *json;                   /* parsed body (owned) or NULL */
 	bool authenticated;
 	struct pl_claims principal;    /* valid when authenticated */
+	/* PL_ROUTE_STREAM routes: the body is not read by the transport; the
+	 * handler pulls it with pl_request_read (body and body_len stay empty). */
+	long (*body_read)(void *arg, char *buf, size_t n);
+	void *body_read_arg;
 };
 
 struct pl_response {
@@ -46,12 +52,21 @@ struct pl_response {
 	cJSON *body;                   /* owned; NULL for no body (204) */
 	char allow[64];                /* Allow header for 405, else "" */
 	int retry_after;               /* Retry-After seconds when > 0 */
+	/* A non-JSON answer (the bytes of a file, lib/file_send.h): */
+	char content_type[160];        /* Content-Type when body is NULL, or "" */
+	char headers[1536];            /* extra header lines, each "Name: value\r\n" */
+	int file_fd;                   /* -1, or a file to stream after the header
+	                                * (owned: closed by pl_response_release) */
+	long long file_offset;         /* first byte of file_fd to send */
+	long long file_length;         /* bytes of file_fd to send (Content-Length) */
 };
 
 /* Route flags. */
 #define PL_ROUTE_AUTH      0x1  /* needs a valid bearer token */
 #define PL_ROUTE_BODY      0x2  /* needs a JSON object body */
 #define PL_ROUTE_BODY_OPT  0x4  /* takes an optional JSON object body */
+#define PL_ROUTE_STREAM    0x8  /* the handler reads the body itself, of any
+                                   type and size (pl_request_read): uploads */
 
 typedef void (*pl_handler)(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp);
 
@@ -90,6 +105,26 @@ const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
  */
 void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t n,
 		      struct pl_request *req, struct pl_response *resp);
+
+/*
+ * pl_route_streams: whether the route for `method` and `path` reads its own
+ * body (PL_ROUTE_STREAM), so the transport must leave it unread.
+ */
+bool pl_route_streams(const struct pl_route *routes, size_t n, const char *method, const char *path);
+
+/*
+ * pl_request_read: reads up to `n` bytes of a PL_ROUTE_STREAM request's
+ * body into `buf`. Returns the count, 0 at its end (or when there is no
+ * body), -1 when the client went away.
+ */
+long pl_request_read(struct pl_request *req, char *buf, size_t n);
+
+/*
+ * pl_resp_header: appends the header line "name: value" to `resp`.
+ * Returns 0, or -1 when it does not fit (the line is not added) or would
+ * split the header (CR or LF in `value`).
+ */
+int pl_resp_header(struct pl_response *resp, const char *name, const char *value);
 
 /* pl_resp_json: status and body (ownership of `body` moves to `resp`). */
 void pl_resp_json(struct pl_response *resp, int status, cJSON *body);

@@ -26,6 +26,7 @@ void pl_message_row(struct pl_stmt *st, struct pl_message *m)
 	m->reply_to = pl_stmt_int64(st, 8);
 	m->client_msg_id = pl_stmt_text(st, 9);
 	m->has_reactions = pl_stmt_int(st, 11) != 0;
+	m->has_attachments = pl_stmt_int(st, 12) != 0;
 }
 
 struct pl_stmt *pl_message_find(struct pl_db *db, int64_t id, struct pl_message *m,

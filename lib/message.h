@@ -22,6 +22,7 @@ struct pl_message {
 	int64_t reply_to;           /* 0 when none */
 	bool deleted;
 	bool has_reactions;         /* any reaction row (a cheap probe) */
+	bool has_attachments;       /* any file attached (a cheap probe) */
 };
 
 /* The SELECT list every statement read by pl_message_row starts with
@@ -29,7 +30,8 @@ struct pl_message {
 #define PL_MESSAGE_COLUMNS \
 	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
 	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at, " \
-	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) " \
+	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id), " \
+	"EXISTS (SELECT 1 FROM files f WHERE f.message_id = m.id) " \
 	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
 
 /* pl_message_row: fills `m` from the current row of `st`, a statement of

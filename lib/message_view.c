@@ -1,4 +1,5 @@
 /* message_view.c — the message object (message_view.h). */
+#include "file_view.h"
 #include "json.h"
 #include "message_view.h"
 
@@ -15,6 +16,7 @@ static void add_reaction(void *arg, const struct pl_reaction *r)
 cJSON *pl_message_view(struct pl_db *db, const struct pl_message *m, int64_t viewer)
 {
 	cJSON *o = cJSON_CreateObject(), *reactions = cJSON_CreateArray();
+	cJSON *attachments = cJSON_CreateArray();
 
 	/* Constant keys (…CS): the keys are not copied, half the allocations
 	 * of a history page. */
@@ -35,6 +37,10 @@ cJSON *pl_message_view(struct pl_db *db, const struct pl_message *m, int64_t vie
 	if (!m->deleted && m->has_reactions)
 		pl_message_reactions(db, m->id, viewer, add_reaction, reactions);
 	cJSON_AddItemToObjectCS(o, "reactions", reactions);
+	/* the same probe for files; a deleted message has none (detached) */
+	if (m->has_attachments)
+		pl_message_attachments(db, m->id, attachments);
+	cJSON_AddItemToObjectCS(o, "attachments", attachments);
 	return o;
 }
 

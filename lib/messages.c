@@ -4,6 +4,7 @@
 #include "authz.h"
 #include "channels.h"
 #include "events.h"
+#include "files.h"
 #include "json.h"
 #include "log.h"
 #include "message_view.h"
@@ -46,14 +47,39 @@ static const struct pl_sql messages_stmts[MESSAGES_STMT__MAX] = {
 		"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4" },
 };
 
+/* Reads "attachments" (distinct file ids) into `out`. */
+static int attachments_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc = pl_json_id_array(obj, "attachments", false, 0, PL_ATTACHMENTS_MAX, &ids, &n, err);
+
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (ids[j] == ids[i]) {
+				free(ids);
+				return pl_err_set(err, 400, "attachments must not repeat a file");
+			}
+		out->attachments[i] = ids[i];
+	}
+	out->nattachments = n;
+	free(ids);
+	return 0;
+}
+
 int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (pl_json_id(obj, "channel_id", true, &out->channel_id, err) < 0 ||
-	    pl_json_string(obj, "content", true, &out->content, err) < 0 ||
+	    attachments_from_json(obj, out, err) < 0 ||
+	    pl_json_string(obj, "content", out->nattachments == 0, &out->content, err) < 0 ||
 	    pl_json_string(obj, "client_msg_id", false, &out->client_msg_id, err) < 0 ||
 	    pl_json_id(obj, "reply_to", false, &out->reply_to, err) < 0)
 		return -1;
+	if (!out->content)
+		out->content = "";
 	return 0;
 }
 
@@ -69,7 +95,9 @@ static int validate(const struct pl_message_new *in, char **content, struct pl_e
 			return pl_err_set(err, 400, "client_msg_id must be 1-%d bytes", PL_CLIENT_MSG_ID_MAX);
 	}
 	*content = pl_trim(in->content);
-	if (!pl_utf8_valid(*content, strlen(*content), &cps) || cps < 1 || cps > PL_CONTENT_MAX) {
+	/* A message of files alone may have no text. */
+	if (!pl_utf8_valid(*content, strlen(*content), &cps) ||
+	    cps < (in->nattachments > 0 ? 0u : 1u) || cps > PL_CONTENT_MAX) {
 		free(*content);
 		*content = NULL;
 		return pl_err_set(err, 400, "content must be 1-%d characters", PL_CONTENT_MAX);
@@ -157,6 +185,9 @@ static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_n
 	if (in->reply_to && check_reply_to(db, in->reply_to, in->channel_id, err) < 0)
 		return NULL;
 	if ((id = insert_message(db, user_id, in, content, err)) < 0)
+		return NULL;
+	if (in->nattachments > 0 &&
+	    pl_files_attach_locked(db, user_id, id, in->attachments, in->nattachments, err) < 0)
 		return NULL;
 	if (!(msg = pl_message_json(db, user_id, id, err)))
 		return NULL;
@@ -350,6 +381,7 @@ int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_e
 		goto out;
 	}
 	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
+	    pl_files_detach_locked(db, id, err) < 0 ||
 	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))
 		goto out;

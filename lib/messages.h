@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "db.h"
 #include "err.h"
+#include "files.h"
 
 #define PL_CONTENT_MAX 4000      /* code points, after trimming */
 #define PL_CLIENT_MSG_ID_MAX 64  /* bytes */
@@ -21,12 +22,16 @@ struct pl_message_new {
 	const char *content;         /* borrowed; trimmed before storing */
 	const char *client_msg_id;   /* optional (NULL) */
 	int64_t reply_to;            /* optional (0) */
+	int64_t attachments[PL_ATTACHMENTS_MAX]; /* file ids (files.h), optional */
+	size_t nattachments;
 };
 
 /*
  * pl_message_new_from_json: reads {"channel_id","content","client_msg_id"?,
- * "reply_to"?} from `obj` into `out` (strings borrowed from `obj`), type-
- * checking each field. Returns 0 or -1 with `err` = 400.
+ * "reply_to"?,"attachments"?} from `obj` into `out` (strings borrowed from
+ * `obj`), type-checking each field; "content" may be left out (or "")
+ * when there are attachments (up to PL_ATTACHMENTS_MAX distinct file
+ * ids). Returns 0 or -1 with `err` = 400.
  */
 int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struct pl_err *err);
 
@@ -39,7 +44,8 @@ int pl_message_new_from_json(const cJSON *obj, struct pl_message_new *out, struc
  * Message and message.created event are written in one transaction.
  * *out receives the message object (caller frees). Returns 0, or -1 with
  * `err`: 400 invalid (including a reply_to that is not a message of the
- * same channel), 404 channel not visible.
+ * same channel, and an attachment that is not an unattached file of the
+ * poster: files.h), 404 channel not visible.
  */
 int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,
 		    cJSON **out, bool *created, struct pl_err *err);

@@ -94,7 +94,8 @@ pytest_run integration tests/integration
 # the real-time path of hosts where no daemon may run, so it runs there too.
 # Under Apache (the shared-host path: no ws-daemon) conftest.py skips the
 # WebSocket tests.
-CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_websocket.py)
+CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_websocket.py
+	tests/integration/test_files.py)
 LONG_POLL=(tests/integration/test_realtime.py::test_long_poll)
 echo "== core integration tests (nginx + spawn-fcgi)"
 PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
@@ -102,7 +103,8 @@ echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
 PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}" "${LONG_POLL[@]}"
 echo "== core integration tests (Apache mod_cgi + cgi-bin/htaccess.example: shared host)"
 PARLEY_FRONTEND=apache pytest_run integration-apache \
-	tests/integration/test_core_flow.py tests/integration/test_abuse.py "${LONG_POLL[@]}"
+	tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_files.py \
+	"${LONG_POLL[@]}"
 
 # The whole integration suite again on PostgreSQL 15 (issue 14): every
 # server on a database of its own in one throwaway cluster (pg_util.py),
@@ -112,7 +114,7 @@ PARLEY_ENGINE=postgres pytest_run integration-postgres tests/integration
 # Plain CGI on PostgreSQL: every request loads libpq and connects anew.
 echo "== core integration tests on PostgreSQL (lighttpd mod_cgi: plain CGI)"
 PARLEY_ENGINE=postgres PARLEY_FRONTEND=cgi pytest_run integration-cgi-postgres \
-	tests/integration/test_core_flow.py "${LONG_POLL[@]}"
+	tests/integration/test_core_flow.py tests/integration/test_files.py "${LONG_POLL[@]}"
 
 # Everything again on the AddressSanitizer + UBSan build (make sanitize):
 # a report aborts the process; the suite's teardown also scans the logs.

@@ -19,6 +19,8 @@
 #       time through the long poll; APACHE_USER/APACHE_GROUP, default
 #       www-data, run the CGI programs when started as root; APACHE_CGI=cgi
 #       (prefork + mod_cgi, default) or cgid (event + mod_cgid)),
+#   FILE_MAX_BYTES (largest upload, default 25 MiB: parley.conf's
+#   file_max_bytes and the web server's own body limit for uploads follow it),
 #   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_EXTRA_CONF
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
 #   programs, default build/bin),
@@ -54,6 +56,42 @@ if [ ! -s "$VAR/jwt_secret" ]; then
 fi
 chmod 600 "$VAR/jwt_secret"
 
+# Uploads: the programs check them; the web server refuses a body far
+# over the limit before they see it (its own limit: the file's plus room
+# for a multipart envelope, in KiB for lighttpd). Who sends a file's
+# bytes: lighttpd (X-Sendfile) and nginx (X-Accel-Redirect) themselves,
+# under plain CGI the program (lib/file_send.h).
+FILE_MAX_BYTES=${FILE_MAX_BYTES:-26214400}
+UPLOAD_MAX_KB=$(((FILE_MAX_BYTES + 16384 + 1023) / 1024 + 1))
+case $FRONTEND in
+lighttpd) OFFLOAD=x-sendfile ;;
+nginx) OFFLOAD=x-accel-redirect ;;
+*) OFFLOAD=none ;;
+esac
+mkdir -p "$VAR/files"
+chmod 750 "$VAR/files"
+
+# The contract's JSON error bodies for what the web server refuses itself
+# (lighttpd's server.errorfile-prefix, nginx's error_page): status, code,
+# message. Only statuses a web server answers on its own: a program's
+# error responses carry their own body.
+mkdir -p "$VAR/errors"
+while read -r status code message; do
+	printf '{"error":{"code":"%s","message":"%s"}}\n' "$code" "$message" \
+		>"$VAR/errors/status-$status.html"
+done <<'ERRORS'
+400 bad_request the web server could not read this request
+408 bad_request the request took too long to arrive
+411 length_required a body of unknown length cannot be streamed here: send Content-Length
+413 payload_too_large the request body is larger than this server accepts
+414 bad_request the request URI is too long
+431 bad_request the request headers are too large
+500 internal the web server failed; details are in its error log
+502 unavailable the program for this request is not running; try again
+503 unavailable the server is busy; try again
+504 unavailable the program for this request did not answer in time
+ERRORS
+
 cat >"$VAR/parley.conf" <<CONF
 # Written by scripts/serve.sh; keys are documented in README.md.
 db_path = $VAR/parley.db
@@ -62,6 +100,9 @@ schema_dir = $SCHEMA
 jwt_secret_file = $VAR/jwt_secret
 ws_port = $WS_PORT
 ws_listen = 127.0.0.1
+files_dir = $VAR/files
+file_max_bytes = $FILE_MAX_BYTES
+file_offload = $OFFLOAD
 CONF
 # PARLEY_LOCAL_PG=1 (make run ENGINE=postgres): a local PostgreSQL cluster
 # in $VAR/pg (scripts/pg.sh; kept between runs, stopped when this stops).
@@ -94,7 +135,7 @@ render() {
 	done
 	sed -e "s|@PORT@|$PORT|g" -e "s|@WS_PORT@|$WS_PORT|g" -e "s|@VAR@|$VAR|g" \
 	    -e "s|@ROOT@|$ROOT|g" -e "s|@BIN@|$BIN|g" -e "s|@PROCS@|$PROCS|g" \
-	    -e "s|@WWW@|$WWW|g" -e "s/@APPS_ALT@/$(IFS='|'; echo "${apps[*]}")/g" \
+	    -e "s|@WWW@|$WWW|g" -e "s|@UPLOAD_MAX_KB@|$UPLOAD_MAX_KB|g" -e "s/@APPS_ALT@/$(IFS='|'; echo "${apps[*]}")/g" \
 	    -e "/@APPS@/{r $part" -e "d}" "$template" >"$out"
 }
 
@@ -118,7 +159,10 @@ lighttpd)
 	render "$ROOT/scripts/lighttpd.conf.in" \
 	  '  "/api/%s" => (( "socket" => parley_run + "/%s.sock", "bin-path" => parley_bin + "/parley-%s", "bin-environment" => parley_env, "max-procs" => @PROCS@, "check-local" => "disable" )),' \
 	  "$VAR/lighttpd.conf"
+	# parley-files answers with X-Sendfile: lighttpd sends the bytes, from
+	# files_dir only.
 	sed -i -e "/\"\/api\/events\"/s|@PROCS@|$EVENTS_PROCS|" -e "s|@PROCS@|$PROCS|g" \
+		-e "/\"\/api\/files\"/s|\"check-local\"|\"x-sendfile\" => \"enable\", \"x-sendfile-docroot\" => ( \"$VAR/files\" ), \"check-local\"|" \
 		"$VAR/lighttpd.conf"
 	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
 	lighttpd -D -f "$VAR/lighttpd.conf" &
@@ -144,6 +188,13 @@ nginx)
 	# spawn-fcgi: the socket must be usable by nginx's workers, which run
 	# as an unprivileged user (FACTS.md): they need to reach run/ too.
 	chmod o+x "$VAR" "$VAR/run"
+	# nginx's workers send the files (X-Accel-Redirect): files_dir belongs
+	# to their group, setgid so every blob and directory made in it does too
+	# (blobs are 0640, directories 0750: lib/blob.c).
+	if [ "$(id -u)" -eq 0 ]; then
+		chgrp -R "${NGINX_GROUP:-nogroup}" "$VAR/files"   # workers: nobody:nogroup (no user directive)
+		chmod 2750 "$VAR/files"
+	fi
 	for name in "${apps[@]}" misc; do
 		prog=$name; [ "$name" = misc ] && prog=auth
 		procs=$PROCS; [ "$name" = events ] && procs=$EVENTS_PROCS
@@ -184,6 +235,7 @@ apache)
 		# SQLite does that) and the token key. Others only traverse $VAR.
 		chmod o+x "$VAR"
 		chown "$AUSER:$AGROUP" "$VAR" "$VAR/jwt_secret"
+		chown -R "$AUSER:$AGROUP" "$VAR/files"
 		for f in "$VAR"/parley.db "$VAR"/parley.db-wal "$VAR"/parley.db-shm; do
 			[ -e "$f" ] && chown "$AUSER:$AGROUP" "$f"
 		done

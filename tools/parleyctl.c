@@ -9,6 +9,9 @@
  *   parleyctl set-role CHANNEL NAME ROLE   owner | admin | member in a channel
  *   parleyctl prune-events [DAYS]    delete events older than DAYS (default:
  *                                    event_retention_days)
+ *   parleyctl prune-files [HOURS]    delete attachments no message carries
+ *                                    (uploaded more than HOURS ago, default
+ *                                    24) and bytes on disk no file names
  *   parleyctl copy-to-postgres SQLITE_FILE PG_URL
  *                                    every row of a SQLite database into a new
  *                                    PostgreSQL database (migrated first)
@@ -24,6 +27,7 @@
 #include "channels.h"
 #include "db_copy.h"
 #include "events.h"
+#include "files.h"
 #include "log.h"
 #include "users.h"
 #include "util.h"
@@ -208,6 +212,26 @@ static int cmd_prune_events(struct pl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_prune_files(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t hours = 24, rows = 0, bytes = 0, total_rows = 0, blobs = 0, swept = 0;
+
+	if (argc > 0 && (strcmp(argv[0], "0") == 0 ? (hours = 0, 0) : pl_parse_id(argv[0], &hours)) < 0)
+		return fail("prune-files", &(struct pl_err){ 400, 0, "HOURS must be an integer from 0" });
+	do {
+		if (pl_files_collect(ctx->db, ctx->cfg.files_dir, hours * 3600, 500, &rows, &bytes, &err) < 0)
+			return fail("prune-files", &err);
+		total_rows += rows;
+		swept += bytes;
+	} while (rows > 0);
+	if (pl_files_sweep(ctx->db, ctx->cfg.files_dir, hours * 3600, &blobs, &bytes, &err) < 0)
+		return fail("prune-files", &err);
+	printf("parleyctl: %lld unattached file(s) deleted, %lld unreferenced blob(s) removed, "
+	       "%lld bytes freed\n", (long long)total_rows, (long long)blobs, (long long)(swept + bytes));
+	return 0;
+}
+
 /*
  * copy-to-postgres SQLITE_FILE PG_URL: migrates the PostgreSQL database to
  * this schema version, then copies (db_copy.h). Stop the programs that
@@ -251,6 +275,7 @@ static const struct command commands[] = {
 	{ "create-user", 1, cmd_create_user, "create-user USERNAME   (password on standard input)" },
 	{ "reset-password", 1, cmd_reset_password, "reset-password USERNAME   (new password on standard input)" },
 	{ "prune-events", 0, cmd_prune_events, "prune-events [DAYS]" },
+	{ "prune-files", 0, cmd_prune_files, "prune-files [HOURS]" },
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 	{ "copy-to-postgres", 2, cmd_copy_to_postgres, "copy-to-postgres SQLITE_FILE PG_URL" },
 };

@@ -25,6 +25,7 @@
 #include <sys/inotify.h>
 #include "delivery.h"
 #include "event_view.h"
+#include "files.h"
 #include "json.h"
 #include "log.h"
 #include "presence.h"
@@ -430,6 +431,21 @@ static void prune_events(struct wsd *w)
 			    w->ctx.cfg.event_retention_days);
 }
 
+/* Collects attachments no message carries (files.h): a bounded batch,
+ * never waiting for the lock (an upload or another daemon has it). */
+static void prune_files(struct wsd *w)
+{
+	struct pl_err err = { 0 };
+	int64_t rows = 0, bytes = 0;
+
+	if (pl_files_collect(w->ctx.db, w->ctx.cfg.files_dir, PL_FILES_GRACE_S, 500, &rows, &bytes,
+			     &err) < 0)
+		pl_warn_log("collecting unattached files: %s", err.message);
+	else if (rows)
+		pl_info_log("collected %lld unattached files (%lld bytes)", (long long)rows,
+			    (long long)bytes);
+}
+
 /* --- timers and setup ---------------------------------------------------- */
 
 /* The data_version poll: every ws_poll_ms, or only as a slow floor
@@ -525,8 +541,10 @@ static void housekeeping_cb(lws_sorted_usec_list_t *sul)
 	presence_sweep(w);
 	if (t % WSD_SESSION_TICKS == 0)
 		check_sessions(w);
-	if (t % WSD_PRUNE_TICKS == 1)
+	if (t % WSD_PRUNE_TICKS == 1) {
 		prune_events(w);
+		prune_files(w);
+	}
 	lws_sul_schedule(w->lws, 0, &w->house_sul, housekeeping_cb,
 			 (lws_usec_t)WSD_HOUSEKEEPING_MS * LWS_US_PER_MS);
 }

@@ -64,6 +64,7 @@
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,39 @@ static sqlite3_int64 tmpl_len;
 static char *token_a, *token_b, *token_c, *token_d, *refresh_a, *refresh_b, *token_revoked, *token_expired;
 static int64_t user_a, user_b, user_d, revoked_sid, private_channel, dm_channel;
 static bool verbose;                 /* FUZZ_DISPATCH_VERBOSE=1: print each exchange */
+static int64_t private_file;         /* alice's file, attached in her private channel */
+
+static char files_dir[] = "/tmp/parley-fuzz-files-XXXXXX";
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	remove(path);   /* best effort */
+	return 0;
+}
+
+static void remove_files_dir(void)
+{
+	nftw(files_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A streamed body (PL_ROUTE_STREAM: uploads) read from memory. */
+struct mem_body {
+	const char *p;
+	size_t left;
+};
+static struct mem_body mem_body;
+
+static long mem_read(void *arg, char *buf, size_t n)
+{
+	struct mem_body *m = arg;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (long)n;
+}
 
 #define SECRET "fuzz-dispatch-jwt-secret-0123456789abcdef"
 
@@ -200,7 +234,8 @@ static void dispatch(const struct prog *p, struct pl_request *req, struct pl_res
 }
 
 /* Fills `req` as app.c's build_request does from CGI variables. */
-static void build(struct pl_request *req, const struct input *in, const struct pl_config *cfg)
+static void build(struct pl_request *req, const struct input *in, const struct pl_config *cfg,
+		  const struct prog *p)
 {
 	char uri[4096];
 	size_t plen;
@@ -218,6 +253,15 @@ static void build(struct pl_request *req, const struct input *in, const struct p
 	snprintf(req->authorization, sizeof(req->authorization), "%s", in->auth);
 	snprintf(req->remote_addr, sizeof(req->remote_addr), "127.0.0.1");
 	snprintf(req->request_id, sizeof(req->request_id), "fuzz");
+	if (pl_route_streams(p->routes, p->n, req->method, req->path)) {
+		/* as app.c: the handler pulls the body itself */
+		mem_body.p = in->body;
+		mem_body.left = in->body_len;
+		req->content_length = (long long)in->body_len;
+		req->body_read = mem_read;
+		req->body_read_arg = &mem_body;
+		return;
+	}
 	if (in->too_large) {
 		req->content_length = (long long)cfg->body_limit + 1;
 		req->body_too_large = true;
@@ -269,7 +313,7 @@ static cJSON *setup_call(const char *method, const char *path, const char *auth_
 	if (auth_token)
 		snprintf(auth, sizeof(auth), "Bearer %s", auth_token);
 	in.auth = auth;
-	build(&req, &in, &ctx.cfg);
+	build(&req, &in, &ctx.cfg, p);
 	pl_response_init(&resp);
 	dispatch(p, &req, &resp);
 	if (resp.status != want) {
@@ -371,6 +415,11 @@ static void setup_data(void)
 	cJSON_Delete(setup_call("POST", "/api/messages", token_b,
 				"{\"channel_id\":1,\"content\":\"oops\"}", 201));
 	setup_call("DELETE", "/api/messages/6", token_b, NULL, 204);
+	/* Alice's file, attached to message 7 in her private channel. */
+	private_file = id_of(setup_call("POST", "/api/files?name=secret.txt", token_a,
+					"alice's secret bytes", 201));
+	cJSON_Delete(setup_call("POST", "/api/messages", token_a,
+				"{\"channel_id\":2,\"content\":\"the file\",\"attachments\":[1]}", 201));
 	cJSON_Delete(setup_call("POST", "/api/presence/join", token_a, "{\"channel_id\":1}", 200));
 	setup_call("POST", "/api/presence/heartbeat", token_b, "{\"status\":\"away\"}", 204);
 	if (ch != 1 || private_channel != 2 || dm_channel != 3 || user_a != 1)
@@ -448,6 +497,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 schema && *schema ? schema : PL_FUZZ_SCHEMA_DIR);
 	snprintf(ctx.cfg.db_path, sizeof(ctx.cfg.db_path), ":memory:");
 	pl_hashslot_configure(NULL, 0, 0);   /* no slot files under ./var (hashes are faked) */
+	/* uploads go to a directory of this run's, removed at exit */
+	if (!mkdtemp(files_dir)) {
+		perror("fuzz_dispatch: mkdtemp");
+		abort();
+	}
+	atexit(remove_files_dir);
+	snprintf(ctx.cfg.files_dir, sizeof(ctx.cfg.files_dir), "%s", files_dir);
 	if (pl_db_open(ctx.cfg.db_path, ctx.cfg.busy_timeout_ms, &ctx.db, &err) < 0 ||
 	    pl_db_migrate(ctx.db, ctx.cfg.schema_dir, &applied, &err) < 0 || applied == 0) {
 		fprintf(stderr, "fuzz_dispatch: database (schema %s): %s\n", ctx.cfg.schema_dir,
@@ -581,7 +637,8 @@ static void no_wait(struct pl_request *req)
 	}
 }
 
-static const int allowed[] = { 200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 429, 503 };
+static const int allowed[] = { 200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 429, 503,
+				206, 304, 416 /* a file's bytes (file_send.h) */ };
 
 static bool is_channel_object(const cJSON *o)
 {
@@ -639,9 +696,18 @@ static void check(const struct prog *p, const struct pl_request *req, const stru
 	for (sqlite3_stmt *s = sqlite3_next_stmt(h, NULL); s; s = sqlite3_next_stmt(h, s))
 		if (sqlite3_stmt_busy(s))
 			fail("a statement was left stepped (not reset)", req, st, sqlite3_sql(s));
-	if (st == 204) {
-		if (resp->body)
-			fail("204 with a body", req, st, printed);
+	if (resp->content_type[0] || resp->file_fd >= 0) {
+		/* a file's bytes: only GET /api/files/{id}, only to who may read it */
+		char mine[64];
+		if (resp->body || (st != 200 && st != 206 && st != 304 && st != 416))
+			fail("a file answer with a JSON body or an unexpected status", req, st, printed);
+		snprintf(mine, sizeof(mine), "/api/files/%lld", (long long)private_file);
+		if (strcmp(req->path, mine) == 0 &&
+		    !(req->authenticated && req->principal.user_id == user_a))
+			fail("alice's private file to someone else", req, st, printed);
+	} else if (st == 204 || st == 206 || st == 304 || st == 416) {
+		if (resp->body || st != 204)
+			fail("204 with a body (or a file status without a file)", req, st, printed);
 	} else {
 		if (!resp->body || !(cJSON_IsObject(resp->body) || cJSON_IsArray(resp->body)))
 			fail("a non-204 response without a JSON object body", req, st, printed);
@@ -741,7 +807,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.body_len = body_len;
 	in.too_large = (b0 & 0xc0) == 0xc0;
 
-	build(&req, &in, &ctx.cfg);
+	build(&req, &in, &ctx.cfg, p);
 	if (strcmp(p->name, "events") == 0)
 		no_wait(&req);
 	pl_response_init(&resp);

@@ -16,6 +16,7 @@ import os
 import subprocess
 
 import pytest
+import requests
 
 import pg_util
 from conftest import REPO, start_server
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.skipif(pg_util.ENGINE == "postgres",
 SECRET = "copy-test-secret-0123456789abcdef0123"
 CTL = os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")) + "/parleyctl"
 TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
-          "email_codes", "channels", "channel_members", "messages", "reactions",
+          "email_codes", "channels", "channel_members", "messages", "reactions", "files",
           "notifications", "presence", "presence_state", "events"]
 
 
@@ -88,6 +89,12 @@ def make_history(api):
     assert api.post("/api/channels/%d/read" % pub, {"message_id": first["id"]},
                     token=bob.token).status_code == 204
     api.send(alice.token, pub, "more")
+    # a file attached to a message (its row moves; files_dir is the
+    # operator's to move: README)
+    r = requests.post(api.base + "/api/files", files={"file": ("p.txt", b"pineapple notes")},
+                      headers={"Authorization": "Bearer " + alice.token}, timeout=30)
+    assert r.status_code == 201, r.text
+    api.send(alice.token, pub, "notes attached", attachments=[r.json()["id"]])
     gone = api.send(alice.token, pub, "deleted at the top")
     assert api.request("DELETE", "/api/messages/%d" % gone["id"],
                        token=alice.token).status_code == 204
@@ -108,7 +115,7 @@ def test_copy_to_postgres_loses_nothing():
         assert r.returncode == 0, r.stdout + r.stderr
         counts = dict(line.split() for line in r.stdout.splitlines()[:-1])
         assert list(counts) == TABLES
-        assert int(counts["messages"]) == 7 and int(counts["users"]) == 3
+        assert int(counts["messages"]) == 8 and int(counts["files"]) == 1 and int(counts["users"]) == 3
         assert int(counts["events"]) > 10
 
         # a second copy into the same database is refused and changes nothing

@@ -17,6 +17,7 @@ accounts erased before it (schema 008), on either engine.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -294,7 +295,9 @@ def test_upgrade_renames_dms_of_accounts_erased_before(tmp_path):
                     "(3, 'ben, cat', 'dm', 1, '2,3'), (4, 'ann', 'public', 1, NULL), "
                     "(5, 'ben, Zed', 'dm', 1, '2,10')")
         con.commit()
-        assert "schema version 8" in ctl("migrate", str(REPO / "schema"))
+        # 8 and whatever came after it
+        out = ctl("migrate", str(REPO / "schema"))
+        assert int(re.search(r"schema version (\d+)", out).group(1)) >= 8, out
         names = dict(con.execute("SELECT id, name FROM channels ORDER BY id").fetchall())
     finally:
         con.close()
