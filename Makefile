@@ -44,7 +44,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
+.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build docs
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -117,6 +117,11 @@ run:
 	@$(MAKE) --no-print-directory all
 	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) \
 	PARLEY_LOCAL_PG=$(if $(filter postgres,$(ENGINE)),1,0) scripts/serve.sh
+
+# The settings table of README.md and the KEYS of man/parley.conf.5, from
+# lib/config_keys.h (make check fails when they differ).
+docs:
+	@scripts/settings.py
 
 # The two halves of make check, for a quicker loop while working.
 unit: $(UNIT_BINS)
