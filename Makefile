@@ -109,13 +109,15 @@ deps:
 check-deps:
 	@scripts/deps.sh --check
 
+# make run keeps verification mails in $(PARLEY_VAR)/mail/ instead of
+# sending them (PARLEY_DEV_MAIL, scripts/mailbox.sh).
 # make run ENGINE=postgres: the same on a local PostgreSQL cluster in
 # $(PARLEY_VAR)/pg (scripts/pg.sh), kept between runs, stopped on Ctrl-C.
 ENGINE ?= sqlite
 run:
 	@ENGINE=$(ENGINE) scripts/deps.sh --run
 	@$(MAKE) --no-print-directory all
-	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) \
+	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) PARLEY_DEV_MAIL=1 \
 	PARLEY_LOCAL_PG=$(if $(filter postgres,$(ENGINE)),1,0) scripts/serve.sh
 
 # The settings table of README.md and the KEYS of man/parley.conf.5, from

@@ -19,7 +19,9 @@
 #       time through the long poll; APACHE_USER/APACHE_GROUP, default
 #       www-data, run the CGI programs when started as root; APACHE_CGI=cgi
 #       (prefork + mod_cgi, default) or cgid (event + mod_cgid)),
-#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_EXTRA_CONF
+#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_DEV_MAIL=1
+#   (make run: mail_command keeps verification mails in $VAR/mail/, see
+#   scripts/mailbox.sh), PARLEY_EXTRA_CONF
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
 #   programs, default build/bin),
 #   PARLEY_WSD_BIN, PARLEY_CTL_BIN, PARLEY_SCHEMA_DIR, PARLEY_WWW (to serve
@@ -55,7 +57,7 @@ fi
 chmod 600 "$VAR/jwt_secret"
 
 cat >"$VAR/parley.conf" <<CONF
-# Written by scripts/serve.sh; keys are documented in README.md.
+# Written by scripts/serve.sh; the keys: parley.conf(5), README.md.
 db_path = $VAR/parley.db
 state_dir = $VAR
 schema_dir = $SCHEMA
@@ -67,6 +69,17 @@ CONF
 # in $VAR/pg (scripts/pg.sh; kept between runs, stopped when this stops).
 if [ "${PARLEY_LOCAL_PG:-0}" = 1 ]; then
 	printf 'db_url = %s\n' "$("$ROOT/scripts/pg.sh" start "$VAR")" >>"$VAR/parley.conf"
+fi
+# PARLEY_DEV_MAIL=1 (make run): verification mails are kept in $VAR/mail/
+# by scripts/mailbox.sh instead of being sent, so a code can be read there
+# (README, "Using the API with curl"). mail_command is split on spaces.
+if [ "${PARLEY_DEV_MAIL:-0}" = 1 ]; then
+	mkdir -p "$VAR/mail"
+	chmod 700 "$VAR/mail"
+	case "$ROOT$VAR" in
+	*" "*) echo "parley: no local mailbox (mail_command cannot name a path with spaces)" >&2 ;;
+	*) printf 'mail_command = %s %s\n' "$ROOT/scripts/mailbox.sh" "$VAR/mail" >>"$VAR/parley.conf" ;;
+	esac
 fi
 # Extra settings for this run (tests use it), appended verbatim.
 if [ -n "${PARLEY_EXTRA_CONF:-}" ]; then
@@ -236,6 +249,12 @@ if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
 	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
 else
 	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (no ws-daemon: real time by long poll; data in $VAR, logs in $VAR/log)"
+fi
+# parleyctl(8) against this instance, from any directory (README,
+# "Operating it").
+echo "parley: administer it with: PARLEY_CONFIG=$VAR/parley.conf $CTL_BIN stats   (or migrate, backup FILE, ...: man/parleyctl.8)"
+if grep -q '^mail_command = .*/mailbox.sh ' "$VAR/parley.conf"; then
+	echo "parley: verification mails are kept in $VAR/mail/, not sent"
 fi
 # When a server process dies, stop the others and report failure.
 set +e
