@@ -26,7 +26,10 @@
  *   - key and meaning: string literals (adjacent literals are joined);
  *     `backticks` mark literal text (code in the README, bold in the man
  *     page); no other Markdown or roff. Non-ASCII only among − – — ↔ … ≤ ≥.
- *   - numbers: decimal integer literals with + - * and parentheses;
+ *   - numbers: decimal integer literals (an L suffix where a product would
+ *     overflow int: 4L * 1024 * 1024 * 1024) with + - * and parentheses;
+ *     bounds and defaults are long (64 bits on Linux), PL_SETTING_SIZE
+ *     fields size_t;
  *   - no comments inside an entry (between entries they are fine).
  * The meaning is one paragraph; the generator adds the default and range.
  */

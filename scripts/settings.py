@@ -117,7 +117,8 @@ def _c_string(arg, where):
 
 
 def _c_int(arg, where):
-    """The value of an integer constant expression (+ - * and parentheses)."""
+    """The value of an integer constant expression: decimal literals (with
+    C's L/UL/LL suffixes), + - * and parentheses."""
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -129,8 +130,10 @@ def _c_int(arg, where):
             a, b = ev(node.left), ev(node.right)
             return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[type(node.op)]
         raise SystemExit("settings: %s: %r is not a plain integer expression" % (where, arg))
+    # C integer suffixes (16L * 1024 * 1024 * 1024 stays out of int's range)
+    py = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", arg)
     try:
-        return ev(ast.parse(arg, mode="eval"))
+        return ev(ast.parse(py, mode="eval"))
     except SyntaxError:
         raise SystemExit("settings: %s: %r is not a plain integer expression" % (where, arg))
 
