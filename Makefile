@@ -47,7 +47,7 @@ CTL_BIN  := $(B)/bin/parleyctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build
+.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build docs
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -112,14 +112,21 @@ deps:
 check-deps:
 	@scripts/deps.sh --check
 
+# make run keeps verification mails in $(PARLEY_VAR)/mail/ instead of
+# sending them (PARLEY_DEV_MAIL, scripts/mailbox.sh).
 # make run ENGINE=postgres: the same on a local PostgreSQL cluster in
 # $(PARLEY_VAR)/pg (scripts/pg.sh), kept between runs, stopped on Ctrl-C.
 ENGINE ?= sqlite
 run:
 	@ENGINE=$(ENGINE) scripts/deps.sh --run
 	@$(MAKE) --no-print-directory all
-	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) \
+	PORT=$(PORT) WS_PORT=$(WS_PORT) PARLEY_VAR=$(PARLEY_VAR) PARLEY_DEV_MAIL=1 \
 	PARLEY_LOCAL_PG=$(if $(filter postgres,$(ENGINE)),1,0) scripts/serve.sh
+
+# The settings table of README.md and the KEYS of man/parley.conf.5, from
+# lib/config_keys.h (make check fails when they differ).
+docs:
+	@scripts/settings.py
 
 # The two halves of make check, for a quicker loop while working.
 unit: $(UNIT_BINS)
@@ -181,7 +188,7 @@ check: check-deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(DATADIR)/schema/postgres $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DATADIR)/schema/postgres $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/parley
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(BINDIR)/parleyctl
@@ -190,6 +197,7 @@ install: all
 	install -m 0644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
 	install -m 0644 schema/postgres/*.sql $(DESTDIR)$(DATADIR)/schema/postgres/
 	cp -R www/. $(DESTDIR)$(DATADIR)/www/ 2>/dev/null || true
+	install -m 0644 contrib/errors/status-*.html $(DESTDIR)$(DATADIR)/errors/
 	install -m 0644 README.md docs/DECISIONS.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 lighttpd.conf.example nginx.conf.example $(DESTDIR)$(DOCDIR)/examples/
 	$(SUBST) parley.conf.example > $(DESTDIR)$(DOCDIR)/examples/parley.conf

@@ -15,114 +15,75 @@
 
 enum key_type { K_STR, K_INT, K_SIZE };
 
+/* One row per setting, built from config_keys.h (the one source of keys,
+ * defaults, bounds and their documentation). */
 struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;      /* for strings: buffer size */
-	long min, max;    /* for numbers */
+	size_t size;          /* for strings: buffer size */
+	long min, max;        /* for numbers */
+	const char *def_str;  /* default of a string */
+	long def_num;         /* default of a number */
 };
 
-#define STR(n, f)  { n, K_STR, offsetof(struct pl_config, f), sizeof(((struct pl_config *)0)->f), 0, 0 }
-#define INT(n, f, lo, hi) { n, K_INT, offsetof(struct pl_config, f), 0, lo, hi }
-#define SIZE(n, f, lo, hi) { n, K_SIZE, offsetof(struct pl_config, f), 0, lo, hi }
+#define FIELD(f) (((struct pl_config *)0)->f)
 
+/* Each entry checked at compile time: the field has the type its kind
+ * says, a number's default lies within its bounds, a string's fits. */
+#define PL_SETTING_STR(n, f, d, doc) \
+	_Static_assert(_Generic(FIELD(f), char *: 1, default: 0), n ": a char array"); \
+	_Static_assert(sizeof(d) <= sizeof(FIELD(f)), n ": the default fits");
+#define PL_SETTING_INT(n, f, d, lo, hi, doc) \
+	_Static_assert(_Generic(FIELD(f), int: 1, default: 0), n ": an int"); \
+	_Static_assert((lo) <= (d) && (d) <= (hi), n ": the default is within bounds");
+#define PL_SETTING_SIZE(n, f, d, lo, hi, doc) \
+	_Static_assert(_Generic(FIELD(f), size_t: 1, default: 0), n ": a size_t"); \
+	_Static_assert((lo) <= (d) && (d) <= (hi), n ": the default is within bounds");
+#include "config_keys.h"
+#undef PL_SETTING_STR
+#undef PL_SETTING_INT
+#undef PL_SETTING_SIZE
+
+#define PL_SETTING_STR(n, f, d, doc) \
+	{ n, K_STR, offsetof(struct pl_config, f), sizeof(FIELD(f)), 0, 0, d, 0 },
+#define PL_SETTING_INT(n, f, d, lo, hi, doc) \
+	{ n, K_INT, offsetof(struct pl_config, f), 0, lo, hi, NULL, d },
+#define PL_SETTING_SIZE(n, f, d, lo, hi, doc) \
+	{ n, K_SIZE, offsetof(struct pl_config, f), 0, lo, hi, NULL, d },
 static const struct key keys[] = {
-	STR("db_url", db_url),
-	STR("db_path", db_path),
-	STR("state_dir", state_dir),
-	STR("schema_dir", schema_dir),
-	STR("jwt_secret_file", jwt_secret_file),
-	INT("access_token_ttl", access_ttl, 60, 86400 * 7),
-	INT("refresh_token_ttl", refresh_ttl, 300, 86400 * 365),
-	SIZE("body_limit", body_limit, 1024, 16 * 1024 * 1024),
-	INT("presence_window", presence_window, 5, 86400),
-	INT("busy_timeout", busy_timeout_ms, 100, 60000),
-	INT("ws_port", ws_port, 1, 65535),
-	STR("ws_listen", ws_listen),
-	INT("ws_poll_ms", ws_poll_ms, 1, 10000),
-	STR("ws_origins", ws_origins),
-	INT("event_retention_days", event_retention_days, 1, 3650),
-	INT("ws_inotify", ws_inotify, 0, 1),
-	INT("ws_stall_timeout", ws_stall_timeout, 1, 3600),
-	INT("ws_user_limit", ws_user_limit, 0, 1000000),
-	INT("poll_user_limit", poll_user_limit, 0, 64),
-	INT("login_user_limit", login_user_limit, 0, 1000000),
-	INT("login_user_window", login_user_window, 1, 86400 * 30),
-	INT("login_addr_limit", login_addr_limit, 0, 1000000),
-	INT("login_addr_window", login_addr_window, 1, 86400 * 30),
-	INT("register_addr_limit", register_addr_limit, 0, 1000000),
-	INT("register_addr_window", register_addr_window, 1, 86400 * 30),
-	INT("verify_request_limit", verify_request_limit, 0, 1000000),
-	INT("verify_request_window", verify_request_window, 1, 86400 * 30),
-	INT("verify_code_ttl", verify_code_ttl, 1, 86400 * 7),
-	STR("mail_command", mail_command),
-	STR("mail_from", mail_from),
-	INT("hash_concurrency", hash_concurrency, 0, 64),
-	INT("hash_wait_ms", hash_wait_ms, 0, 10000),
-	INT("log_level", log_level, 0, 3),
-	STR("files_dir", files_dir),
-	SIZE("file_max_bytes", file_max_bytes, 1024, 1L << 40),
-	SIZE("file_quota_bytes", file_quota_bytes, 0, 1L << 50),
-	STR("file_offload", file_offload),
-	STR("file_accel_prefix", file_accel_prefix),
-	STR("file_inline_types", file_inline_types),
+#include "config_keys.h"
 };
+#undef PL_SETTING_STR
+#undef PL_SETTING_INT
+#undef PL_SETTING_SIZE
+#undef FIELD
 
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void store_number(struct pl_config *cfg, const struct key *k, long v)
+{
+	char *base = (char *)cfg + k->offset;
+
+	if (k->type == K_INT)
+		*(int *)(void *)base = (int)v;
+	else
+		*(size_t *)(void *)base = (size_t)v;
+}
+
+/* Every field a key fills gets its default; the rest (the key bytes,
+ * derived fields) starts zeroed. */
 static void set_defaults(struct pl_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->db_path, sizeof(cfg->db_path), "var/parley.db");
-	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "var");
-	snprintf(cfg->schema_dir, sizeof(cfg->schema_dir), "schema");
-	snprintf(cfg->jwt_secret_file, sizeof(cfg->jwt_secret_file), "var/jwt_secret");
-	cfg->access_ttl = 900;
-	cfg->refresh_ttl = 30 * 86400;
-	cfg->body_limit = 65536;
-	cfg->presence_window = 60;
-	cfg->busy_timeout_ms = 5000;
-	cfg->ws_port = 8081;
-	snprintf(cfg->ws_listen, sizeof(cfg->ws_listen), "127.0.0.1");
-	cfg->ws_poll_ms = 5;
-	cfg->event_retention_days = 7;
-	cfg->ws_inotify = 1;
-	cfg->ws_stall_timeout = 15;
-	cfg->ws_user_limit = 20;
-	cfg->poll_user_limit = 2;
-	cfg->login_user_limit = 10;
-	cfg->login_user_window = 900;
-	cfg->login_addr_limit = 100;
-	cfg->login_addr_window = 900;
-	cfg->register_addr_limit = 30;
-	cfg->register_addr_window = 3600;
-	cfg->verify_request_limit = 5;
-	cfg->verify_request_window = 3600;
-	cfg->verify_code_ttl = 900;
-	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "parley@localhost");
-	cfg->hash_wait_ms = 200;
-	cfg->log_level = 2;
-	snprintf(cfg->files_dir, sizeof(cfg->files_dir), "var/files");
-	cfg->file_max_bytes = 25u << 20;
-	cfg->file_quota_bytes = 1u << 30;
-	snprintf(cfg->file_offload, sizeof(cfg->file_offload), "none");
-	snprintf(cfg->file_accel_prefix, sizeof(cfg->file_accel_prefix), "/_parley_files/");
-	snprintf(cfg->file_inline_types, sizeof(cfg->file_inline_types),
-		 "image/png image/jpeg image/gif image/webp");
-}
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
 
-static int resolve_offload(struct pl_config *cfg, struct pl_err *err)
-{
-	if (strcmp(cfg->file_offload, "none") == 0)
-		cfg->offload = PL_OFFLOAD_NONE;
-	else if (strcmp(cfg->file_offload, "x-sendfile") == 0)
-		cfg->offload = PL_OFFLOAD_SENDFILE;
-	else if (strcmp(cfg->file_offload, "x-accel-redirect") == 0)
-		cfg->offload = PL_OFFLOAD_ACCEL;
-	else
-		return pl_err_set(err, 500, "file_offload must be none, x-sendfile or x-accel-redirect");
-	if (cfg->file_accel_prefix[0] != '/')
-		return pl_err_set(err, 500, "file_accel_prefix must start with /");
-	return 0;
+		if (k->type == K_STR)
+			memcpy((char *)cfg + k->offset, k->def_str, strlen(k->def_str) + 1);
+		else
+			store_number(cfg, k, k->def_num);
+	}
 }
 
 static int set_key(struct pl_config *cfg, const struct key *k, const char *value,
@@ -143,16 +104,13 @@ static int set_key(struct pl_config *cfg, const struct key *k, const char *value
 	if (errno || end == value || *end || v < k->min || v > k->max)
 		return pl_err_set(err, 500, "%s: %s must be an integer in [%ld, %ld]",
 				  origin, k->name, k->min, k->max);
-	if (k->type == K_INT)
-		*(int *)(void *)base = (int)v;
-	else
-		*(size_t *)(void *)base = (size_t)v;
+	store_number(cfg, k, v);
 	return 0;
 }
 
 static const struct key *find_key(const char *name)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
@@ -207,7 +165,7 @@ static int load_env(struct pl_config *cfg, struct pl_err *err)
 {
 	char name[64];
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < NKEYS; i++) {
 		const char *v;
 		size_t j;
 
@@ -297,6 +255,21 @@ static int resolve_db(struct pl_config *cfg, struct pl_err *err)
 	if (!*path)
 		return pl_err_set(err, 500, "db_url names no SQLite file");
 	snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", path);
+	return 0;
+}
+
+static int resolve_offload(struct pl_config *cfg, struct pl_err *err)
+{
+	if (strcmp(cfg->file_offload, "none") == 0)
+		cfg->offload = PL_OFFLOAD_NONE;
+	else if (strcmp(cfg->file_offload, "x-sendfile") == 0)
+		cfg->offload = PL_OFFLOAD_SENDFILE;
+	else if (strcmp(cfg->file_offload, "x-accel-redirect") == 0)
+		cfg->offload = PL_OFFLOAD_ACCEL;
+	else
+		return pl_err_set(err, 500, "file_offload must be none, x-sendfile or x-accel-redirect");
+	if (cfg->file_accel_prefix[0] != '/')
+		return pl_err_set(err, 500, "file_accel_prefix must start with /");
 	return 0;
 }
 

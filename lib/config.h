@@ -4,7 +4,10 @@
  *
  * The file is named by $PARLEY_CONFIG; lines are `key = value`, `#` starts
  * a comment. Every key has an environment twin: PARLEY_ + upper-case key
- * (db_path -> PARLEY_DB_PATH). Keys are documented in README.md.
+ * (db_path -> PARLEY_DB_PATH). The keys, their defaults, bounds and
+ * meanings are one table, config_keys.h (the README's table and
+ * parley.conf(5) are generated from it); the comments below name each
+ * field's key.
  */
 #ifndef PL_CONFIG_H
 #define PL_CONFIG_H
@@ -19,57 +22,56 @@ struct pl_config {
 	char db_url[1024];           /* db_url: the database (pl_url_is_postgres, util.h):
 	                              * a libpq connection string for PostgreSQL, or an
 	                              * SQLite path ("sqlite:" optional); empty: db_path */
-	char db_path[1024];          /* db_path: SQLite file (default var/parley.db); set
-	                              * from db_url when that names SQLite */
+	char db_path[1024];          /* db_path: SQLite file; set from db_url
+	                              * when that names SQLite */
 	char state_dir[1024];        /* state_dir: this machine's own state (hash slots)
-	                              * on PostgreSQL (default var) */
+	                              * on PostgreSQL */
 	char slots_base[1100];       /* where this machine's slot directories go
 	                              * ("<slots_base>-hashslots", "-pollslots"):
 	                              * db_path on SQLite, "<state_dir>/parley" on
 	                              * PostgreSQL (derived, not a setting) */
-	char schema_dir[1024];       /* schema_dir: migrations directory (default schema) */
+	char schema_dir[1024];       /* schema_dir: migrations directory */
 	char jwt_secret_file[1024];  /* jwt_secret_file: file holding the HS256 key */
 	unsigned char jwt_secret[PL_SECRET_MAX]; /* the key bytes read from it */
 	size_t jwt_secret_len;       /* key length in bytes (>= 32 required) */
-	int access_ttl;              /* access_token_ttl: seconds (default 900) */
-	int refresh_ttl;             /* refresh_token_ttl: seconds (default 30 days) */
-	size_t body_limit;           /* body_limit: request body bytes (default 65536) */
-	int presence_window;         /* presence_window: seconds (default 60) */
-	int busy_timeout_ms;         /* busy_timeout: SQLite busy wait, ms (default 5000) */
-	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 (default 8081) */
-	char ws_listen[64];          /* ws_listen: daemon address (default 127.0.0.1) */
-	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms (default 5) */
+	int access_ttl;              /* access_token_ttl: seconds */
+	int refresh_ttl;             /* refresh_token_ttl: seconds */
+	size_t body_limit;           /* body_limit: request body bytes */
+	int presence_window;         /* presence_window: seconds */
+	int busy_timeout_ms;         /* busy_timeout: SQLite busy wait, ms */
+	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 */
+	char ws_listen[64];          /* ws_listen: daemon address */
+	int ws_poll_ms;              /* ws_poll_ms: event poll interval, ms */
 	char ws_origins[1024];       /* ws_origins: allowed origins (scheme://host[:port]), space/comma-separated; "*" any; empty = the request's own origin only */
-	int event_retention_days;    /* event_retention_days: events kept this long (default 7) */
-	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling (default 1) */
-	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped (default 15) */
-	int ws_user_limit;           /* ws_user_limit: sockets per user per daemon, more are closed with 4008 (default 20; 0 = no cap) */
-	int poll_user_limit;         /* poll_user_limit: waiting long polls per user, all processes; more get 429 (default 2; 0 = no cap) */
+	int event_retention_days;    /* event_retention_days: events kept this long */
+	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling */
+	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped */
+	int ws_user_limit;           /* ws_user_limit: sockets per user per daemon, more are closed with 4008 (0 = no cap) */
+	int poll_user_limit;         /* poll_user_limit: waiting long polls per user, all processes; more get 429 (0 = no cap) */
 	/* accounts (issue 3): rate limits are events per window (seconds); 0 = no limit */
-	int login_user_limit;        /* login_user_limit: failed logins per username (default 10) */
-	int login_user_window;       /* login_user_window: seconds (default 900) */
-	int login_addr_limit;        /* login_addr_limit: failed logins per client address (default 100) */
-	int login_addr_window;       /* login_addr_window: seconds (default 900) */
-	int register_addr_limit;     /* register_addr_limit: registrations per client address (default 30) */
-	int register_addr_window;    /* register_addr_window: seconds (default 3600) */
-	int verify_request_limit;    /* verify_request_limit: verification mails per user (default 5) */
-	int verify_request_window;   /* verify_request_window: seconds (default 3600) */
-	int verify_code_ttl;         /* verify_code_ttl: verification code lifetime, seconds (default 900) */
-	char mail_command[1024];     /* mail_command: sendmail-compatible argv, space-separated (default empty = off) */
+	int login_user_limit;        /* login_user_limit: failed logins per username */
+	int login_user_window;       /* login_user_window: seconds */
+	int login_addr_limit;        /* login_addr_limit: failed logins per client address */
+	int login_addr_window;       /* login_addr_window: seconds */
+	int register_addr_limit;     /* register_addr_limit: registrations per client address */
+	int register_addr_window;    /* register_addr_window: seconds */
+	int verify_request_limit;    /* verify_request_limit: verification mails per user */
+	int verify_request_window;   /* verify_request_window: seconds */
+	int verify_code_ttl;         /* verify_code_ttl: verification code lifetime, seconds */
+	char mail_command[1024];     /* mail_command: sendmail-compatible argv, space-separated (empty = off) */
 	char mail_from[256];         /* mail_from: From: address of verification mails */
-	int hash_concurrency;        /* hash_concurrency: password hashes at once, all processes (default 0 = CPUs - 1, >= 1) */
-	int hash_wait_ms;            /* hash_wait_ms: ms a hash waits for a free slot before 503 (default 200) */
-	int log_level;               /* log_level: 0 error .. 3 debug (default 2) */
+	int hash_concurrency;        /* hash_concurrency: password hashes at once, all processes (0 = CPUs - 1, >= 1) */
+	int hash_wait_ms;            /* hash_wait_ms: ms a hash waits for a free slot before 503 */
+	int log_level;               /* log_level: 0 error .. 3 debug */
 	/* files (issue 15, lib/files.h) */
-	char files_dir[1024];        /* files_dir: uploaded files, content-addressed, outside the web root (default var/files) */
-	size_t file_max_bytes;       /* file_max_bytes: largest upload, bytes (default 25 MiB) */
-	size_t file_quota_bytes;     /* file_quota_bytes: bytes of uploads per user (default 1 GiB; 0 = no quota) */
+	char files_dir[1024];        /* files_dir: uploaded files, content-addressed, outside the web root */
+	size_t file_max_bytes;       /* file_max_bytes: largest upload, bytes */
+	size_t file_quota_bytes;     /* file_quota_bytes: bytes of uploads per user */
 	char file_offload[32];       /* file_offload: who sends a file's bytes: "none" (the program streams them,
 	                              * plain CGI), "x-sendfile" (lighttpd, Apache mod_xsendfile),
-	                              * "x-accel-redirect" (nginx) (default none) */
-	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir (default /_parley_files/) */
-	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download
-	                               * (default image/png image/jpeg image/gif image/webp) */
+	                              * "x-accel-redirect" (nginx) */
+	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir */
+	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download */
 	enum pl_offload { PL_OFFLOAD_NONE, PL_OFFLOAD_SENDFILE, PL_OFFLOAD_ACCEL } offload; /* from file_offload */
 };
 

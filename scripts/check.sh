@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # check.sh — runs every test parley has: the structure checks (lib/ include
-# graph acyclic, sqlite3_* only in the engine file), the C unit tests (cmocka), the
+# graph acyclic, sqlite3_* only in the engine file, the settings docs
+# generated from lib/config_keys.h), the C unit tests (cmocka), the
 # integration suite (pytest against real lighttpd, FastCGI programs,
 # ws-daemon and SQLite), the same suite on PostgreSQL 15, then the core
 # of that suite again behind nginx
@@ -58,6 +59,10 @@ else
 	echo "check: libpq outside lib/db_pg.c: $engine"
 	failed=$((failed + 1))
 fi
+
+# One source for the settings: README.md's table and parley.conf(5) are
+# what lib/config_keys.h generates (issue 20).
+if scripts/settings.py --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "== unit tests"
 run_units "$@"

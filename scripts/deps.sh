@@ -9,12 +9,13 @@
 # Debian 12 at that version, so it is only checked, never installed.
 set -euo pipefail
 
-# What `make run` needs: build, migrate and serve on lighttpd.
+# What `make run` needs: build, migrate and serve on lighttpd; and what the
+# README's walkthrough runs against it (curl, jq, python3-websocket).
 RUN_PKGS=(
 	gcc make pkg-config
 	libfcgi-dev libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev
-	lighttpd sqlite3 curl
+	lighttpd sqlite3 curl jq python3-websocket
 )
 # What the tests need besides (make check: every frontend, the sanitizer
 # and fuzz builds, the browser).

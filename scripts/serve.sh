@@ -21,7 +21,9 @@
 #       (prefork + mod_cgi, default) or cgid (event + mod_cgid)),
 #   FILE_MAX_BYTES (largest upload, default 25 MiB: parley.conf's
 #   file_max_bytes and the web server's own body limit for uploads follow it),
-#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_EXTRA_CONF
+#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_DEV_MAIL=1
+#   (make run: mail_command keeps verification mails in $VAR/mail/, see
+#   scripts/mailbox.sh), PARLEY_EXTRA_CONF
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
 #   programs, default build/bin),
 #   PARLEY_WSD_BIN, PARLEY_CTL_BIN, PARLEY_SCHEMA_DIR, PARLEY_WWW (to serve
@@ -71,29 +73,9 @@ esac
 mkdir -p "$VAR/files"
 chmod 750 "$VAR/files"
 
-# The contract's JSON error bodies for what the web server refuses itself
-# (lighttpd's server.errorfile-prefix, nginx's error_page): status, code,
-# message. Only statuses a web server answers on its own: a program's
-# error responses carry their own body.
-mkdir -p "$VAR/errors"
-while read -r status code message; do
-	printf '{"error":{"code":"%s","message":"%s"}}\n' "$code" "$message" \
-		>"$VAR/errors/status-$status.html"
-done <<'ERRORS'
-400 bad_request the web server could not read this request
-408 bad_request the request took too long to arrive
-411 length_required a body of unknown length cannot be streamed here: send Content-Length
-413 payload_too_large the request body is larger than this server accepts
-414 bad_request the request URI is too long
-431 bad_request the request headers are too large
-500 internal the web server failed; details are in its error log
-502 unavailable the program for this request is not running; try again
-503 unavailable the server is busy; try again
-504 unavailable the program for this request did not answer in time
-ERRORS
 
 cat >"$VAR/parley.conf" <<CONF
-# Written by scripts/serve.sh; keys are documented in README.md.
+# Written by scripts/serve.sh; the keys: parley.conf(5), README.md.
 db_path = $VAR/parley.db
 state_dir = $VAR
 schema_dir = $SCHEMA
@@ -108,6 +90,17 @@ CONF
 # in $VAR/pg (scripts/pg.sh; kept between runs, stopped when this stops).
 if [ "${PARLEY_LOCAL_PG:-0}" = 1 ]; then
 	printf 'db_url = %s\n' "$("$ROOT/scripts/pg.sh" start "$VAR")" >>"$VAR/parley.conf"
+fi
+# PARLEY_DEV_MAIL=1 (make run): verification mails are kept in $VAR/mail/
+# by scripts/mailbox.sh instead of being sent, so a code can be read there
+# (README, "Using the API with curl"). mail_command is split on spaces.
+if [ "${PARLEY_DEV_MAIL:-0}" = 1 ]; then
+	mkdir -p "$VAR/mail"
+	chmod 700 "$VAR/mail"
+	case "$ROOT$VAR" in
+	*" "*) echo "parley: no local mailbox (mail_command cannot name a path with spaces)" >&2 ;;
+	*) printf 'mail_command = %s %s\n' "$ROOT/scripts/mailbox.sh" "$VAR/mail" >>"$VAR/parley.conf" ;;
+	esac
 fi
 # Extra settings for this run (tests use it), appended verbatim.
 if [ -n "${PARLEY_EXTRA_CONF:-}" ]; then
@@ -288,6 +281,12 @@ if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
 	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"
 else
 	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (no ws-daemon: real time by long poll; data in $VAR, logs in $VAR/log)"
+fi
+# parleyctl(8) against this instance, from any directory (README,
+# "Operating it").
+echo "parley: administer it with: PARLEY_CONFIG=$VAR/parley.conf $CTL_BIN stats   (or migrate, backup FILE, ...: man/parleyctl.8)"
+if grep -q '^mail_command = .*/mailbox.sh ' "$VAR/parley.conf"; then
+	echo "parley: verification mails are kept in $VAR/mail/, not sent"
 fi
 # When a server process dies, stop the others and report failure.
 set +e

@@ -31,7 +31,7 @@
 static void test_post_basic(void **state)
 {
 	struct dom *d = *state;
-	struct pl_message_new in = { d->pub, "  hello world \n\t", NULL, 0 };
+	struct pl_message_new in = { .channel_id = d->pub, .content = "  hello world \n\t" };
 	struct pl_err err = { 0 };
 	cJSON *out = NULL;
 	bool created = false;
@@ -192,7 +192,7 @@ static void test_post_reply_to(void **state)
 	int64_t m2 = post(d->db, d->alice, other, "elsewhere");
 	int64_t mp = post(d->db, d->bob, d->priv, "private one");
 	int64_t reply, messages;
-	struct pl_message_new in = { d->pub, "answer", NULL, m1 };
+	struct pl_message_new in = { .channel_id = d->pub, .content = "answer", .reply_to = m1 };
 	struct pl_err err = { 0 };
 	cJSON *out = NULL;
 	bool created;

@@ -106,7 +106,8 @@ static inline int64_t post_full(struct pl_db *db, int64_t user, int64_t channel,
 				const char *content, const char *cmid, int64_t reply_to,
 				bool *created, struct pl_err *err)
 {
-	struct pl_message_new in = { channel, content, cmid, reply_to };
+	struct pl_message_new in = { .channel_id = channel, .content = content, .client_msg_id = cmid,
+				      .reply_to = reply_to };
 	cJSON *out = NULL;
 	bool dummy;
 	int64_t id;
