@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-
 # Debian's hardening flags from dpkg-buildflags); PL_CFLAGS and
 # PL_CPPFLAGS add ours, and every compile and link line uses them.
 CFLAGS  ?= -O2 -g
-PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) GraphicsMagick 2>/dev/null)
 WSPKG_CFLAGS := $(shell pkg-config --cflags $(WSPKGS) 2>/dev/null)
 WSPKG_LIBS   := $(shell pkg-config --libs $(WSPKGS) 2>/dev/null)
 CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -26,7 +26,8 @@ endif
 # changed header rebuilds exactly what includes it.
 DEPFLAGS := -MMD -MP
 # libpq is not linked: lib/db_pg.c loads it with dlopen on the first
-# PostgreSQL connection (its headers are still needed). libmagic (sniff.c)
+# PostgreSQL connection (its headers are still needed), and lib/thumb.c loads
+# GraphicsMagick the same way, in a child process. libmagic (sniff.c)
 # is needed only by the programs that take uploads: --as-needed keeps it
 # out of the others (every CGI request pays for each library it loads).
 LDLIBS_CORE := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm \

@@ -40,9 +40,11 @@ fail:
 	pl_resp_from_err(resp, &err);
 }
 
-/* GET /api/files/{id}?download=1 -> 200 the bytes (206, 304, 416 when
- * streamed here); 404 unless the caller may read it. */
-static void handle_get(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+/* GET /api/files/{id}?download=1 (and .../thumbnail: its preview) -> 200
+ * the bytes (206, 304, 416 when streamed here); 404 unless the caller may
+ * read it, or (thumbnail) when it has no preview. */
+static void send_file(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp,
+		      bool thumbnail)
 {
 	struct pl_err err = { 0 };
 	struct pl_file f;
@@ -59,10 +61,14 @@ static void handle_get(struct pl_ctx *ctx, struct pl_request *req, struct pl_res
 	    !(st = pl_file_find(ctx->db, id, &f, &err)) ||
 	    pl_authz_file(ctx->db, req->principal.user_id, &f, &err) < 0)
 		goto fail;
-	fo.sha256 = f.sha256;
-	fo.size = f.size;
-	fo.content_type = f.content_type;
-	fo.name = f.name;
+	if (thumbnail && !f.thumb_sha256) {
+		pl_err_set(&err, 404, "this file has no preview");
+		goto fail;
+	}
+	fo.sha256 = thumbnail ? f.thumb_sha256 : f.sha256;
+	fo.size = thumbnail ? -1 : f.size;
+	fo.content_type = thumbnail ? "image/png" : f.content_type;
+	fo.name = thumbnail ? "preview.png" : f.name;
 	fo.download = download == 1;
 	if (pl_file_send(&ctx->cfg, req, &fo, resp, &err) < 0)
 		goto fail;
@@ -76,9 +82,20 @@ fail:
 	pl_resp_from_err(resp, &err);
 }
 
+static void handle_get(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	send_file(ctx, req, resp, false);
+}
+
+static void handle_thumbnail(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	send_file(ctx, req, resp, true);
+}
+
 static const struct pl_route routes[] = {
 	{ "POST", "/api/files", handle_upload, PL_ROUTE_AUTH | PL_ROUTE_STREAM },
 	{ "GET", "/api/files/{id}", handle_get, PL_ROUTE_AUTH },
+	{ "GET", "/api/files/{id}/thumbnail", handle_thumbnail, PL_ROUTE_AUTH },
 	PL_HEALTH_ROUTE,
 };
 

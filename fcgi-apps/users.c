@@ -6,6 +6,8 @@
  */
 #include "accounts.h"
 #include "app.h"
+#include "avatars.h"
+#include "upload.h"
 #include "json.h"
 #include "user_search.h"
 #include "util.h"
@@ -109,11 +111,47 @@ static void handle_search(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	pl_resp_json(resp, 200, body);
 }
 
+/* PUT /api/users/me/avatar (an image: raw body, or multipart part "file")
+ * -> 200 user with avatar_url "/api/files/<id>"; 400 not a readable image;
+ * 413 over file_max_bytes. */
+static void handle_avatar_put(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	struct pl_upload up;
+	cJSON *user = NULL;
+	int rc;
+
+	if (pl_upload_receive(&ctx->cfg, req, "avatar", -1, &up, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	rc = pl_avatar_set(ctx->db, req->principal.user_id, &up.file, &user, &err);
+	pl_upload_release(&up);
+	if (rc < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, user);
+}
+
+/* DELETE /api/users/me/avatar -> 200 user with avatar_url "". */
+static void handle_avatar_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *user = NULL;
+
+	if (pl_avatar_clear(ctx->db, req->principal.user_id, &user, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, user);
+}
+
 static const struct pl_route routes[] = {
 	{ "GET", "/api/users/me", handle_me, PL_ROUTE_AUTH },
 	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "DELETE", "/api/users/me", handle_delete_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "PUT", "/api/users/me/password", handle_password, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "PUT", "/api/users/me/avatar", handle_avatar_put, PL_ROUTE_AUTH | PL_ROUTE_STREAM },
+	{ "DELETE", "/api/users/me/avatar", handle_avatar_delete, PL_ROUTE_AUTH },
 	{ "GET", "/api/users/{id}", handle_get, PL_ROUTE_AUTH },
 	{ "GET", "/api/users", handle_search, PL_ROUTE_AUTH },
 	PL_HEALTH_ROUTE,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "blob.h"
 #include "file_send.h"
@@ -125,7 +126,8 @@ static int stream(const struct pl_config *cfg, const struct pl_request *req,
 		  const struct pl_file_out *fo, struct pl_response *resp, struct pl_err *err)
 {
 	char path[1200], cr[96];
-	int64_t first = 0, last = fo->size - 1;
+	struct stat sb;
+	int64_t size, first = 0, last;
 	int range;
 
 	if (pl_resp_header(resp, "Accept-Ranges", "bytes") < 0)
@@ -134,27 +136,31 @@ static int stream(const struct pl_config *cfg, const struct pl_request *req,
 		resp->status = 304;
 		return 0;
 	}
-	range = pl_range_parse(req->range, fo->size, &first, &last);
-	if (range < 0) {
-		snprintf(cr, sizeof(cr), "bytes */%lld", (long long)fo->size);
-		pl_resp_header(resp, "Content-Range", cr);
-		resp->status = 416;
-		resp->file_length = 0;
-		return 0;
-	}
 	if (pl_blob_path(cfg->files_dir, fo->sha256, path, sizeof(path)) < 0)
 		return pl_err_internal(err, "bad blob name");
-	if ((resp->file_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((resp->file_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(resp->file_fd, &sb) < 0)
 		return pl_err_internal(err, "open %s: %s", path, strerror(errno));
+	/* the bytes on disk are the truth (a preview's size is not stored) */
+	size = (int64_t)sb.st_size;
+	last = size - 1;
+	range = pl_range_parse(req->range, size, &first, &last);
+	if (range < 0) {
+		snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+		pl_resp_header(resp, "Content-Range", cr);
+		close(resp->file_fd);
+		resp->file_fd = -1;
+		resp->status = 416;
+		return 0;
+	}
 	resp->status = 200;
 	if (range == 1) {
 		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)first, (long long)last,
-			 (long long)fo->size);
+			 (long long)size);
 		pl_resp_header(resp, "Content-Range", cr);
 		resp->status = 206;
 	}
 	resp->file_offset = first;
-	resp->file_length = fo->size == 0 ? 0 : last - first + 1;
+	resp->file_length = size == 0 ? 0 : last - first + 1;
 	return 0;
 }
 

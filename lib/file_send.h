@@ -22,7 +22,8 @@
 /* What to send (strings borrowed for the call). */
 struct pl_file_out {
 	const char *sha256;         /* the blob (blob.h) */
-	int64_t size;               /* its bytes */
+	int64_t size;               /* its bytes (informational: the blob's own
+	                             * size is sent) */
 	const char *content_type;   /* sniffed type */
 	const char *name;           /* for Content-Disposition */
 	bool download;              /* attachment even when the type may be inline */

@@ -31,7 +31,14 @@ static const struct pl_sql files_stmts[FILES_STMT__MAX] = {
 	[FILES_STMT_DETACH] = { "UPDATE files SET message_id = NULL WHERE message_id = ?1" },
 	[FILES_STMT_UNUSED] = {
 		"SELECT id, sha256, thumb_sha256 FROM files WHERE purpose = 'attachment' "
-		"AND message_id IS NULL AND created_at < ?1 ORDER BY id LIMIT ?2" },
+		"AND message_id IS NULL AND created_at < ?1 "
+		"UNION ALL "
+		"SELECT f.id, f.sha256, f.thumb_sha256 FROM files f WHERE f.purpose = 'avatar' "
+		"AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id "
+		"AND u.avatar_url = '/api/files/' || f.id) "
+		"ORDER BY 1 LIMIT ?2" },
+	/* an avatar is never named again once its user moved on (avatar_url
+	 * takes only http(s) URLs from clients) */
 	[FILES_STMT_DELETE_UNUSED] = { "DELETE FROM files WHERE id = ?1 AND message_id IS NULL" },
 	[FILES_STMT_SHA_IN_USE] = {
 		"SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) "
@@ -76,8 +83,8 @@ int pl_files_used(struct pl_db *db, int64_t user_id, int64_t *bytes, struct pl_e
 	return pl_db_step_id(db, st, bytes, err);
 }
 
-static int insert(struct pl_db *db, int64_t user_id, const struct pl_file_new *in, int64_t *id,
-		  struct pl_err *err)
+int pl_file_insert_locked(struct pl_db *db, int64_t user_id, const struct pl_file_new *in, int64_t *id,
+			   struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &files_stmts[FILES_STMT_INSERT], err);
 
@@ -142,7 +149,8 @@ int pl_file_create(struct pl_db *db, int64_t user_id, const struct pl_file_new *
 			goto out;
 		}
 	}
-	if (insert(db, user_id, in, &new_id, err) < 0 || !(st = pl_file_find(db, new_id, &f, err)))
+	if (pl_file_insert_locked(db, user_id, in, &new_id, err) < 0 ||
+	    !(st = pl_file_find(db, new_id, &f, err)))
 		goto out;
 	*out = pl_file_view(&f);
 	pl_db_done(st);

@@ -62,6 +62,14 @@ int pl_file_create(struct pl_db *db, int64_t user_id, const struct pl_file_new *
 		   cJSON **out, int64_t *id, struct pl_err *err);
 
 /*
+ * pl_file_insert_locked: the row of pl_file_create without its
+ * transaction or quota (inside the caller's transaction); *id receives its
+ * id. Returns 0, or -1 with `err` (500).
+ */
+int pl_file_insert_locked(struct pl_db *db, int64_t user_id, const struct pl_file_new *in, int64_t *id,
+			  struct pl_err *err);
+
+/*
  * pl_file_find: reads file `id` into `f`. Returns the statement positioned
  * on its row (the strings of `f` live until pl_db_done on it, which the
  * caller must call), or NULL with `err` (404, 500). Decides nothing about
@@ -84,8 +92,9 @@ int pl_files_detach_locked(struct pl_db *db, int64_t message_id, struct pl_err *
 
 /*
  * pl_files_collect: deletes up to `limit` rows of attachments no message
- * carries that are older than `grace_s` seconds, and the blobs (and
- * thumbnails) no other row names. Needs files_dir's exclusive lock
+ * carries that are older than `grace_s` seconds and of avatars no user
+ * names any more (replaced, cleared, erased: at once), and the blobs (and
+ * previews) no other row names. Needs files_dir's exclusive lock
  * (blob.h) and does not wait for it: busy, it does nothing this time.
  * *rows, *bytes (may be NULL) receive what went. Returns 0, or -1 with
  * `err` (500).

@@ -1,7 +1,9 @@
 /* upload.c — one file from a request body into a blob (upload.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "multipart.h"
+#include "thumb.h"
 #include "upload.h"
 #include "util.h"
 
@@ -71,6 +73,46 @@ static int feed_multipart(void *arg, const char *buf, size_t n, struct pl_err *e
 	return pl_multipart_feed(arg, buf, n, err);
 }
 
+/* An attachment that is an image gets its size and a preview (thumb.h);
+ * one that cannot be read gets neither and is stored all the same. */
+static int make_preview(struct pl_blob_writer *w, struct pl_upload *up, struct pl_thumb *small,
+			struct pl_err *err)
+{
+	if (!pl_image_type(up->content_type))
+		return 0;
+	if (pl_thumb_make(pl_blob_fd(w), up->content_type, PL_THUMB_SIDE, PL_THUMB_MAX_PIXELS,
+			  small, err) < 0)
+		return -1;
+	up->file.width = small->width;
+	up->file.height = small->height;
+	return 0;
+}
+
+/* An avatar must be an image that can be read: kept as a square-bounded
+ * PNG of PL_AVATAR_SIDE pixels and a PL_AVATAR_SMALL one as its preview. */
+static int make_avatar(struct pl_blob_writer *w, struct pl_upload *up, struct pl_thumb *big,
+		       struct pl_thumb *small, struct pl_err *err)
+{
+	int rc;
+
+	if (!pl_image_type(up->content_type))
+		return pl_err_set(err, 400, "an avatar must be a PNG, JPEG, GIF or WebP image (this is %s)",
+				  up->content_type);
+	if ((rc = pl_thumb_make(pl_blob_fd(w), up->content_type, PL_AVATAR_SIDE, PL_THUMB_MAX_PIXELS,
+				big, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return pl_err_set(err, 400, "the avatar image cannot be read, or has more than %d pixels",
+				  PL_THUMB_MAX_PIXELS);
+	if (pl_thumb_make(pl_blob_fd(w), up->content_type, PL_AVATAR_SMALL, PL_THUMB_MAX_PIXELS,
+			  small, err) < 0)
+		return -1;
+	snprintf(up->content_type, sizeof(up->content_type), "image/png");
+	up->file.size = big->png_len;
+	pl_thumb_fit(big->width, big->height, PL_AVATAR_SIDE, &up->file.width, &up->file.height);
+	return 0;
+}
+
 static int check_length(const struct pl_config *cfg, const struct pl_request *req, bool multipart,
 			int64_t quota_left, struct pl_err *err)
 {
@@ -94,6 +136,8 @@ int pl_upload_receive(const struct pl_config *cfg, struct pl_request *req, const
 	struct receiving r = { &w, up, false, false };
 	char given[PL_FILE_NAME_MAX * 3 + 1];
 	uint64_t limit = cfg->file_max_bytes;
+	struct pl_thumb big = { 0 }, small = { 0 };
+	bool avatar;
 	int rc = -1;
 
 	memset(up, 0, sizeof(*up));
@@ -126,11 +170,22 @@ int pl_upload_receive(const struct pl_config *cfg, struct pl_request *req, const
 	if (pl_sniff_fd(pl_blob_fd(&w), up->content_type, sizeof(up->content_type), err) < 0)
 		goto out;
 	up->file.size = w.size;
+	avatar = strcmp(purpose, "avatar") == 0;
+	if (avatar ? make_avatar(&w, up, &big, &small, err) < 0
+		   : make_preview(&w, up, &small, err) < 0)
+		goto out;
 	if ((up->lock_fd = pl_blob_lock(cfg->files_dir, false, true)) < 0) {
 		pl_err_internal(err, "cannot lock %s", cfg->files_dir);
 		goto out;
 	}
-	if (pl_blob_commit(&w, up->file.sha256, err) < 0)
+	if (small.png) {
+		if (pl_blob_store_buffer(cfg->files_dir, small.png, small.png_len, up->thumb_sha256, err) < 0)
+			goto out;
+		up->file.thumb_sha256 = up->thumb_sha256;
+	}
+	/* An avatar keeps its resized copy, never the upload itself. */
+	if (avatar ? pl_blob_store_buffer(cfg->files_dir, big.png, big.png_len, up->file.sha256, err) < 0
+		   : pl_blob_commit(&w, up->file.sha256, err) < 0)
 		goto out;
 	up->file.purpose = purpose;
 	up->file.name = up->name;
@@ -143,6 +198,8 @@ out:
 			   (long long)quota_left);
 	pl_blob_abort(&w);
 	free(mp);
+	free(big.png);
+	free(small.png);
 	if (rc < 0)
 		pl_upload_release(up);
 	return rc;

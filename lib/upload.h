@@ -18,12 +18,15 @@
 /* Room a multipart body may take besides the file's bytes (boundaries,
  * part headers, small fields). */
 #define PL_UPLOAD_OVERHEAD 16384
+#define PL_AVATAR_SIDE 256     /* avatars are kept at most 256x256 pixels */
+#define PL_AVATAR_SMALL 64     /* and as a 64x64 preview */
 
 /* One received upload (caller-owned; `file`'s strings point into it). */
 struct pl_upload {
 	struct pl_file_new file;
 	char name[PL_FILE_NAME_MAX + 1];
 	char content_type[PL_MIME_MAX];
+	char thumb_sha256[PL_SHA256_HEX];  /* the preview's blob, "" when none */
 	int lock_fd;        /* files_dir's shared lock (blob.h), held from the
 	                     * link until the row commits; -1 when none */
 };
@@ -31,7 +34,11 @@ struct pl_upload {
 /*
  * pl_upload_receive: reads the body of `req` (a PL_ROUTE_STREAM route) into
  * a blob under cfg->files_dir, at most cfg->file_max_bytes, and fills `up`
- * (purpose `purpose`, a static string) ready for pl_file_create. Over the
+ * (purpose `purpose`, a static string) ready for pl_file_create. An
+ * "attachment" that is an image gets its pixel size and a preview
+ * (thumb.h); an "avatar" must be a readable image (else 400) and is kept
+ * resized to PL_AVATAR_SIDE (the upload itself is dropped), with a
+ * PL_AVATAR_SMALL preview. Over the
  * limit — by Content-Length before a byte is read, or while reading — is
  * 413 and nothing is kept. `quota_left` (bytes; < 0 = no quota) refuses a
  * body that cannot fit with 413 before reading it. Returns 0, or -1 with

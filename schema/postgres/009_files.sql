@@ -18,6 +18,7 @@ CREATE TABLE files (
 CREATE INDEX files_user ON files(user_id);
 -- what parleyctl prune-files and the daemon collect
 CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL AND purpose = 'attachment';
+CREATE INDEX files_avatars ON files(id) WHERE purpose = 'avatar';
 CREATE INDEX files_message ON files(message_id) WHERE message_id IS NOT NULL;
 CREATE INDEX files_sha256 ON files(sha256);
 CREATE INDEX files_thumb ON files(thumb_sha256) WHERE thumb_sha256 IS NOT NULL;

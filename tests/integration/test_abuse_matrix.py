@@ -42,11 +42,14 @@ import os
 import re
 import shutil
 import sqlite3
+import struct
 import tempfile
 import time
 import urllib.parse
+import zlib
 
 import pytest
+import requests
 
 import pg_util
 from conftest import REPO, start_server
@@ -250,6 +253,12 @@ def world(mxsrv):
     dm = assert_json(api.post("/api/channels/dm", {"user_ids": [alice.id]},
                               token=bob.token), 201)
     api.send(bob.token, dm["id"], "ping")
+    # a file of alice's with a preview, attached to a message in C
+    r = requests.post(api.base + "/api/files", files={"file": ("m.png", PNG_4x3, "image/png")},
+                      headers={"Authorization": "Bearer " + alice.token}, timeout=30)
+    f = assert_json(r, 201)
+    assert f.get("thumbnail_url"), f
+    api.send(alice.token, c["id"], "a picture", attachments=[f["id"]])
     # alice is present in C: presence/leave's valid body would end that
     assert_json(api.post("/api/presence/join", {"channel_id": c["id"]},
                          token=alice.token), 200)
@@ -287,7 +296,7 @@ def world(mxsrv):
         "A": alice.id, "B": bob.id, "Cr": carol.id, "C": c["id"], "D": d["id"],
         "J": j["id"], "K": k["id"], "M": m["id"], "M2": m2["id"], "REG": REG_USER,
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
-        "ALICE": alice.username, "CODE": code,
+        "ALICE": alice.username, "CODE": code, "F": f["id"],
     }
     # a search brings the full-text index up to date (schema/006): done
     # here, so that no valid search during the matrix has that to write
@@ -341,7 +350,7 @@ PARTY = "%F0%9F%8E%89"       # nobody reacted with it
 
 def E(name, method, path, user="alice", body=None, body_mode=None, query=None,
       qparams=None, wrong=None, idfield=None, strfield=None, values=(),
-      unknown_id=400):
+      unknown_id=400, upload=None):
     """One endpoint of the contract.
 
     user: whose token (None: open endpoint). body: a valid body (an
@@ -351,13 +360,26 @@ def E(name, method, path, user="alice", body=None, body_mode=None, query=None,
     string field (\\u0000 and invalid UTF-8 go there). values: extra
     (case name, body, status, allowed writes) for field values that must
     be refused (SQL and header-injection strings). unknown_id: the answer
-    for a well-formed id in `idfield` that names nothing."""
+    for a well-formed id in `idfield` that names nothing. upload: (bytes,
+    content type) of an upload's valid raw body (files, avatars: not JSON,
+    so no body cases; test_files.py has theirs)."""
     return dict(name=name, method=method, path=path, user=user, body=body,
                 body_mode=body_mode, query=query or {}, qparams=qparams or {},
                 wrong=wrong, idfield=idfield, strfield=strfield, values=values,
-                unknown_id=unknown_id)
+                unknown_id=unknown_id, upload=upload)
 
 
+def _png(width, height):
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PNG_4x3 = _png(4, 3)
 SQLI = "x'; DROP TABLE users; --"
 CRLF = "a@b.example\r\nBcc: victim@evil.example"
 ENDPOINTS = [
@@ -410,9 +432,16 @@ ENDPOINTS = [
       body={"old_password": "{PW}", "new_password": "another horse battery"},
       body_mode="req", wrong={"old_password": "{PW}", "new_password": 12345678},
       strfield="new_password"),
+    E("avatar_put", "PUT", "/api/users/me/avatar", upload=(PNG_4x3, "image/png")),
+    E("avatar_delete", "DELETE", "/api/users/me/avatar"),
     E("users_get", "GET", "/api/users/{A}"),
     E("users_search", "GET", "/api/users", query={"q": "mx"},
       qparams={"q": "users_q", "limit": "limit"}),
+    # ---- files
+    E("files_upload", "POST", "/api/files", query={"name": "matrix.txt"},
+      upload=(b"a file of the matrix\n", "text/plain")),
+    E("files_get", "GET", "/api/files/{F}"),
+    E("files_thumbnail", "GET", "/api/files/{F}/thumbnail"),
     # ---- channels
     E("channels_list", "GET", "/api/channels"),
     E("channels_create", "POST", "/api/channels", body={"name": "mx-new-channel"},
@@ -917,6 +946,8 @@ def build(world, case):
                 data = case.raw(data)
             if case.ctype:
                 headers["Content-Type"] = case.ctype
+        elif ep["upload"]:
+            data, headers["Content-Type"] = ep["upload"]
     if method in ("POST", "PUT", "PATCH", "DELETE") and data is None:
         data = b""
     return method, path, headers, data

@@ -526,3 +526,139 @@ def test_prune_files_collects_unattached_files_only(small):
     names = {os.path.basename(p) for p in blobs(small)}
     assert keep["sha256"] in names and drop["sha256"] not in names
     assert not os.path.exists(orphan)
+
+
+# ---------------------------------------------------------------- previews
+
+def grey_png(width, height):
+    """A PNG of width x height pixels with some texture (compresses well)."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
+    raw = b"".join(b"\x00" + bytes((x * 7 + y) % 256 for x in range(width)) for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def bomb_png(side=30000):
+    """A decompression bomb: side x side grey pixels (900 M for 30000,
+    ~1.8 GB decoded at GraphicsMagick's 16 bits a sample) in under 1 MB."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
+    co = zlib.compressobj(9)
+    row = b"\x00" * (side + 1)
+    idat = b"".join(co.compress(row) for _ in range(side)) + co.flush()
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack("!IIBBBBB", side, side, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
+    return struct.unpack("!II", data[16:24])
+
+
+def test_an_image_gets_its_size_and_a_preview(server, api):
+    owner, member, outsider = (make_user(api, "fi") for _ in range(3))
+    data = grey_png(1000, 700)
+    f = uploaded(server, owner.token, data, name="wide.png", ctype="image/png")
+    assert (f["width"], f["height"]) == (1000, 700)
+    assert f["thumbnail_url"] == "/api/files/%d/thumbnail" % f["id"]
+    r = requests.get(server.base + f["thumbnail_url"], headers=auth(owner.token), timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert png_size(r.content) == (320, 224)
+    # the preview follows the file's visibility
+    ch = _private_channel(api, owner, member)
+    api.send(owner.token, ch["id"], "look", attachments=[f["id"]])
+    r = requests.get(server.base + f["thumbnail_url"], headers=auth(member.token), timeout=30)
+    assert r.status_code == 200 and png_size(r.content) == (320, 224)
+    r = requests.get(server.base + f["thumbnail_url"], headers=auth(outsider.token), timeout=30)
+    assert_error(r, 404, "not_found")
+    # a small image is not enlarged; a file that is no image has no preview
+    s = uploaded(server, owner.token, grey_png(40, 30), name="small.png", ctype="image/png")
+    r = requests.get(server.base + s["thumbnail_url"], headers=auth(owner.token), timeout=30)
+    assert png_size(r.content) == (40, 30)
+    t = uploaded(server, owner.token, b"just text\n", name="t.txt")
+    assert "thumbnail_url" not in t and "width" not in t
+    r = requests.get(server.base + "/api/files/%d/thumbnail" % t["id"], headers=auth(owner.token),
+                     timeout=30)
+    assert_error(r, 404, "not_found")
+
+
+def test_a_decompression_bomb_gets_no_preview_and_harms_nothing(server, api):
+    u = make_user(api, "fb")
+    bomb = bomb_png()
+    assert len(bomb) < 2 * 1024 * 1024
+    started = time.monotonic()
+    f = uploaded(server, u.token, bomb, name="bomb.png", ctype="image/png")
+    took = time.monotonic() - started
+    assert "thumbnail_url" not in f
+    # refused from its header, not decoded (900 M pixels would take far longer)
+    assert took < 20, took
+    assert fetch(server, u.token, f["id"]).content == bomb
+    # an image that claims to be one type and is another is not previewed
+    # as what it claims; a truncated image stores, without a preview
+    cut = grey_png(200, 200)[:60]
+    c = uploaded(server, u.token, cut, name="cut.png", ctype="image/png")
+    assert "thumbnail_url" not in c
+    assert requests.get(server.base + "/api/health", timeout=5).status_code == 200
+    uploaded(server, u.token, grey_png(10, 10), name="after.png", ctype="image/png")
+
+
+# ---------------------------------------------------------------- avatars
+
+def put_avatar(srv, token, data, ctype="image/png", multipart=False):
+    h = auth(token)
+    if multipart:
+        return requests.put(srv.base + "/api/users/me/avatar", files={"file": ("me.png", data, ctype)},
+                            headers=h, timeout=30)
+    h["Content-Type"] = ctype
+    return requests.put(srv.base + "/api/users/me/avatar", data=data, headers=h, timeout=30)
+
+
+def test_avatar_upload_is_resized_and_readable_by_anyone_signed_in(server, api):
+    a, b = make_user(api, "fa"), make_user(api, "fa")
+    r = put_avatar(server, a.token, grey_png(900, 600))
+    assert r.status_code == 200, r.text
+    url = r.json()["avatar_url"]
+    assert url.startswith("/api/files/")
+    assert api.get("/api/users/me", token=a.token).json()["avatar_url"] == url
+    assert api.get("/api/users/%d" % a.id, token=b.token).json()["avatar_url"] == url
+    r = requests.get(server.base + url, headers=auth(b.token), timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert png_size(r.content) == (256, 170)
+    assert r.headers["Content-Disposition"].startswith("inline;")
+    r = requests.get(server.base + url + "/thumbnail", headers=auth(b.token), timeout=30)
+    assert png_size(r.content) == (64, 42)
+    assert requests.get(server.base + url, timeout=10).status_code == 401
+    # multipart too; the old one is no longer named and gets collected
+    r = put_avatar(server, a.token, grey_png(100, 100), multipart=True)
+    assert r.status_code == 200, r.text
+    new = r.json()["avatar_url"]
+    assert new != url
+    env = dict(os.environ, PARLEY_CONFIG=os.path.join(server.var, "parley.conf"))
+    out = subprocess.run([CTL, "prune-files"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert_error(requests.get(server.base + url, headers=auth(b.token), timeout=30), 404, "not_found")
+    assert requests.get(server.base + new, headers=auth(b.token), timeout=30).status_code == 200
+    # cleared
+    r = api.request("DELETE", "/api/users/me/avatar", token=a.token)
+    assert r.status_code == 200 and r.json()["avatar_url"] == ""
+    # an external URL still works
+    r = api.request("PATCH", "/api/users/me", token=a.token,
+                    json_body={"avatar_url": "https://example.org/me.png"})
+    assert r.status_code == 200 and r.json()["avatar_url"] == "https://example.org/me.png"
+
+
+def test_avatar_must_be_a_readable_image(server, api):
+    u = make_user(api, "fn")
+    for data, ctype in ((HTML, "image/png"), (b"%PDF-1.4\n", "application/pdf"),
+                        (grey_png(50, 50)[:60], "image/png"), (bomb_png(), "image/png")):
+        r = put_avatar(server, u.token, data, ctype)
+        assert_error(r, 400, "bad_request")
+    assert api.get("/api/users/me", token=u.token).json()["avatar_url"] == ""
+    r = requests.put(server.base + "/api/users/me/avatar", data=grey_png(5, 5), timeout=10,
+                     headers={"Content-Type": "image/png"})
+    assert_error(r, 401, "unauthorized")
