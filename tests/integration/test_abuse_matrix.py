@@ -253,12 +253,12 @@ def world(mxsrv):
     dm = assert_json(api.post("/api/channels/dm", {"user_ids": [alice.id]},
                               token=bob.token), 201)
     api.send(bob.token, dm["id"], "ping")
-    # a file of alice's with a preview, attached to a message in C
+    # a file of alice's with a preview, attached to a message in D
     r = requests.post(api.base + "/api/files", files={"file": ("m.png", PNG_4x3, "image/png")},
                       headers={"Authorization": "Bearer " + alice.token}, timeout=30)
     f = assert_json(r, 201)
     assert f.get("thumbnail_url"), f
-    api.send(alice.token, c["id"], "a picture", attachments=[f["id"]])
+    api.send(alice.token, d["id"], "a picture", attachments=[f["id"]])
     # alice is present in C: presence/leave's valid body would end that
     assert_json(api.post("/api/presence/join", {"channel_id": c["id"]},
                          token=alice.token), 200)
