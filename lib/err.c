@@ -39,8 +39,10 @@ const char *pl_err_code(int status)
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
 	case 409: return "conflict";
+	case 411: return "length_required";
 	case 413: return "payload_too_large";
 	case 415: return "unsupported_media_type";
+	case 416: return "range_not_satisfiable";
 	case 429: return "rate_limited";
 	case 503: return "unavailable";
 	default:  return "internal";

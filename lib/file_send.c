@@ -149,7 +149,8 @@ static int stream(const struct pl_config *cfg, const struct pl_request *req,
 		pl_resp_header(resp, "Content-Range", cr);
 		close(resp->file_fd);
 		resp->file_fd = -1;
-		resp->status = 416;
+		resp->content_type[0] = '\0';
+		pl_resp_error(resp, 416, "the range is outside the file's %lld bytes", (long long)size);
 		return 0;
 	}
 	resp->status = 200;

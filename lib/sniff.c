@@ -37,7 +37,8 @@ static magic_t get_cookie(struct pl_err *err)
 static void copy_type(const char *type, char *out, size_t len)
 {
 	/* libmagic answers e.g. "application/x-empty" for nothing at all. */
-	if (!type || !*type || strchr(type, ' ') || !strchr(type, '/'))
+	if (!type || !*type || strchr(type, ' ') || !strchr(type, '/') ||
+	    strcmp(type, "application/x-empty") == 0)
 		type = "application/octet-stream";
 	snprintf(out, len, "%s", type);
 }

@@ -473,7 +473,9 @@ def test_range_etag_and_head(server, api):
     r = fetch(server, u.token, f["id"], headers={"Range": "bytes=-10"})
     assert r.status_code == 206 and r.content == data[-10:]
     r = fetch(server, u.token, f["id"], headers={"Range": "bytes=%d-" % (len(data) + 5)})
-    assert r.status_code == 416
+    assert_error(r, 416, "range_not_satisfiable")
+    if FRONTEND != "lighttpd":   # (lighttpd's own 416 names no Content-Range)
+        assert r.headers["Content-Range"] == "bytes */%d" % len(data)
     r = fetch(server, u.token, f["id"])
     etag = r.headers["ETag"]
     r = fetch(server, u.token, f["id"], headers={"If-None-Match": etag})
