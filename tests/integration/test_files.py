@@ -18,6 +18,8 @@ import zlib
 import pytest
 import requests
 
+import pg_util
+
 from conftest import FRONTEND, NO_WS_DAEMON, REPO, start_server
 from helpers import WS, Api, assert_error, auth, db_count, make_user
 
@@ -664,3 +666,28 @@ def test_avatar_must_be_a_readable_image(server, api):
     r = requests.put(server.base + "/api/users/me/avatar", data=grey_png(5, 5), timeout=10,
                      headers={"Content-Type": "image/png"})
     assert_error(r, 401, "unauthorized")
+
+
+def test_an_erased_accounts_avatar_goes(server, api):
+    a, b = make_user(api, "fe"), make_user(api, "fe")
+    r = put_avatar(server, a.token, grey_png(64, 64))
+    assert r.status_code == 200, r.text
+    url = r.json()["avatar_url"]
+    assert requests.get(server.base + url, headers=auth(b.token), timeout=30).status_code == 200
+    r = api.request("DELETE", "/api/users/me", token=a.token, json_body={"password": a.password})
+    assert r.status_code == 204, r.text
+    assert api.get("/api/users/%d" % a.id, token=b.token).json().get("avatar_url", "") == ""
+    env = dict(os.environ, PARLEY_CONFIG=os.path.join(server.var, "parley.conf"))
+    out = subprocess.run([CTL, "prune-files"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert_error(requests.get(server.base + url, headers=auth(b.token), timeout=30), 404, "not_found")
+    fid = int(url.rsplit("/", 1)[1])
+    assert pg_count(server, "SELECT count(*) FROM files WHERE id = %d" % fid) == 0
+
+
+def pg_count(srv, query):
+    con = pg_util.connect(srv.db)
+    try:
+        return con.execute(query).fetchone()[0]
+    finally:
+        con.close()
