@@ -16,7 +16,8 @@
  * carol 3 and dave 4 (erased), channels (1 public "general": alice owner,
  * bob, carol admin, dave; 2 private of alice only; 3 a dm of alice and
  * bob), messages (1, 2 (edited, a reply to 1) in general, 3 in the private
- * channel, 4 in the dm, 5 by dave, 6 deleted), a reaction and presence;
+ * channel, 4 in the dm, 5 by dave, 6 deleted, 7 in the private channel with
+ * alice's file 1 attached), a reaction and presence;
  * alice, bob and carol are signed in. That database is the template:
  * after any input that changed it, it is restored (sqlite3_deserialize of
  * the template's bytes), so every input runs against the same state and a
@@ -59,6 +60,7 @@
  *   - a protected route never answers 2xx to no token, a revoked session
  *     or an expired token, and no request is ever authenticated as a
  *     revoked session, by an expired token or as dave's erased account;
+ *   - nobody but alice gets the bytes of her file 1 (or its preview);
  *   - nobody but alice ever sees her private channel (id 2), its messages
  *     or her email address; nobody but alice and bob their dm (id 3).
  */
@@ -705,12 +707,13 @@ static void check(const struct prog *p, const struct pl_request *req, const stru
 		if (sqlite3_stmt_busy(s))
 			fail("a statement was left stepped (not reset)", req, st, sqlite3_sql(s));
 	if (resp->content_type[0] || resp->file_fd >= 0) {
-		/* a file's bytes: only GET /api/files/{id}, only to who may read it */
+		/* a file's bytes (or its preview): only to who may read it */
 		char mine[64];
 		if (resp->body || (st != 200 && st != 206 && st != 304))
 			fail("a file answer with a JSON body or an unexpected status", req, st, printed);
 		snprintf(mine, sizeof(mine), "/api/files/%lld", (long long)private_file);
-		if (strcmp(req->path, mine) == 0 &&
+		if (strncmp(req->path, mine, strlen(mine)) == 0 &&
+		    (req->path[strlen(mine)] == '\0' || req->path[strlen(mine)] == '/') &&
 		    !(req->authenticated && req->principal.user_id == user_a))
 			fail("alice's private file to someone else", req, st, printed);
 	} else if (st == 204 || st == 206 || st == 304) {
