@@ -27,15 +27,20 @@ OFFLOADED = FRONTEND in ("lighttpd", "nginx")
 CTL = os.path.join(os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
 
 
-def png(width=3, height=2):
-    """A valid PNG of width x height grey pixels."""
+def _png(width, height, idat):
+    """A PNG of width x height 8-bit grey pixels from compressed rows."""
     def chunk(kind, data):
         body = kind + data
         return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" +
             chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def png(width=3, height=2):
+    """A valid PNG of width x height flat grey pixels."""
+    return _png(width, height,
+                zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height))))
 
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n"
@@ -535,28 +540,17 @@ def test_prune_files_collects_unattached_files_only(small):
 # ---------------------------------------------------------------- previews
 
 def grey_png(width, height):
-    """A PNG of width x height pixels with some texture (compresses well)."""
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
+    """A PNG of width x height pixels with some texture."""
     raw = b"".join(b"\x00" + bytes((x * 7 + y) % 256 for x in range(width)) for y in range(height))
-    return (b"\x89PNG\r\n\x1a\n" +
-            chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return _png(width, height, zlib.compress(raw))
 
 
 def bomb_png(side=30000):
     """A decompression bomb: side x side grey pixels (900 M for 30000,
     ~1.8 GB decoded at GraphicsMagick's 16 bits a sample) in under 1 MB."""
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack("!I", len(data)) + body + struct.pack("!I", zlib.crc32(body))
     co = zlib.compressobj(9)
     row = b"\x00" * (side + 1)
-    idat = b"".join(co.compress(row) for _ in range(side)) + co.flush()
-    return (b"\x89PNG\r\n\x1a\n" +
-            chunk(b"IHDR", struct.pack("!IIBBBBB", side, side, 8, 0, 0, 0, 0)) +
-            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return _png(side, side, b"".join(co.compress(row) for _ in range(side)) + co.flush())
 
 
 def png_size(data):
