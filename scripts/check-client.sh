@@ -15,7 +15,9 @@
 # `client: N passed, N failed` (a crashed step counts as a failure).
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), PARLEY_BIN (programs,
-# default build/bin), CLIENT_KEEP_VAR=1 keeps the server's data dir.
+# default build/bin), CLIENT_KEEP_VAR=1 keeps the server's data dir,
+# FILE_MAX_BYTES (the server's upload limit, default 2000000 here; the
+# browser tests upload a file 1 MB over it).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,6 +87,9 @@ WS_PORT=$(free_port)
 while [ "$WS_PORT" = "$PORT" ]; do WS_PORT=$(free_port); done
 BASE=http://127.0.0.1:$PORT
 section "starting parley on $BASE (ws-daemon on $WS_PORT, data in $VAR)"
+# A small upload limit, so that the browser tests can send a file over it
+# (serve.sh reads FILE_MAX_BYTES; the tests read it too).
+export FILE_MAX_BYTES=${FILE_MAX_BYTES:-2000000}
 # Headroom for the registrations and logins of the tests (all from 127.0.0.1).
 EXTRA=$'register_addr_limit = 100000\nlogin_addr_limit = 100000\nlogin_user_limit = 1000'
 setsid env PORT="$PORT" WS_PORT="$WS_PORT" PARLEY_VAR="$VAR/srv" PARLEY_EXTRA_CONF="$EXTRA" \

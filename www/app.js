@@ -1,12 +1,15 @@
 // app.js — parley's bundled browser client: plain ES modules, no build step.
 // REST in js/api.js, the event stream in js/realtime.js, element helpers
-// (text-only rendering of user data) in js/dom.js.
+// (text-only rendering of user data) in js/dom.js, attachments and avatars
+// (file bytes through blob: URLs) in js/files.js.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
-import { $, el, clear, setText, fmtTime, newClientId } from './js/dom.js';
+import { $, el, clear, setText, fmtTime, fmtSize, newClientId } from './js/dom.js';
+import { Files } from './js/files.js';
 
 const PAGE = 50;
+const MAX_ATTACHMENTS = 10;
 const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏'];
 
 const api = new Api();
@@ -14,8 +17,12 @@ const S = {
 	channels: new Map(),   // id -> channel object
 	current: null,         // id of the open channel
 	rooms: new Map(),      // channel id -> { byId: Map, complete: bool, loaded: bool }
-	pending: new Map(),    // client_msg_id -> { channel_id, content, reply_to, failed }
+	pending: new Map(),    // client_msg_id -> { channel_id, content, reply_to, attachments, failed }
 	users: new Map(),      // user id -> username
+	profiles: new Map(),   // user id -> user object (null: not found), for avatars
+	profileLoads: new Set(), // user ids asked for
+	uploads: [],           // the composer's files: { key, file, state, loaded, total, result, error }
+	stick: true,           // the message list was scrolled to the bottom
 	online: new Map(),     // user id -> status ('online' | 'away' | 'dnd')
 	typing: new Map(),     // user id -> timer (open channel only)
 	replyTo: null,         // message being replied to
@@ -29,8 +36,9 @@ const rt = new Realtime(api, {
 	hello: onHello,
 	resync: () => reloadAll(),
 });
+const files = new Files(api, (e) => report(e));
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, state: S };
+window.parley = { api, rt, files, state: S };
 
 const me = () => api.user;
 const room = (id) => {
@@ -101,8 +109,10 @@ api.onSessionEnd = () => { toast('Your session ended; please sign in again.'); s
 async function enterChat() {
 	$('auth-screen').hidden = true;
 	$('chat-screen').hidden = false;
-	setText($('me'), me().display_name || me().username);
 	S.users.set(me().id, me().username);
+	S.profiles.set(me().id, me());
+	renderMe();
+	api.get('/api/users/me').then(learnUser, (e) => console.warn(e));
 	S.online.set(me().id, 'online');
 	await loadChannels();
 	rt.start();
@@ -112,7 +122,11 @@ async function enterChat() {
 	const first = S.channels.has(want) ? want
 		: [...S.channels.values()].find((c) => c.role)?.id;
 	if (first) openChannel(first);
-	else $('composer-input').disabled = true;
+	else setComposer(false);
+}
+
+function setComposer(on) {
+	$('composer-input').disabled = $('send').disabled = $('attach').disabled = !on;
 }
 
 // The first hello: events from now on come live; (re)load what REST knows.
@@ -229,7 +243,7 @@ $('leave-button').addEventListener('click', async () => {
 		setText($('room-name'), 'Pick a channel');
 		setText($('room-topic'), '');
 		for (const b of ['join-button', 'leave-button', 'members-button', 'older']) $(b).hidden = true;
-		$('composer-input').disabled = $('send').disabled = true;
+		setComposer(false);
 	} catch (e) { report(e); }
 });
 
@@ -259,7 +273,7 @@ $('new-dm-form').addEventListener('submit', async (ev) => {
 			const r = await api.get('/api/users?limit=20&q=' + encodeURIComponent(n));
 			const u = r.users.find((x) => x.username.toLowerCase() === n.toLowerCase());
 			if (!u) throw new ApiError(404, 'not_found', `No user named ${n}`);
-			S.users.set(u.id, u.username);
+			learnUser(u);
 			ids.push(u.id);
 		}
 		const c = await api.post('/api/channels/dm', { user_ids: ids });
@@ -294,7 +308,7 @@ async function openChannel(id) {
 	$('join-button').hidden = !!c.role || c.kind !== 'public';
 	$('leave-button').hidden = !c.role;
 	$('members-button').hidden = false;
-	$('composer-input').disabled = $('send').disabled = false;
+	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
 	clear($('messages'));
 	renderChannels();
@@ -356,11 +370,13 @@ async function loadOlder() {
 		if (S.current === id) {
 			$('older').hidden = r.complete;
 			box.scrollTop = box.scrollHeight - before; // keep the reader's place
+			S.stick = atBottom();
 		}
 	} catch (e) { report(e); } finally { r.loadingOlder = false; }
 }
 $('older').addEventListener('click', loadOlder);
 $('messages-scroll').addEventListener('scroll', () => {
+	S.stick = atBottom();
 	if ($('messages-scroll').scrollTop < 40) loadOlder();
 });
 
@@ -369,6 +385,11 @@ const atBottom = () => {
 	return b.scrollHeight - b.scrollTop - b.clientHeight < 60;
 };
 const scrollToBottom = () => { const b = $('messages-scroll'); b.scrollTop = b.scrollHeight; };
+// A reader at the bottom stays there when the list grows by itself (image
+// previews arriving) or its box shrinks (attachment chips above the composer).
+const stickObserver = new ResizeObserver(() => { if (S.stick) scrollToBottom(); });
+stickObserver.observe($('messages'));
+stickObserver.observe($('messages-scroll'));
 
 // Adds or replaces a message (deduped by id; a pending echo with the same
 // client_msg_id is replaced by it).
@@ -418,6 +439,7 @@ function messageEl(m) {
 		dataset: { id: m.id, replyTo: m.reply_to || null }, id: 'msg-' + m.id,
 	});
 	li.append(el('div', { class: 'meta' },
+		avatarOf(m.user_id, false, m.username),
 		presenceDot(m.user_id),
 		el('strong', { class: 'author' }, m.username || 'deleted user'),
 		' ',
@@ -426,9 +448,13 @@ function messageEl(m) {
 	if (m.reply_to) {
 		li.append(el('a', { class: 'reply-quote', href: '#msg-' + m.reply_to },
 			'↪ ', parent ? (parent.username || '') + ': ' : 'a message',
-			parent ? (parent.deleted ? '(deleted)' : parent.content.slice(0, 140)) : ''));
+			parent ? (parent.deleted ? '(deleted)' : summary(parent).slice(0, 140)) : ''));
 	}
-	li.append(el('div', { class: 'content' }, m.deleted ? 'This message was deleted.' : m.content));
+	const atts = !m.deleted && Array.isArray(m.attachments) ? m.attachments : [];
+	if (m.deleted || m.content || !atts.length) {
+		li.append(el('div', { class: 'content' }, m.deleted ? 'This message was deleted.' : m.content));
+	}
+	if (atts.length) li.append(el('div', { class: 'attachments' }, ...atts.map((f) => files.attachment(f))));
 	if (!m.deleted && m.reactions && m.reactions.length) {
 		const rx = el('div', { class: 'reactions' });
 		for (const x of m.reactions) {
@@ -453,11 +479,18 @@ function messageEl(m) {
 	return li;
 }
 
+// A message's text, or for one with files only, their names.
+function summary(m) {
+	if (m.content || !m.attachments || !m.attachments.length) return m.content || '';
+	return '📎 ' + m.attachments.map((f) => f.name).join(', ');
+}
+
 function pendingEl(cid, p) {
 	return el('li', { class: 'msg mine pending' + (p.failed ? ' failed' : ''), dataset: { clientId: cid } },
-		el('div', { class: 'meta' }, presenceDot(me().id), el('strong', { class: 'author' }, me().username), ' ',
+		el('div', { class: 'meta' }, avatarOf(me().id), presenceDot(me().id), el('strong', { class: 'author' }, me().username), ' ',
 			el('span', { class: 'state' }, p.failed ? 'not sent' : 'sending…')),
-		el('div', { class: 'content' }, p.content),
+		p.content ? el('div', { class: 'content' }, p.content) : null,
+		p.attachments.length ? el('div', { class: 'hint' }, summary({ content: '', attachments: p.attachments })) : null,
 		p.failed ? el('div', { class: 'actions' },
 			el('button', { type: 'button', onclick: () => sendPending(cid) }, 'Retry'),
 			el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard')) : null);
@@ -485,7 +518,7 @@ async function react(m, emoji, add) {
 function startReply(m) {
 	S.replyTo = m;
 	setText($('reply-author'), m.username);
-	setText($('reply-text'), m.content.slice(0, 80));
+	setText($('reply-text'), summary(m).slice(0, 80));
 	$('reply-bar').hidden = false;
 	$('composer-input').focus();
 }
@@ -528,9 +561,19 @@ $('composer').addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	const input = $('composer-input');
 	const content = input.value.trim();
-	if (!content || !S.current) return;
+	if (!S.current) return;
+	if (S.uploads.some((u) => u.state === 'uploading')) {
+		composerError('Wait until the uploads finish, or remove them.');
+		return;
+	}
+	const ready = S.uploads.filter((u) => u.state === 'done');
+	if (!content && !ready.length) return;
+	composerError('');
+	S.uploads = S.uploads.filter((u) => u.state !== 'done');
+	renderUploads();
 	const cid = newClientId();
-	S.pending.set(cid, { channel_id: S.current, content, reply_to: S.replyTo ? S.replyTo.id : null, failed: false });
+	S.pending.set(cid, { channel_id: S.current, content, reply_to: S.replyTo ? S.replyTo.id : null, failed: false,
+		attachments: ready.map((u) => u.result) });
 	input.value = '';
 	S.replyTo = null;
 	S.lastTypingSent = 0;
@@ -545,6 +588,7 @@ async function sendPending(cid) {
 	if (!p) return;
 	const body = { channel_id: p.channel_id, content: p.content, client_msg_id: cid };
 	if (p.reply_to) body.reply_to = p.reply_to;
+	if (p.attachments.length) body.attachments = p.attachments.map((f) => f.id);
 	if (p.failed) {
 		p.failed = false;
 		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
@@ -577,6 +621,141 @@ $('composer-input').addEventListener('input', () => {
 		api.post(`/api/channels/${S.current}/typing`).catch(() => {});
 	}
 });
+
+/* ---------- attachments: button, drag and drop, paste ---------- */
+
+let uploadSeq = 0;
+const announce = (text) => setText($('upload-status'), text);
+const composerError = (text) => setText($('composer-error'), text);
+
+function addFiles(list) {
+	composerError('');
+	if (!S.current || $('composer-input').disabled) return;
+	for (const file of list) {
+		if (S.uploads.filter((u) => u.state !== 'failed').length >= MAX_ATTACHMENTS) {
+			composerError(`At most ${MAX_ATTACHMENTS} files per message.`);
+			break;
+		}
+		startUpload(file);
+	}
+	renderUploads();
+}
+
+// Uploads at once (POST /api/files); the message names the ids when sent.
+function startUpload(file) {
+	const u = { key: ++uploadSeq, file, state: 'uploading', loaded: 0, total: file.size, result: null, error: '', step: 0 };
+	S.uploads.push(u);
+	announce(`Uploading ${file.name}…`);
+	const job = api.upload('POST', '/api/files', file, (loaded, total) => {
+		u.loaded = loaded;
+		u.total = total || u.total;
+		const pct = percent(u);
+		const bar = u.li && u.li.querySelector('progress');
+		if (bar) { bar.value = pct; setText(u.li.querySelector('.chip-pct'), pct + '%'); }
+		if (pct >= (u.step + 1) * 25 && pct < 100) {
+			u.step = Math.floor(pct / 25);
+			announce(`${file.name}: ${pct}% uploaded`);
+		}
+	});
+	u.abort = job.abort;
+	job.done.then((f) => {
+		u.state = 'done';
+		u.result = f;
+		announce(`${file.name} uploaded`);
+		renderChip(u);
+	}, (e) => {
+		if (e.code === 'aborted' || !S.uploads.includes(u)) return;
+		u.state = 'failed';
+		u.error = e.status === 413 ? 'Too large: ' + e.message : e.status === 0 ? 'Upload failed: ' + e.message : e.message;
+		announce(`${file.name} was not uploaded. ${u.error}`);
+		renderChip(u);
+	});
+}
+
+const percent = (u) => (u.total ? Math.min(100, Math.floor((u.loaded * 100) / u.total)) : 0);
+
+function chipEl(u) {
+	const name = u.file.name || 'file';
+	const li = el('li', { class: 'chip ' + u.state, dataset: { upload: u.key } },
+		el('span', { class: 'chip-name', title: name }, name),
+		el('span', { class: 'hint' }, fmtSize(u.file.size)));
+	if (u.state === 'uploading') {
+		li.append(el('progress', { max: 100, value: percent(u), 'aria-label': 'Uploading ' + name }),
+			el('span', { class: 'hint chip-pct' }, percent(u) + '%'));
+	} else if (u.state === 'failed') {
+		li.append(el('span', { class: 'chip-error' }, u.error));
+	}
+	const verb = u.state === 'uploading' ? 'Cancel upload of ' : 'Remove ';
+	li.append(el('button', { type: 'button', class: 'icon chip-remove', 'aria-label': verb + name, title: verb + name,
+		onclick: () => removeUpload(u) }, '✕'));
+	u.li = li;
+	return li;
+}
+
+function renderChip(u) {
+	if (!u.li || !u.li.isConnected) return;
+	const focused = u.li.contains(document.activeElement);
+	u.li.replaceWith(chipEl(u));
+	if (focused) u.li.querySelector('button').focus();
+}
+
+function renderUploads() {
+	const list = clear($('uploads'));
+	for (const u of S.uploads) list.append(chipEl(u));
+	list.hidden = !S.uploads.length;
+}
+
+function removeUpload(u) {
+	if (u.state === 'uploading' && u.abort) u.abort();
+	S.uploads = S.uploads.filter((x) => x !== u);
+	renderUploads();
+	announce(`${u.file.name} removed`);
+	composerError('');
+	$('composer-input').focus();
+}
+
+$('attach').addEventListener('click', () => $('file-input').click());
+$('file-input').addEventListener('change', () => {
+	addFiles([...$('file-input').files]);
+	$('file-input').value = '';
+});
+$('composer-input').addEventListener('paste', (ev) => {
+	const dt = ev.clipboardData;
+	const list = dt ? [...dt.files] : [];
+	if (!list.length) return;
+	if (![...dt.types].includes('text/plain')) ev.preventDefault();
+	addFiles(list);
+});
+
+// Files dropped on the conversation or the composer; a drop anywhere else
+// is ignored rather than navigating away to the file.
+const hasFiles = (ev) => !!ev.dataTransfer && [...ev.dataTransfer.types].includes('Files');
+let dragDepth = 0;
+const dropZone = $('room');
+dropZone.addEventListener('dragenter', (ev) => {
+	if (!hasFiles(ev) || !S.current) return;
+	dragDepth++;
+	dropZone.classList.add('dropping');
+});
+dropZone.addEventListener('dragleave', () => {
+	if (--dragDepth > 0) return;
+	dragDepth = 0;
+	dropZone.classList.remove('dropping');
+});
+dropZone.addEventListener('drop', (ev) => {
+	dragDepth = 0;
+	dropZone.classList.remove('dropping');
+	if (!ev.dataTransfer || !ev.dataTransfer.files.length) return;
+	ev.preventDefault();
+	addFiles([...ev.dataTransfer.files]);
+});
+for (const type of ['dragover', 'drop']) {
+	window.addEventListener(type, (ev) => {
+		if (!hasFiles(ev)) return;
+		ev.preventDefault();
+		if (type === 'dragover') ev.dataTransfer.dropEffect = dropZone.contains(ev.target) && S.current ? 'copy' : 'none';
+	});
+}
 
 // Moves the read marker to the newest message of the open channel.
 function markRead() {
@@ -755,14 +934,92 @@ async function showMembers() {
 		const data = await api.get(`/api/channels/${id}/members`);
 		const list = openPanel('members', `Members of ${label(S.channels.get(id))}`);
 		for (const mbr of data.members) {
-			S.users.set(mbr.user.id, mbr.user.username);
-			list.append(el('li', {}, presenceDot(mbr.user.id), ' ',
+			learnUser(mbr.user);
+			list.append(el('li', {}, avatarOf(mbr.user.id), presenceDot(mbr.user.id), ' ',
 				el('span', { class: 'author' }, mbr.user.display_name || mbr.user.username),
 				' ', el('span', { class: 'hint' }, '@' + mbr.user.username + (mbr.role !== 'member' ? ' · ' + mbr.role : ''))));
 		}
 	} catch (e) { report(e); }
 }
 $('members-button').addEventListener('click', showMembers);
+
+/* ---------- avatars and the profile panel ---------- */
+
+// Remembers a user object; their avatars on screen follow a change.
+function learnUser(u) {
+	if (!u || typeof u.id !== 'number') return;
+	const old = S.profiles.get(u.id);
+	S.profiles.set(u.id, u);
+	S.users.set(u.id, u.username);
+	if (me() && u.id === me().id) {
+		api.save({ ...api.session, user: { ...api.session.user, ...u } });
+		renderMe();
+	}
+	if (!old || old.avatar_url !== u.avatar_url || old.display_name !== u.display_name) {
+		for (const n of document.querySelectorAll(`[data-avatar-user="${u.id}"]`)) n.replaceWith(avatarOf(u.id, n.classList.contains('big')));
+	}
+}
+
+// A user's avatar; their profile is asked for once (messages carry no avatar).
+function avatarOf(id, big, username) {
+	const u = S.profiles.get(id);
+	if (u === undefined && typeof id === 'number' && !S.profileLoads.has(id)) {
+		S.profileLoads.add(id);
+		api.get('/api/users/' + id).then(learnUser, () => S.profiles.set(id, null));
+	}
+	return files.avatar(u || { username: username || S.users.get(id) || '?' }, id, big);
+}
+
+function renderMe() {
+	clear($('me')).append(avatarOf(me().id), el('span', { class: 'me-name' }, me().display_name || me().username));
+}
+
+function showProfile() {
+	const u = S.profiles.get(me().id) || me();
+	const list = openPanel('profile', 'Your profile');
+	list.append(el('li', { class: 'profile' }, avatarOf(u.id, true),
+		el('span', {}, el('strong', {}, u.display_name || u.username), ' ', el('span', { class: 'hint' }, '@' + u.username))));
+	list.append(el('li', {},
+		el('button', { type: 'button', id: 'avatar-change', onclick: () => $('avatar-input').click() },
+			u.avatar_url ? 'Change avatar' : 'Upload an avatar'),
+		u.avatar_url ? el('button', { type: 'button', id: 'avatar-remove', onclick: removeAvatar }, 'Remove avatar') : null));
+	list.append(el('li', {}, el('p', { id: 'avatar-status', class: 'avatar-status' })));
+}
+function avatarStatus(text, bad) {
+	announce(text);
+	const p = $('avatar-status');
+	if (!p) return;
+	setText(p, text);
+	p.classList.toggle('error', !!bad);
+}
+function avatarError(e) {
+	avatarStatus(e.status === 404 || e.status === 405 ? 'This server does not take avatar uploads yet.'
+		: e.status === 413 ? 'Too large: ' + e.message : e.message, true);
+}
+$('me').addEventListener('click', () => {
+	if (!$('panel').hidden && $('panel').dataset.kind === 'profile') $('panel-close').click();
+	else showProfile();
+});
+$('avatar-input').addEventListener('change', async () => {
+	const file = $('avatar-input').files[0];
+	$('avatar-input').value = '';
+	if (!file) return;
+	avatarStatus(`Uploading ${file.name}…`);
+	try {
+		learnUser(await api.upload('PUT', '/api/users/me/avatar', file).done);
+		showProfile();
+		avatarStatus('Avatar updated.');
+		$('avatar-change').focus();
+	} catch (e) { avatarError(e); }
+});
+async function removeAvatar() {
+	try {
+		learnUser(await api.del('/api/users/me/avatar'));
+		showProfile();
+		avatarStatus('Avatar removed.');
+		$('avatar-change').focus();
+	} catch (e) { avatarError(e); }
+}
 
 $('search-form').addEventListener('submit', async (ev) => {
 	ev.preventDefault();
@@ -781,7 +1038,7 @@ function resultItem(m, prefix) {
 	return el('li', {}, el('button', { type: 'button', class: 'result', onclick: () => openChannel(m.channel_id) },
 		el('span', { class: 'hint' }, (prefix ? prefix + ' · ' : '') + (c ? label(c) : 'channel ' + m.channel_id) + ' · ' + fmtTime(m.created_at)),
 		el('strong', { class: 'author' }, m.username || ''),
-		el('span', { class: 'content' }, m.deleted ? '(deleted)' : m.content)));
+		el('span', { class: 'content' }, m.deleted ? '(deleted)' : summary(m))));
 }
 
 async function loadNotifications() {

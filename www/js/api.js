@@ -116,6 +116,60 @@ export class Api {
 		return data;
 	}
 
+	// The bytes of a file (GET /api/files/...) as a Blob: an <img src> or a
+	// link cannot send the Authorization header, so the client fetches.
+	async blob(path) {
+		const get = async (token) => fetch(path, { headers: { Authorization: 'Bearer ' + token } });
+		let res = await get(await this.token());
+		if (res.status === 401 && this.session) {
+			await this.refresh();
+			res = await get(this.session.access);
+		}
+		if (!res.ok) {
+			let data = null;
+			try { data = await res.json(); } catch { data = null; }
+			Api.fail(res, data);
+		}
+		return res.blob();
+	}
+
+	// Sends a file as multipart/form-data (part "file") by XMLHttpRequest,
+	// for its upload progress events: onProgress(loaded, total). Returns
+	// { done: Promise of the parsed answer, abort() }; an aborted upload
+	// rejects with an ApiError whose code is "aborted". A 401 refreshes the
+	// token once and sends again.
+	upload(method, path, file, onProgress) {
+		let xhr = null, aborted = false;
+		const once = (token) => new Promise((resolve, reject) => {
+			if (aborted) { reject(new ApiError(0, 'aborted', 'cancelled')); return; }
+			xhr = new XMLHttpRequest();
+			xhr.open(method, path);
+			xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+			xhr.setRequestHeader('Accept', 'application/json');
+			xhr.upload.onprogress = (e) => { if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : file.size); };
+			xhr.onload = () => {
+				let data = null;
+				try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
+				resolve({ status: xhr.status, data });
+			};
+			xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload did not reach the server'));
+			xhr.onabort = () => reject(new ApiError(0, 'aborted', 'cancelled'));
+			const form = new FormData();
+			form.append('file', file, file.name || 'file');
+			xhr.send(form);
+		});
+		const done = (async () => {
+			let r = await once(await this.token());
+			if (r.status === 401 && this.session && !aborted) {
+				await this.refresh();
+				r = await once(this.session.access);
+			}
+			if (r.status < 200 || r.status > 299) Api.fail({ status: r.status }, r.data);
+			return r.data;
+		})();
+		return { done, abort: () => { aborted = true; if (xhr) xhr.abort(); } };
+	}
+
 	get(path) { return this.call('GET', path); }
 	post(path, body) { return this.call('POST', path, body); }
 	patch(path, body) { return this.call('PATCH', path, body); }

@@ -44,3 +44,12 @@ export function newClientId() {
 	crypto.getRandomValues(b);
 	return 'c-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+// A byte count for people: 512 B, 1.5 KB, 23 MB (powers of 1024).
+export function fmtSize(n) {
+	const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+	let i = 0;
+	n = Number(n) || 0;
+	while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+	return (i === 0 || n >= 10 ? Math.round(n) : Math.round(n * 10) / 10) + ' ' + units[i];
+}
