@@ -33,7 +33,7 @@ CHANNEL_KEYS = {"id", "name", "kind", "topic", "created_by", "created_at",
                 "member_count", "role", "unread_count", "last_message_id"}
 MESSAGE_KEYS = {"id", "channel_id", "user_id", "username", "content",
                 "created_at", "edited_at", "deleted", "reply_to",
-                "client_msg_id", "reactions"}
+                "client_msg_id", "reactions", "attachments"}
 PRESENCE_KEYS = {"user_id", "username", "channel_id", "online", "status",
                  "last_seen"}
 
