@@ -201,12 +201,15 @@ static int process(struct pl_multipart *mp, struct pl_err *err)
 				consume(mp, 2);
 			} else {
 				hit = find(mp->buf, mp->len, "\r\n\r\n", 4);
-				if (!hit) {
-					if (mp->len >= PL_MP_HEADERS_MAX)
-						return pl_err_set(err, 400, "multipart part headers longer than %d bytes",
-								  PL_MP_HEADERS_MAX);
+				/* Found or not, a header block is at most PL_MP_HEADERS_MAX
+				 * bytes: parse_headers copies lines into a buffer of that
+				 * size, and one feed may bring far more than that at once. */
+				if ((hit && hit - mp->buf > PL_MP_HEADERS_MAX) ||
+				    (!hit && mp->len >= PL_MP_HEADERS_MAX))
+					return pl_err_set(err, 400, "multipart part headers longer than %d bytes",
+							  PL_MP_HEADERS_MAX);
+				if (!hit)
 					return 0;
-				}
 				if (parse_headers(mp->buf, (size_t)(hit - mp->buf), &part, err) < 0)
 					return -1;
 				consume(mp, (size_t)(hit - mp->buf) + 4);

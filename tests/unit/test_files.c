@@ -177,6 +177,19 @@ static void test_multipart(void **state)
 	assert_int_equal(err.status, 400);
 	assert_int_equal(mp_run("multipart/form-data", "--b\r\n\r\n--b--", 2, &s, &err), -1);
 	assert_int_equal(mp_run("text/plain; boundary=b", "--b\r\n\r\n--b--", 2, &s, &err), -1);
+	/* a header block longer than PL_MP_HEADERS_MAX arriving in one feed
+	 * (a 64 KiB read does that): 400, not a copy past the line buffer */
+	{
+		size_t n = 3 * PL_MP_HEADERS_MAX;
+		char *big = malloc(n + 64);
+		strcpy(big, "--b\r\nX-Pad: ");
+		memset(big + strlen(big), 'a', n);
+		strcpy(big + 12 + n, "\r\n\r\ndata\r\n--b--");
+		assert_int_equal(mp_run("multipart/form-data; boundary=b", big, n + 64, &s, &err), -1);
+		assert_int_equal(err.status, 400);
+		assert_int_equal(s.parts, 0);
+		free(big);
+	}
 	assert_false(pl_is_multipart("multipart/form-database"));
 	assert_true(pl_is_multipart("Multipart/Form-Data; boundary=z"));
 }
