@@ -9,7 +9,9 @@ enum user_stmt { USER_STMT_BY_ID, USER_STMT__MAX };
 static const struct pl_sql user_stmts[USER_STMT__MAX] = {
 	[USER_STMT_BY_ID] = {
 		"SELECT id, username, display_name, bio, avatar_url, status_text, created_at, "
-		"email, email_verified, deleted_at FROM users WHERE id = ?1" },
+		"email, email_verified, deleted_at, is_bot, bot_owner_id, server_role = 'admin', "
+		"deactivated_at, phone, phone_verified, mention_mail, mention_mail_at "
+		"FROM users WHERE id = ?1" },
 };
 
 /* A copy of column `i` (NULL as "" unless `keep_null`). */
@@ -43,6 +45,14 @@ int pl_user_load(struct pl_db *db, int64_t user_id, struct pl_user *out, struct 
 		out->email = dup_col(st, 7, true);
 		out->email_verified = pl_stmt_int(st, 8) != 0;
 		out->deleted_at = pl_stmt_int64(st, 9);
+		out->is_bot = pl_stmt_int(st, 10) != 0;
+		out->bot_owner_id = pl_stmt_int64(st, 11);
+		out->server_admin = pl_stmt_int(st, 12) != 0;
+		out->deactivated_at = pl_stmt_int64(st, 13);
+		out->phone = dup_col(st, 14, true);
+		out->phone_verified = pl_stmt_int(st, 15) != 0;
+		out->mention_mail = pl_stmt_int(st, 16) != 0;
+		out->mention_mail_at = pl_stmt_int64(st, 17);
 		rc = 0;
 	} else if (step == PL_DONE) {
 		rc = 1;
@@ -62,5 +72,6 @@ void pl_user_release(struct pl_user *u)
 	free(u->avatar_url);
 	free(u->status_text);
 	free(u->email);
+	free(u->phone);
 	memset(u, 0, sizeof(*u));
 }

@@ -22,6 +22,15 @@ struct pl_user {
 	bool email_verified;
 	int64_t created_at;    /* ms since epoch */
 	int64_t deleted_at;    /* ms since epoch, 0 while the account lives */
+	/* issue 16 (schema/010_integrations_users.sql says what each means) */
+	bool is_bot;           /* a bot account: `bot` in user objects */
+	int64_t bot_owner_id;  /* who made the bot, 0 when none */
+	bool server_admin;     /* server_role = 'admin' */
+	int64_t deactivated_at;/* set while deactivated by an admin, else 0 */
+	char *phone;           /* owned, E.164, NULL when none */
+	bool phone_verified;
+	bool mention_mail;     /* mail of missed mentions and DMs wanted */
+	int64_t mention_mail_at; /* when the last such mail went, 0 never */
 };
 
 /*

@@ -13,12 +13,20 @@ cJSON *pl_user_view(const struct pl_user *u, bool self)
 	cJSON_AddStringToObject(o, "avatar_url", u->avatar_url);
 	cJSON_AddStringToObject(o, "status_text", u->status_text);
 	pl_json_add_time(o, "created_at", u->created_at);
+	cJSON_AddBoolToObject(o, "bot", u->is_bot);
 	if (self) {
 		if (u->email)
 			cJSON_AddStringToObject(o, "email", u->email);
 		else
 			cJSON_AddNullToObject(o, "email");
 		cJSON_AddBoolToObject(o, "email_verified", u->email_verified);
+		if (u->phone)
+			cJSON_AddStringToObject(o, "phone", u->phone);
+		else
+			cJSON_AddNullToObject(o, "phone");
+		cJSON_AddBoolToObject(o, "phone_verified", u->phone_verified);
+		cJSON_AddBoolToObject(o, "mention_mail", u->mention_mail);
+		cJSON_AddBoolToObject(o, "server_admin", u->server_admin);
 	}
 	return o;
 }

@@ -1,8 +1,10 @@
 /*
  * user_view.h — the user object of the contract, rendered from a
  * struct pl_user (user.h): {"id","username","display_name","bio",
- * "avatar_url","status_text","created_at"}, plus "email" and
- * "email_verified" for its owner only (API.md, Objects).
+ * "avatar_url","status_text","created_at","bot"}, plus "email",
+ * "email_verified", "phone", "phone_verified", "mention_mail" and
+ * "server_admin" for its owner only (API.md, Objects; the additions of
+ * issue 16 are in docs/DECISIONS.md, "Integrations and administration").
  */
 #ifndef PL_USER_VIEW_H
 #define PL_USER_VIEW_H

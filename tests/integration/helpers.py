@@ -28,7 +28,7 @@ import websocket
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 USER_KEYS = {"id", "username", "display_name", "bio", "avatar_url",
-             "status_text", "created_at"}
+             "status_text", "created_at", "bot"}
 CHANNEL_KEYS = {"id", "name", "kind", "topic", "created_by", "created_at",
                 "member_count", "role", "unread_count", "last_message_id"}
 MESSAGE_KEYS = {"id", "channel_id", "user_id", "username", "content",
