@@ -12,21 +12,32 @@
 #include "search.h"
 #include "util.h"
 
-/* GET /api/messages/history?channel=&before=&after=&limit= -> 200 [messages];
- * 400 bad query; 404 channel not readable. */
+/* GET /api/messages/history?channel=&before=&after=&around=&limit= -> 200
+ * [messages]; 400 bad query (around with before or after); 404 channel not
+ * readable. */
 static void handle_history(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_err err = { 0 };
-	int64_t channel = 0, before = 0, after = 0;
+	int64_t channel = 0, before = 0, after = 0, around = 0;
 	long limit = 50;
 	cJSON *arr;
+	int rc;
 
 	if (pl_query_id(req, "channel", true, &channel, &err) < 0 ||
 	    pl_query_id(req, "before", false, &before, &err) < 0 ||
 	    pl_query_id(req, "after", false, &after, &err) < 0 ||
-	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
-	    pl_message_history(ctx->db, req->principal.user_id, channel, before, after,
-			       (int)limit, &arr, &err) < 0) {
+	    pl_query_id(req, "around", false, &around, &err) < 0 ||
+	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0)
+		rc = -1;
+	else if (around && (before || after))
+		rc = pl_err_set(&err, 400, "around cannot go with before or after");
+	else if (around)
+		rc = pl_message_history_around(ctx->db, req->principal.user_id, channel, around,
+					       (int)limit, &arr, &err);
+	else
+		rc = pl_message_history(ctx->db, req->principal.user_id, channel, before, after,
+					(int)limit, &arr, &err);
+	if (rc < 0) {
 		pl_resp_from_err(resp, &err);
 		return;
 	}

@@ -249,19 +249,17 @@ out:
 	return rc;
 }
 
-int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
-		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err)
+/* Appends to `arr` (oldest first) up to `limit` messages of `channel_id`
+ * with after < id < before: the newest of them (`ascending` false, each
+ * inserted at `at`) or the oldest (`ascending`, appended). Returns how
+ * many, or -1 with `err`. */
+static int history_rows(struct pl_db *db, int64_t user_id, int64_t channel_id, int64_t before,
+			int64_t after, int limit, bool ascending, cJSON *arr, int at,
+			struct pl_err *err)
 {
-	bool ascending = after > 0 && before == 0;
 	struct pl_stmt *st;
-	cJSON *arr;
-	int step;
+	int step, n = 0;
 
-	*out = NULL;
-	if (limit < 1 || limit > 200)
-		return pl_err_set(err, 400, "limit must be 1-200");
-	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
-		return -1;
 	if (!(st = pl_db_prepare(db, &messages_stmts[ascending ? MESSAGES_STMT_HISTORY_ASC
 							  : MESSAGES_STMT_HISTORY_DESC], err)))
 		return -1;
@@ -269,18 +267,74 @@ int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	pl_stmt_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
 	pl_stmt_bind_int64(st, 3, after > 0 ? after : 0);
 	pl_stmt_bind_int(st, 4, limit);
-	arr = cJSON_CreateArray();
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		cJSON *m = pl_message_view_row(db, st, user_id);
 		if (ascending)
 			cJSON_AddItemToArray(arr, m);
 		else
-			cJSON_InsertItemInArray(arr, 0, m);  /* oldest first */
+			cJSON_InsertItemInArray(arr, at, m);  /* oldest first */
+		n++;
 	}
 	pl_db_done(st);
-	if (step != PL_DONE) {
-		cJSON_Delete(arr);
+	if (step != PL_DONE)
 		return pl_err_internal(err, "history: %s", pl_db_last_error(db));
+	return n;
+}
+
+int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
+		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err)
+{
+	bool ascending = after > 0 && before == 0;
+	cJSON *arr;
+
+	*out = NULL;
+	if (limit < 1 || limit > 200)
+		return pl_err_set(err, 400, "limit must be 1-200");
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	arr = cJSON_CreateArray();
+	if (history_rows(db, user_id, channel_id, before, after, limit, ascending, arr, 0, err) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	*out = arr;
+	return 0;
+}
+
+int pl_message_history_around(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			      int64_t around, int limit, cJSON **out, struct pl_err *err)
+{
+	cJSON *arr;
+	int older;
+
+	*out = NULL;
+	if (limit < 1 || limit > 200)
+		return pl_err_set(err, 400, "limit must be 1-200");
+	if (around < 1 || around == INT64_MAX)
+		return pl_err_set(err, 400, "around must be a message id");
+	if (pl_authz_channel(db, user_id, channel_id, PL_ACT_READ, NULL, err) < 0)
+		return -1;
+	arr = cJSON_CreateArray();
+	/* The message itself and those before it: half the page, rounded up;
+	 * the rest after it, and the older side again when the newer one runs
+	 * short (the newest messages of a channel still fill a page). */
+	older = history_rows(db, user_id, channel_id, around + 1, 0, (limit + 1) / 2, false,
+			     arr, 0, err);
+	if (older >= 0) {
+		int newer = history_rows(db, user_id, channel_id, 0, around, limit - older, true,
+					 arr, 0, err);
+		if (newer >= 0 && older + newer < limit && older == (limit + 1) / 2) {
+			cJSON *first = cJSON_GetArrayItem(arr, 0);
+			int64_t oldest = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(first, "id"));
+			newer = history_rows(db, user_id, channel_id, oldest, 0,
+					     limit - older - newer, false, arr, 0, err);
+		}
+		if (newer < 0)
+			older = -1;
+	}
+	if (older < 0) {
+		cJSON_Delete(arr);
+		return -1;
 	}
 	*out = arr;
 	return 0;

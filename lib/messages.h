@@ -60,6 +60,20 @@ int pl_message_post(struct pl_db *db, int64_t user_id, const struct pl_message_n
 int pl_message_history(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		       int64_t before, int64_t after, int limit, cJSON **out, struct pl_err *err);
 
+/*
+ * pl_message_history_around: a page of up to `limit` (1-200) messages of
+ * `channel_id` centred on message id `around` (issue 17: a search hit, a
+ * notification or a permalink opens there): the message with that id (when
+ * it is one of the channel's) and those before it make half the page,
+ * rounded up, those after it the rest; when there are fewer newer ones,
+ * older ones fill the page. Oldest first. Served by the (channel_id, id)
+ * index with two or three range scans. *out receives a JSON array (caller
+ * frees). Returns 0, or -1 with `err` (400 bad `around` or limit, 404 when
+ * the channel is not readable).
+ */
+int pl_message_history_around(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			      int64_t around, int limit, cJSON **out, struct pl_err *err);
+
 /* pl_message_get: pl_authz_message READ, then pl_message_json. *out is
  * new (caller frees). Returns 0 or -1 (`err` 404). */
 int pl_message_get(struct pl_db *db, int64_t user_id, int64_t id, cJSON **out, struct pl_err *err);

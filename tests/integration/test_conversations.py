@@ -313,6 +313,38 @@ def test_pagination_walk(cv):
     assert_error(cv.api.history(cv.owner.token, ch["id"], limit=0), 400, "bad_request")
 
 
+def test_history_around(cv):
+    """around=<id> (issue 17): a page centred on the message, oldest
+    first, filled from the older side near the channel's end; only the
+    channel's own messages; refused with before/after; 404 for a channel
+    the caller cannot read."""
+    ch = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    ids = [cv.send(cv.owner, ch["id"], "a%d" % i)["id"] for i in range(60)]
+    other = cv.channel(cv.owner)
+    cv.send(cv.owner, other["id"], "elsewhere")  # between none of them, still never shown
+
+    def around(mid, **kw):
+        return [m["id"] for m in assert_json(
+            cv.api.history(cv.member.token, ch["id"], around=mid, **kw), 200)]
+
+    assert around(ids[30], limit=10) == ids[26:36]      # 5 up to and with it, 5 after
+    assert around(ids[30], limit=9) == ids[26:35]       # 5 with it, 4 after
+    assert around(ids[2], limit=10) == ids[0:10]        # few older: the newer side fills
+    assert around(ids[58], limit=10) == ids[50:60]      # few newer: the older side fills
+    assert around(ids[0], limit=1) == [ids[0]]
+    assert around(ids[30]) == ids[6:56]                 # default limit 50: 25 and 25
+    # an id that is not one of the channel's still centres on its place
+    assert around(ids[59] + 5, limit=4) == ids[56:60]
+    page = assert_json(cv.api.history(cv.member.token, ch["id"], around=ids[10], limit=3), 200)
+    assert [m["content"] for m in page] == ["a9", "a10", "a11"]
+    for bad in ({"before": ids[5]}, {"after": ids[5]}):
+        assert_error(cv.api.history(cv.member.token, ch["id"], around=ids[10], **bad),
+                     400, "bad_request")
+    for bad in ("x", "-3", "0", "1e3"):
+        assert_error(cv.api.history(cv.member.token, ch["id"], around=bad), 400, "bad_request")
+    assert_error(cv.api.history(cv.outsider.token, ch["id"], around=ids[10]), 404, "not_found")
+
+
 # ------------------------------------------------------------ read markers
 
 def test_read_markers_and_unread(cv):
