@@ -38,6 +38,7 @@ struct pl_config {
 	int refresh_ttl;             /* refresh_token_ttl: seconds */
 	size_t body_limit;           /* body_limit: request body bytes */
 	int presence_window;         /* presence_window: seconds */
+	int presence_close_grace;    /* presence_close_grace: seconds */
 	int busy_timeout_ms;         /* busy_timeout: SQLite busy wait, ms */
 	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 */
 	char ws_listen[64];          /* ws_listen: daemon address */

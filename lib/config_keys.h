@@ -62,6 +62,12 @@ PL_SETTING_SIZE("body_limit", body_limit, 65536, 1024, 16 * 1024 * 1024,
 	"Largest request body, bytes; larger requests get 413.")
 PL_SETTING_INT("presence_window", presence_window, 60, 5, 86400,
 	"Seconds a user stays online after their last socket or heartbeat.")
+PL_SETTING_INT("presence_close_grace", presence_close_grace, 5, 0, 86400,
+	"Seconds a user stays online after closing their last socket on a "
+	"`parley-wsd` (a reload reconnects within it without flicker); at most "
+	"`presence_window`. With several daemons, a user whose other sockets are "
+	"on another daemon may show offline until that daemon's next refresh "
+	"(a third of `presence_window`).")
 PL_SETTING_INT("busy_timeout", busy_timeout_ms, 5000, 100, 60000,
 	"Milliseconds a writer waits for the write lock (SQLite's busy timeout, "
 	"PostgreSQL's `lock_timeout`); a writer that waits longer gets 503.")

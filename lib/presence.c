@@ -21,6 +21,7 @@ enum presence_stmt {
 	PRESENCE_STMT_GO_ONLINE,
 	PRESENCE_STMT_STALE,
 	PRESENCE_STMT_GO_OFFLINE,
+	PRESENCE_STMT_BACKDATE,
 	PRESENCE_STMT__MAX
 };
 
@@ -63,6 +64,9 @@ static const struct pl_sql presence_stmts[PRESENCE_STMT__MAX] = {
 		"LIMIT 500" },
 	[PRESENCE_STMT_GO_OFFLINE] = {
 		"UPDATE presence_state SET online = 0, changed_at = ?2 WHERE user_id = ?1 AND online = 1" },
+	/* ?2: the last_seen that leaves the window `grace` from now. */
+	[PRESENCE_STMT_BACKDATE] = {
+		"UPDATE presence SET last_seen = ?2 WHERE user_id = ?1 AND last_seen > ?2" },
 };
 
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
@@ -203,6 +207,20 @@ int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
 			   struct pl_err *err)
 {
 	return touch_many_status(db, user_ids, n, NULL, err);
+}
+
+int pl_presence_socket_gone(struct pl_db *db, int64_t user_id, int window_s, int grace_s,
+			    struct pl_err *err)
+{
+	struct pl_stmt *st;
+
+	if (grace_s >= window_s)
+		return 0;
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_BACKDATE], err)))
+		return -1;
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms() - (int64_t)(window_s - grace_s) * 1000);
+	return pl_db_step_done(db, st, err);
 }
 
 int pl_presence_sweep(struct pl_db *db, int window_s, int *changed, struct pl_err *err)

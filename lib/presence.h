@@ -45,6 +45,18 @@ int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
 			   struct pl_err *err);
 
 /*
+ * pl_presence_socket_gone: `user_id` closed their last socket on this
+ * daemon: their last_seen moves back so that the sweep (pl_presence_sweep
+ * with the same `window_s`) finds them offline `grace_s` seconds from now
+ * unless something touches them first (a new socket, a heartbeat, another
+ * daemon's refresh). Nothing changes when grace_s >= window_s or their
+ * last_seen is already older. Issue 17: a closed window no longer shows
+ * online for the whole window. Returns 0 or -1 (`err`).
+ */
+int pl_presence_socket_gone(struct pl_db *db, int64_t user_id, int window_s, int grace_s,
+			    struct pl_err *err);
+
+/*
  * pl_presence_sweep: every user announced online whose last_seen is older
  * than `window_s` seconds becomes offline, with one `presence` event each,
  * decided inside one write transaction (two daemons sweeping at once

@@ -139,6 +139,7 @@ int main(void)
 	rc = 0;
 out:
 	wsd_listen_stop(&w);
+	w.stopping = true;
 	if (w.lws)
 		lws_context_destroy(w.lws);  /* closes every socket: CLOSED frees each */
 	if (w.inotify_fd > 0)

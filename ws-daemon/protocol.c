@@ -401,9 +401,17 @@ static int on_established(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 static void on_closed(struct wsd *w, struct wsd_conn *c)
 {
 	if (c->registered) {
+		struct pl_err err = { 0 };
+
 		wsd_conn_unregister(w, c);
 		pl_debug_log("user %lld disconnected (%zu sockets)",
 			     (long long)c->user_id, w->nconns);
+		/* Their last socket here: offline after the grace (the sweep
+		 * announces it), not after the whole window. */
+		if (!w->stopping && !wsd_user_sockets(w, c->user_id) &&
+		    pl_presence_socket_gone(w->ctx.db, c->user_id, w->ctx.cfg.presence_window,
+					    w->ctx.cfg.presence_close_grace, &err) < 0)
+			pl_warn_log("presence of user %lld: %s", (long long)c->user_id, err.message);
 	}
 	wsd_queue_clear(c);
 	free(c->rx);
