@@ -375,3 +375,46 @@ def test_validation(hapi, owner, recv):
     assert_error(create_hook(hapi, owner.token, ch["id"], recv.url("/ok/v10")), 409, "conflict")
     r = hapi.get(hooks_path(ch["id"], 1, "deliveries") + "?limit=0", token=owner.token)
     assert_error(r, 400, "bad_request")
+
+
+def test_delivery_log_pages(hapi, owner, recv):
+    ch, hook = setup_hook(hapi, owner, recv, "/ok/pages")
+    for i in range(3):
+        hapi.send(owner.token, ch["id"], "page %d" % i)
+    wait_for(lambda: len(deliveries(hapi, owner.token, ch["id"], hook["id"])) == 3, what="three")
+    all_ids = [d["id"] for d in deliveries(hapi, owner.token, ch["id"], hook["id"])]
+    assert all_ids == sorted(all_ids, reverse=True)
+    r = hapi.get(hooks_path(ch["id"], hook["id"], "deliveries") + "?limit=1", token=owner.token)
+    assert [d["id"] for d in r.json()["deliveries"]] == all_ids[:1]
+    r = hapi.get(hooks_path(ch["id"], hook["id"], "deliveries") + "?before=%d" % all_ids[0],
+                 token=owner.token)
+    assert [d["id"] for d in r.json()["deliveries"]] == all_ids[1:]
+    assert_error(hapi.get(hooks_path(ch["id"], hook["id"] + 100000, "deliveries"),
+                          token=owner.token), 404, "not_found")
+
+
+def test_bounded_queue_drops_oldest():
+    """queue_max pending deliveries per hook: a new one drops the oldest
+    pending one (failed, "dropped: queue full")."""
+    conf = ("outgoing_webhook_allow_hosts = 127.0.0.1\noutgoing_webhook_queue_max = 2\n"
+            "outgoing_webhook_backoff_ms = 600000\noutgoing_webhook_poll_ms = 50\n")
+    r = Receiver()
+    try:
+        with start_server(conf) as srv:
+            api = Api(srv.base)
+            u = make_user(api, "hq")
+            ch, hook = setup_hook(api, u, r, "/flaky/1000/q")
+            msgs = [api.send(u.token, ch["id"], "q%d" % i)["id"] for i in range(4)]
+
+            def settled():
+                ds = deliveries(api, u.token, ch["id"], hook["id"])
+                return len(ds) == 4 and all(d["attempts"] >= 1 or d["status"] == "failed"
+                                            for d in ds) and ds
+            ds = wait_for(settled, what="four deliveries")
+            by_msg = {d["message_id"]: d for d in ds}
+            dropped = [m for m in msgs if by_msg[m]["status"] == "failed"]
+            pending = [m for m in msgs if by_msg[m]["status"] == "pending"]
+            assert dropped == msgs[:2] and pending == msgs[2:], ds
+            assert all(by_msg[m]["last_error"] == "dropped: queue full" for m in dropped)
+    finally:
+        r.close()
