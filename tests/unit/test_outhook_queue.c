@@ -95,11 +95,12 @@ static void test_lease(void **state)
 	struct dom *d = *state;
 	struct pl_outhook_job a, b;
 	struct pl_err err = { 0 };
-	int64_t now = pl_now_ms();
+	int64_t now;
 
 	hook(d, d->alice, d->pub, NULL, 0);
 	post(d->db, d->alice, d->pub, "one");
 	assert_int_equal(pl_outhook_enqueue(d->db, 100, NULL, NULL, &err), 0);
+	now = pl_now_ms();  /* the delivery is due from its enqueueing on */
 	assert_int_equal(pl_outhook_claim(d->db, now, 60000, &a, &err), 0);
 	assert_int_equal(a.attempts, 1);
 	assert_string_equal(a.url, "http://127.0.0.1:9/x");
