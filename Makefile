@@ -45,6 +45,12 @@ WS_SRC   := $(wildcard ws-daemon/*.c)
 WS_OBJ   := $(WS_SRC:%.c=$(B)/%.o)
 WS_BIN   := $(B)/bin/parley-wsd
 CTL_BIN  := $(B)/bin/parleyctl
+# parley-hookd, the outgoing webhook worker: the only program linked with libcurl.
+HOOKD_SRC := $(wildcard hookd/*.c)
+HOOKD_OBJ := $(HOOKD_SRC:%.c=$(B)/%.o)
+HOOKD_BIN := $(B)/bin/parley-hookd
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -66,8 +72,8 @@ TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g'
-UNITS := parley-wsd.service parley-migrate.service parley-fcgi@.socket parley-fcgi@.service
-all: $(APP_BINS) $(WS_BIN) $(CTL_BIN)
+UNITS := parley-wsd.service parley-hookd.service parley-migrate.service parley-fcgi@.socket parley-fcgi@.service
+all: $(APP_BINS) $(WS_BIN) $(CTL_BIN) $(HOOKD_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,6 +103,14 @@ $(B)/ws-daemon/%.o: ws-daemon/%.c
 $(WS_BIN): $(WS_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(PL_CFLAGS) $(LDFLAGS) -o $@ $^ $(WSPKG_LIBS) $(LDLIBS_CORE)
+
+$(B)/hookd/%.o: hookd/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PL_CPPFLAGS) $(CURL_CFLAGS) $(PL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(HOOKD_BIN): $(HOOKD_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(PL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS_CORE)
 
 # Compiled and linked in one step; the .d file also lists the lib/*.c
 # files a test includes to reach static functions.
@@ -194,6 +208,7 @@ install: all
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/parley
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(BINDIR)/parleyctl
 	install -m 0755 $(WS_BIN) $(DESTDIR)$(SBINDIR)/parley-wsd
+	install -m 0755 $(HOOKD_BIN) $(DESTDIR)$(SBINDIR)/parley-hookd
 	install -m 0755 $(APP_BINS) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
 	install -m 0644 schema/postgres/*.sql $(DESTDIR)$(DATADIR)/schema/postgres/
@@ -219,7 +234,7 @@ cgi: all
 # Removes what install put in place, except the configuration, the token
 # key and the data (/etc/parley, $(STATEDIR)): those are the admin's.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/parleyctl $(DESTDIR)$(SBINDIR)/parley-wsd
+	rm -f $(DESTDIR)$(BINDIR)/parleyctl $(DESTDIR)$(SBINDIR)/parley-wsd $(DESTDIR)$(SBINDIR)/parley-hookd
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man5/parley.conf.5 $(DESTDIR)$(MANDIR)/man8/parleyctl.8
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
@@ -230,5 +245,5 @@ clean:
 
 # The .d files the compiles above wrote (missing ones are skipped: a first
 # build needs none).
--include $(LIB_OBJ:.o=.d) $(WS_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(B)/tools/parleyctl.d \
+-include $(LIB_OBJ:.o=.d) $(WS_OBJ:.o=.d) $(HOOKD_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(B)/tools/parleyctl.d \
 	$(UNIT_BINS:=.d) $(FUZZ_BINS:=.d) $(FUZZ_APP_OBJ:.o=.d)

@@ -1,6 +1,7 @@
 /*
  * channels.c — the /api/channels resource (API.md "Channels"): list,
- * create, get, patch, delete, dm, join, members, read markers, typing.
+ * create, get, patch, delete, dm, join, members, read markers, typing,
+ * outgoing webhooks (lib/outhooks.c).
  * Rules in lib/channels.c, members.c, direct.c and read_markers.c (who may
  * do what: lib/authz.c).
  */
@@ -10,6 +11,7 @@
 #include "direct.h"
 #include "json.h"
 #include "members.h"
+#include "outhooks.h"
 #include "presence.h"
 #include "read_markers.h"
 #include "util.h"
@@ -236,6 +238,89 @@ static void handle_typing(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 		pl_resp_empty(resp, 204);
 }
 
+/* Outgoing webhooks (issue 16, lib/outhooks.h): owner/admin only. */
+
+/* POST /api/channels/{id}/outgoing-webhooks {"url","name"?,"trigger_words"?}
+ * -> 201 hook with its secret (shown once); 400 (a refused address says
+ * why); 403; 404; 409 too many hooks. */
+static void handle_outhook_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_outhook_new in = { 0 };
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *h;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	in.trigger_words = cJSON_GetObjectItemCaseSensitive(req->json, "trigger_words");
+	if (pl_json_string(req->json, "url", true, &in.url, &err) < 0 ||
+	    pl_json_string(req->json, "name", false, &in.name, &err) < 0 ||
+	    pl_outhook_create(ctx->db, req->principal.user_id, id, &in,
+			      ctx->cfg.outgoing_webhook_allow_hosts, &h, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 201, h);
+}
+
+/* GET /api/channels/{id}/outgoing-webhooks -> 200 {"outgoing_webhooks":[...]}
+ * (no secrets); 403; 404. */
+static void handle_outhook_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (!(body = pl_outhook_list(ctx->db, req->principal.user_id, id, &err)))
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
+static int path_hook_id(const struct pl_request *req, int64_t *id, struct pl_response *resp)
+{
+	if (pl_parse_id(req->params[1], id) < 0) {
+		pl_resp_error(resp, 404, "no such outgoing webhook");
+		return -1;
+	}
+	return 0;
+}
+
+/* DELETE /api/channels/{id}/outgoing-webhooks/{wid} -> 204; 403; 404. */
+static void handle_outhook_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, wid;
+
+	if (path_id(req, &id, resp) < 0 || path_hook_id(req, &wid, resp) < 0)
+		return;
+	if (pl_outhook_delete(ctx->db, req->principal.user_id, id, wid, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+/* GET /api/channels/{id}/outgoing-webhooks/{wid}/deliveries?limit=&before=
+ * -> 200 {"deliveries":[...]} newest first; 400; 403; 404. */
+static void handle_outhook_deliveries(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, wid, before = 0;
+	long limit = 50;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0 || path_hook_id(req, &wid, resp) < 0)
+		return;
+	if (pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
+	    pl_query_id(req, "before", false, &before, &err) < 0 ||
+	    !(body = pl_outhook_deliveries(ctx->db, req->principal.user_id, id, wid, (int)limit,
+					   before, &err)))
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
 static const struct pl_route routes[] = {
 	{ "GET", "/api/channels", handle_list, PL_ROUTE_AUTH },
 	{ "POST", "/api/channels", handle_create, PL_ROUTE_AUTH | PL_ROUTE_BODY },
@@ -250,6 +335,13 @@ static const struct pl_route routes[] = {
 	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "POST", "/api/channels/{id}/read", handle_read, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "POST", "/api/channels/{id}/typing", handle_typing, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "GET", "/api/channels/{id}/outgoing-webhooks", handle_outhook_list, PL_ROUTE_AUTH },
+	{ "POST", "/api/channels/{id}/outgoing-webhooks", handle_outhook_create,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "DELETE", "/api/channels/{id}/outgoing-webhooks/{wid}", handle_outhook_delete,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "GET", "/api/channels/{id}/outgoing-webhooks/{wid}/deliveries", handle_outhook_deliveries,
+	  PL_ROUTE_AUTH },
 	PL_HEALTH_ROUTE,
 };
 

@@ -74,6 +74,14 @@ struct pl_config {
 	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir */
 	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download */
 	enum pl_offload { PL_OFFLOAD_NONE, PL_OFFLOAD_SENDFILE, PL_OFFLOAD_ACCEL } offload; /* from file_offload */
+	/* outgoing webhooks (issue 16, lib/outhooks.h, parley-hookd) */
+	char outgoing_webhook_allow_hosts[1024]; /* outgoing_webhook_allow_hosts: hosts exempt from the SSRF address check */
+	int outgoing_webhook_connect_timeout_ms; /* outgoing_webhook_connect_timeout_ms: connect (and TLS) timeout, ms */
+	int outgoing_webhook_timeout_ms;         /* outgoing_webhook_timeout_ms: one attempt in all, ms */
+	int outgoing_webhook_max_attempts;       /* outgoing_webhook_max_attempts: attempts before failed */
+	int outgoing_webhook_backoff_ms;         /* outgoing_webhook_backoff_ms: first retry delay, ms */
+	int outgoing_webhook_queue_max;          /* outgoing_webhook_queue_max: pending deliveries per hook */
+	int outgoing_webhook_poll_ms;            /* outgoing_webhook_poll_ms: worker poll interval, ms */
 };
 
 /*

@@ -174,3 +174,30 @@ PL_SETTING_STR("file_inline_types", file_inline_types, "image/png image/jpeg ima
 	"Content types (as sniffed from the bytes) a browser may show inline, "
 	"space-separated; every other file is sent as an attachment. Never add "
 	"`text/html` or `image/svg+xml`.")
+
+/* Outgoing webhooks (issue 16: lib/outhooks.h, lib/outhook_queue.h, parley-hookd). */
+PL_SETTING_STR("outgoing_webhook_allow_hosts", outgoing_webhook_allow_hosts, "",
+	"Hosts outgoing webhooks may reach although they resolve to an address "
+	"webhooks are otherwise refused (loopback, private, link-local, CGNAT, "
+	"unique-local IPv6, multicast, reserved), separated by commas or spaces, "
+	"each a host name or address as written in the URL, matched exactly "
+	"(e.g. `127.0.0.1,receiver.internal`). Empty: only public addresses.")
+PL_SETTING_INT("outgoing_webhook_connect_timeout_ms", outgoing_webhook_connect_timeout_ms, 5000, 100, 60000,
+	"Milliseconds `parley-hookd` waits for a webhook receiver to accept the "
+	"connection (TLS included).")
+PL_SETTING_INT("outgoing_webhook_timeout_ms", outgoing_webhook_timeout_ms, 10000, 100, 300000,
+	"Milliseconds one delivery attempt may take in all; then it counts as a "
+	"network error (retried).")
+PL_SETTING_INT("outgoing_webhook_max_attempts", outgoing_webhook_max_attempts, 6, 1, 50,
+	"Attempts of one delivery before it is marked failed. Only network "
+	"errors, 5xx and 429 answers are retried.")
+PL_SETTING_INT("outgoing_webhook_backoff_ms", outgoing_webhook_backoff_ms, 10000, 1, 3600000,
+	"The first retry delay, milliseconds; later ones grow as 1, 3, 12, 60, 360 "
+	"times it (10 s, 30 s, 2 min, 10 min, 1 h by default), each with up to "
+	"20 % random jitter.")
+PL_SETTING_INT("outgoing_webhook_queue_max", outgoing_webhook_queue_max, 1000, 1, 1000000,
+	"Pending deliveries one hook may have; a new one past this drops the "
+	"oldest pending one (marked failed, logged).")
+PL_SETTING_INT("outgoing_webhook_poll_ms", outgoing_webhook_poll_ms, 250, 10, 60000,
+	"How often `parley-hookd` looks for new messages and due deliveries, "
+	"milliseconds.")

@@ -39,6 +39,9 @@ static struct copy_table tables[] = {
 	{ .name = "presence" },
 	{ .name = "presence_state" },
 	{ .name = "events", .order = "id" },
+	{ .name = "outgoing_webhooks", .order = "id" },
+	{ .name = "outgoing_webhook_deliveries", .order = "id" },
+	{ .name = "outgoing_webhook_cursor" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

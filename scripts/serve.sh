@@ -21,7 +21,9 @@
 #       (prefork + mod_cgi, default) or cgid (event + mod_cgid)),
 #   FILE_MAX_BYTES (largest upload, default 25 MiB: parley.conf's
 #   file_max_bytes and the web server's own body limit for uploads follow it),
-#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_DEV_MAIL=1
+#   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_HOOKD_PROCS
+#   (outgoing webhook workers, parley-hookd; default 1, 0 for apache),
+#   PARLEY_HOOKD_BIN, PARLEY_DEV_MAIL=1
 #   (make run: mail_command keeps verification mails in $VAR/mail/, see
 #   scripts/mailbox.sh), PARLEY_EXTRA_CONF
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
@@ -38,6 +40,7 @@ BIN=${PARLEY_BIN:-$ROOT/build/bin}
 BIN=$(cd "$BIN" && pwd)   # lighttpd needs absolute program paths
 WSD_BIN=${PARLEY_WSD_BIN:-$BIN/parley-wsd}
 CTL_BIN=${PARLEY_CTL_BIN:-$BIN/parleyctl}
+HOOKD_BIN=${PARLEY_HOOKD_BIN:-$BIN/parley-hookd}
 SCHEMA=${PARLEY_SCHEMA_DIR:-$ROOT/schema}
 WWW=${PARLEY_WWW:-$ROOT/www}
 PROCS=${PARLEY_PROCS:-2}
@@ -114,7 +117,7 @@ export PARLEY_CONFIG="$VAR/parley.conf"
 apps=()
 for app in "$BIN"/parley-*; do
 	name=${app##*/parley-}
-	case $name in wsd | ctl) continue ;; esac
+	case $name in wsd | ctl | hookd) continue ;; esac
 	apps+=("$name")
 done
 
@@ -276,6 +279,28 @@ if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
 	supervise_wsd &
 	pids+=($!)
 fi
+
+# parley-hookd, the outgoing webhook worker (PARLEY_HOOKD_PROCS instances,
+# default 1; 0: none, and outgoing webhooks wait), restarted like the
+# ws-daemon. Not on the shared-host path (apache), where no daemon runs.
+supervise_hookd() {
+	local child
+	set +e
+	trap 'kill -TERM $child 2>/dev/null; wait $child 2>/dev/null; exit 0' TERM INT
+	while :; do
+		"$HOOKD_BIN" 2>>"$VAR/log/hookd.log" &
+		child=$!
+		wait $child
+		echo "parley: parley-hookd exited (status $?); restarting" >>"$VAR/log/hookd.log"
+		sleep 0.2
+	done
+}
+HOOKD_DEFAULT=1
+[ "$FRONTEND" = apache ] && HOOKD_DEFAULT=0
+for ((i = 0; i < ${PARLEY_HOOKD_PROCS:-$HOOKD_DEFAULT}; i++)); do
+	supervise_hookd &
+	pids+=($!)
+done
 
 if [ "${PARLEY_WSD:-$WSD_DEFAULT}" != 0 ]; then
 	echo "parley: serving on http://127.0.0.1:$PORT via $FRONTEND (ws-daemon on 127.0.0.1:$WS_PORT; data in $VAR, logs in $VAR/log)"

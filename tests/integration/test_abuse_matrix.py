@@ -83,7 +83,9 @@ def mxsrv():
             "verify_code_ttl = 86400\npresence_window = 86400\n"
             % (FAKE_SENDMAIL, maildir))
     try:
-        with start_server(extra_conf=conf) as srv:
+        # No parley-hookd: its background writes (outgoing webhook
+        # deliveries, their cursor) are not the cases' (test_webhooks_out.py).
+        with start_server(extra_conf=conf, env_extra={"PARLEY_HOOKD_PROCS": "0"}) as srv:
             srv.maildir = maildir
             yield srv
     finally:
@@ -298,6 +300,10 @@ def world(mxsrv):
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
         "ALICE": alice.username, "CODE": code, "F": f["id"],
     }
+    # an outgoing webhook of C (a public numeric address: no DNS, no allow-list)
+    h = assert_json(api.post("/api/channels/%d/outgoing-webhooks" % c["id"],
+                             {"url": OUTHOOK_URL}, token=alice.token), 201)
+    ctx["H"] = h["id"]
     # a search brings the full-text index up to date (schema/006): done
     # here, so that no valid search during the matrix has that to write
     r = api.get("/api/messages/search", token=alice.token, params={"q": "hello"})
@@ -344,6 +350,7 @@ def pending_code(world):
 
 # ------------------------------------------------------------------ endpoints
 
+OUTHOOK_URL = "http://93.184.216.34/hook"   # outgoing webhooks: public, numeric
 THUMBS = "%F0%9F%91%8D"      # alice reacted with it in the fixture
 PARTY = "%F0%9F%8E%89"       # nobody reacted with it
 
@@ -472,6 +479,25 @@ ENDPOINTS = [
     E("channels_read", "POST", "/api/channels/{C}/read", body={"message_id": "{M}"},
       body_mode="req", wrong={"message_id": "{M}x"}, idfield="message_id"),
     E("channels_typing", "POST", "/api/channels/{C}/typing", body={}, body_mode="opt"),
+    # ---- outgoing webhooks (issue 16; test_webhooks_out.py)
+    E("outhooks_list", "GET", "/api/channels/{C}/outgoing-webhooks"),
+    E("outhooks_create", "POST", "/api/channels/{C}/outgoing-webhooks",
+      body={"url": OUTHOOK_URL, "name": "mx hook", "trigger_words": ["!mx"]}, body_mode="req",
+      wrong={"url": 5}, strfield="name",
+      values=[("url_loopback", {"url": "http://127.0.0.1/hook"}, 400, ()),
+              ("url_metadata", {"url": "http://169.254.169.254/latest"}, 400, ()),
+              ("url_ipv6_loopback", {"url": "http://[::1]/"}, 400, ()),
+              ("url_file", {"url": "file:///etc/passwd"}, 400, ()),
+              ("url_crlf", {"url": OUTHOOK_URL + "\r\nX-Injected: 1"}, 400, ()),
+              ("url_huge", {"url": OUTHOOK_URL + "x" * 3000}, 400, ()),
+              ("crlf_name", {"url": OUTHOOK_URL, "name": "a\r\nX-Injected: 1"}, 400, ()),
+              ("trigger_words_type", {"url": OUTHOOK_URL, "trigger_words": [1]}, 400, ()),
+              ("trigger_words_string", {"url": OUTHOOK_URL, "trigger_words": "!mx"}, 400, ()),
+              ("trigger_words_space", {"url": OUTHOOK_URL, "trigger_words": ["a b"]}, 400, ())]),
+    E("outhooks_deliveries", "GET", "/api/channels/{C}/outgoing-webhooks/{H}/deliveries",
+      query={"limit": "10"}, qparams={"limit": "limit", "before": "id"}),
+    E("outhooks_delete", "DELETE", "/api/channels/{C}/outgoing-webhooks/{H}", body={},
+      body_mode="opt"),
     # ---- messages
     E("messages_history", "GET", "/api/messages/history", query={"channel": "{C}"},
       qparams={"channel": "id_required", "before": "id", "after": "id",

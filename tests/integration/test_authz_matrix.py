@@ -107,7 +107,29 @@ E = [
     ("search in channel", "GET", "/api/messages/search?q=matrix&channel={c}", None,
      dict(anon=401, outsider=404, member=200, admin=200, owner=200, author=200),
      dict(anon=401, outsider=200, member=200, admin=200, owner=200, author=200)),
+    # outgoing webhooks (issue 16): channel management, owner/admin only
+    ("list outgoing webhooks", "GET", "/api/channels/{c}/outgoing-webhooks", None,
+     dict(anon=401, outsider=404, member=403, admin=200, owner=200, author=403),
+     dict(anon=401, outsider=403, member=403, admin=200, owner=200, author=403)),
+    ("create outgoing webhook", "POST", "/api/channels/{c}/outgoing-webhooks",
+     {"url": "http://93.184.216.34/authz"},
+     dict(anon=401, outsider=404, member=403, admin=201, owner=201, author=403),
+     dict(anon=401, outsider=403, member=403, admin=201, owner=201, author=403)),
+    ("outgoing webhook deliveries", "GET", "/api/channels/{c}/outgoing-webhooks/{w}/deliveries", None,
+     dict(anon=401, outsider=404, member=403, admin=200, owner=200, author=403),
+     dict(anon=401, outsider=403, member=403, admin=200, owner=200, author=403)),
+    ("delete outgoing webhook", "DELETE", "/api/channels/{c}/outgoing-webhooks/{w}", None,
+     dict(anon=401, outsider=404, member=403, admin=204, owner=204, author=403),
+     dict(anon=401, outsider=403, member=403, admin=204, owner=204, author=403)),
 ]
+
+
+def outhook(cv, c):
+    """An outgoing webhook of channel `c`, made by its owner."""
+    r = cv.req("POST", "/api/channels/%d/outgoing-webhooks" % c, cv.owner,
+               {"url": "http://93.184.216.34/authz"})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
 
 
 def fill(v, c, m, cv):
@@ -132,7 +154,8 @@ def test_matrix(cv, kind):
         for role in ROLES:
             c, m = fresh(cv, kind)
             user = None if role == "anon" else getattr(cv, role)
-            r = cv.req(method, fill(path, c, m, cv), user, fill(body, c, m, cv))
+            p = path.replace("{w}", str(outhook(cv, c))) if "{w}" in path else path
+            r = cv.req(method, fill(p, c, m, cv), user, fill(body, c, m, cv))
             if r.status_code != expected[role]:
                 failures.append("%s %s as %s: %d (want %d) %s" % (
                     kind, name, role, r.status_code, expected[role], r.text[:120]))

@@ -29,7 +29,8 @@ SECRET = "copy-test-secret-0123456789abcdef0123"
 CTL = os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")) + "/parleyctl"
 TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
           "email_codes", "channels", "channel_members", "messages", "reactions", "files",
-          "notifications", "presence", "presence_state", "events"]
+          "notifications", "presence", "presence_state", "events",
+          "outgoing_webhooks", "outgoing_webhook_deliveries", "outgoing_webhook_cursor"]
 
 
 def ctl(server, *args):
@@ -95,6 +96,10 @@ def make_history(api):
                       headers={"Authorization": "Bearer " + alice.token}, timeout=30)
     assert r.status_code == 201, r.text
     api.send(alice.token, pub, "notes attached", attachments=[r.json()["id"]])
+    # an outgoing webhook (a public numeric address: no DNS); its cursor row
+    r = api.post("/api/channels/%d/outgoing-webhooks" % pub, {"url": "http://93.184.216.34/cp"},
+                 token=alice.token)
+    assert r.status_code == 201, r.text
     gone = api.send(alice.token, pub, "deleted at the top")
     assert api.request("DELETE", "/api/messages/%d" % gone["id"],
                        token=alice.token).status_code == 204
@@ -117,6 +122,7 @@ def test_copy_to_postgres_loses_nothing():
         assert list(counts) == TABLES
         assert int(counts["messages"]) == 8 and int(counts["files"]) == 1 and int(counts["users"]) == 3
         assert int(counts["events"]) > 10
+        assert int(counts["outgoing_webhooks"]) == 1 and int(counts["outgoing_webhook_cursor"]) == 1
 
         # a second copy into the same database is refused and changes nothing
         r2 = ctl(old, "copy-to-postgres", old.db, url)

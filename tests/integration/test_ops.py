@@ -30,7 +30,7 @@ from conftest import REPO, start_server
 from helpers import Api, PASSWORD, unique_channel, unique_name
 
 UNITS = ["parley-wsd.service", "parley-migrate.service",
-         "parley-fcgi@.socket", "parley-fcgi@.service"]
+         "parley-fcgi@.socket", "parley-fcgi@.service", "parley-hookd.service"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_make_install_destdir_lays_out_fhs(tmp_path):
                        cwd=str(REPO), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     p = tmp_path / "usr/local"
-    for f in ["bin/parleyctl", "sbin/parley-wsd", "libexec/parley/parley-auth",
+    for f in ["bin/parleyctl", "sbin/parley-wsd", "sbin/parley-hookd", "libexec/parley/parley-auth",
               "libexec/parley/parley-channels", "libexec/parley/parley-messages",
               "libexec/parley/parley-presence", "share/parley/schema/001_init.sql",
               "share/parley/schema/postgres/007_initial.sql",
@@ -153,6 +153,7 @@ def test_systemd_units_verify(installed, tmp_path):
     for kind in ("socket", "service"):
         shutil.copy(unitdir / ("parley-fcgi@." + kind), tmp_path / ("parley-fcgi@auth." + kind))
     units = [str(unitdir / "parley-wsd.service"), str(unitdir / "parley-migrate.service"),
+             str(unitdir / "parley-hookd.service"),
              str(tmp_path / "parley-fcgi@auth.socket"), str(tmp_path / "parley-fcgi@auth.service")]
     r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
                        capture_output=True, text=True, timeout=60)
@@ -167,12 +168,14 @@ def test_serves_from_installed_tree(installed):
     usr = installed / "usr"
     env = {"PARLEY_BIN": str(usr / "libexec/parley"),
            "PARLEY_WSD_BIN": str(usr / "sbin/parley-wsd"),
+           "PARLEY_HOOKD_BIN": str(usr / "sbin/parley-hookd"),
            "PARLEY_CTL_BIN": str(usr / "bin/parleyctl"),
            "PARLEY_SCHEMA_DIR": str(usr / "share/parley/schema"),
            "PARLEY_WWW": str(usr / "share/parley/www")}
     with start_server(env_extra=env) as srv:
         procs = " ".join(srv.processes().values())
         assert str(usr / "sbin/parley-wsd") in procs
+        assert str(usr / "sbin/parley-hookd") in procs
         assert str(usr / "libexec/parley/parley-messages") in procs
         api = Api(srv.base)
         name = unique_name("inst")
