@@ -13,6 +13,7 @@
 #define PL_SEARCH_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "db.h"
 #include "err.h"
@@ -22,14 +23,21 @@
 #define PL_SEARCH_BATCH 256     /* posts between two index catch-ups */
 
 /*
- * pl_search_expr: turns the user's words `q` into a safe FTS5 expression:
- * each white-space separated word becomes a quoted string ("" for a quote
- * inside), all of them required (implicit AND), so no FTS5 operator or
- * syntax error can come from user input (websearch_to_tsquery reads the
- * same text as the same required quoted words on PostgreSQL). Returns a new string (caller
- * frees) or NULL with `err` = 400 (empty, too long, invalid UTF-8, too
- * many words).
+ * pl_search_expr_for: turns the user's words `q` into a safe query of the
+ * engine's full-text search (issue 17): each white-space separated word
+ * matches as a prefix ("pine" finds "pineapple"), text between double
+ * quotes as an exact phrase, all of them required. Every term is quoted
+ * ("" for a quote inside), so no operator or syntax error can come from
+ * user input. `pg` false: an FTS5 expression (`"pine" * "two words"`,
+ * https://sqlite.org/fts5.html#fts5_strings and #fts5_prefix_queries);
+ * true: a to_tsquery text (`'pine':* & 'two words'`, a quoted lexeme that
+ * the parser splits becomes a phrase: PostgreSQL 15 manual 12.3.2).
+ * Returns a new string (caller frees) or NULL with `err` = 400 (empty, too
+ * long, invalid UTF-8, too many terms).
  */
+char *pl_search_expr_for(const char *q, bool pg, struct pl_err *err);
+
+/* pl_search_expr: pl_search_expr_for(q, false, err), the FTS5 form. */
 char *pl_search_expr(const char *q, struct pl_err *err);
 
 /*
@@ -37,7 +45,9 @@ char *pl_search_expr(const char *q, struct pl_err *err);
  * `q`, newest first, from the channels `user_id` may read (public ones
  * and those they are a member of), or only from `channel_id` when non-zero
  * (404 when not readable). *out receives {"messages":[...]} (caller
- * frees). Returns 0 or -1 (`err` 400/404).
+ * frees); each message carries "snippet": an excerpt of its content with
+ * every match between U+0002 and U+0003 (plain text otherwise: a client
+ * splits on those two characters and builds text nodes, never HTML). Returns 0 or -1 (`err` 400/404).
  */
 int pl_message_search(struct pl_db *db, int64_t user_id, const char *q, int64_t channel_id,
 		      int limit, cJSON **out, struct pl_err *err);

@@ -415,6 +415,32 @@ def test_search(cv):
     for q in ("", "   ", "x" * 300):
         assert_error(search(cv.member, q), 400, "bad_request")
     assert_error(cv.req("GET", "/api/messages/search", cv.member), 400, "bad_request")
+    # issue 17: words match as prefixes, quoted text as a phrase, and each
+    # hit carries a snippet with the matches between U+0002 and U+0003
+    px = cv.channel(cv.owner, kind="private", members=[cv.member.id])
+    tag = "q" + uuid.uuid4().hex[:6]
+    p1 = cv.send(cv.owner, px["id"], "%sapple pie for <b>everyone</b>" % tag)["id"]
+    p2 = cv.send(cv.owner, px["id"], "everyone likes pie %sapple" % tag)["id"]
+    p3 = cv.send(cv.owner, px["id"], "%sbanana" % tag)["id"]
+
+    def ids(q):
+        return [m["id"] for m in assert_json(search(cv.member, q, channel=px["id"]), 200)["messages"]]
+
+    assert ids(tag) == [p3, p2, p1]
+    assert ids(tag + "app") == [p2, p1]
+    assert ids(tag + "app pi") == [p2, p1]
+    assert ids('"pie for"') == [p1]
+    assert ids('"for pie"') == []
+    assert ids('"pie %sapple"' % tag) == [p2]
+    assert ids('"pi %sapple"' % tag) == []       # a phrase is exact, no prefix
+    assert ids('"unclosed pie for') == []        # to the end: "unclosed pie for"
+    hit = assert_json(search(cv.member, tag + "app ever", channel=px["id"]), 200)["messages"]
+    first = [m for m in hit if m["id"] == p1][0]
+    assert "\x02%sapple\x03" % tag in first["snippet"], first["snippet"]
+    assert "\x02everyone\x03" in first["snippet"], first["snippet"]
+    assert "<b>" in first["snippet"] and first["content"].startswith(tag)  # plain text, as written
+    assert_error(search(cv.outsider, tag, channel=px["id"]), 404, "not_found")
+    assert ids(tag + "x") == []
 
 
 # ------------------------------------------------------------ notifications

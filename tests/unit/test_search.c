@@ -25,11 +25,20 @@
 static void test_search_expr(void **state)
 {
 	static const struct { const char *in, *out; } ok[] = {
-		{ "hello", "\"hello\"" },
-		{ "  two\twords ", "\"two\" \"words\"" },
-		{ "a\"b", "\"a\"\"b\"" },
-		{ "NEAR( OR *", "\"NEAR(\" \"OR\" \"*\"" },
-		{ "héllo", "\"héllo\"" },
+		{ "hello", "\"hello\" *" },
+		{ "  two\twords ", "\"two\" * \"words\" *" },
+		{ "a\"b", "\"a\"\"b\" *" },
+		{ "NEAR( OR *", "\"NEAR(\" * \"OR\" * \"*\" *" },
+		{ "héllo", "\"héllo\" *" },
+		{ "\"two words\" pine", "\"two words\" \"pine\" *" },
+		{ "\"open phrase", "\"open phrase\"" },
+		{ "\"", "\"\"" },
+	};
+	static const struct { const char *in, *out; } pg[] = {
+		{ "pine", "'pine':*" },
+		{ "\"\" pine \"", "'pine':*" },
+		{ "\"", "" },
+		{ "it's \"two words\" a\\b", "'it''s':* & 'two words' & 'a\\\\b':*" },
 	};
 	static const char *const bad[] = { "", "   ", "\xff", "a b c d e f g h i j k l m n o p q" };
 	struct pl_err err = { 0 };
@@ -39,6 +48,12 @@ static void test_search_expr(void **state)
 		char *e = pl_search_expr(ok[i].in, &err);
 		assert_non_null(e);
 		assert_string_equal(e, ok[i].out);
+		free(e);
+	}
+	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++) {
+		char *e = pl_search_expr_for(pg[i].in, true, &err);
+		assert_non_null(e);
+		assert_string_equal(e, pg[i].out);
 		free(e);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
