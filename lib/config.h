@@ -73,6 +73,9 @@ struct pl_config {
 	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir */
 	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download */
 	enum pl_offload { PL_OFFLOAD_NONE, PL_OFFLOAD_SENDFILE, PL_OFFLOAD_ACCEL } offload; /* from file_offload */
+	/* server administration (issue 16, lib/admin.h) */
+	char registration[16];       /* registration: "open", "invite" or "closed" */
+	enum pl_reg_mode { PL_REG_OPEN = 0, PL_REG_INVITE, PL_REG_CLOSED } reg_mode; /* from registration */
 };
 
 /*

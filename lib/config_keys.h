@@ -168,3 +168,10 @@ PL_SETTING_STR("file_inline_types", file_inline_types, "image/png image/jpeg ima
 	"Content types (as sniffed from the bytes) a browser may show inline, "
 	"space-separated; every other file is sent as an attachment. Never add "
 	"`text/html` or `image/svg+xml`.")
+PL_SETTING_STR("registration", registration, "open",
+	"Who may create an account with `POST /api/auth/register`: `open` (anyone), "
+	"`invite` (only with an unused, unexpired `invite` token that a server admin "
+	"made: `POST /api/admin/invites`, `parleyctl create-invite`) or `closed` "
+	"(nobody: 403; `parleyctl create-user` still works). On a server without "
+	"any account the first registration is always accepted, whatever the mode, "
+	"and that account becomes the server admin.")
