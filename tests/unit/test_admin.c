@@ -19,6 +19,7 @@
 #include "authz.h"
 #include "invites.h"
 #include "log.h"
+#include "presence.h"
 #include "unit_util.h"
 #include "unit_domain.h"
 
@@ -62,12 +63,17 @@ static void test_last_admin_and_self(void **state)
 	assert_int_equal(pl_admin_set_active(d->db, d->bob, d->carol, false, NULL, &err), -1);
 	assert_int_equal(err.status, 403);
 	assert_int_equal(count_rows(d->db, "audit_log", "1"), 0);
-	/* alice deactivates carol: one audit row, one event; again: nothing */
+	/* carol is online; alice deactivates her: offline at once, one audit
+	 * row, one account.deactivated event; again: nothing */
+	assert_int_equal(pl_presence_touch(d->db, d->carol, NULL, &err), 0);
+	assert_int_equal(count_rows(d->db, "presence_state", "online = 1"), 1);
 	assert_int_equal(pl_admin_set_active(d->db, d->alice, d->carol, false, NULL, &err), 0);
 	assert_int_equal(pl_admin_set_active(d->db, d->alice, d->carol, false, NULL, &err), 0);
 	assert_int_equal(count_rows(d->db, "audit_log", "action = 'user.deactivate'"), 1);
 	assert_int_equal(count_events(d->db, "account.deactivated"), 1);
 	assert_int_equal(count_rows(d->db, "users", "deactivated_at IS NOT NULL"), 1);
+	assert_int_equal(count_rows(d->db, "presence_state", "online = 1"), 0);
+	assert_int_equal(count_rows(d->db, "presence", "1"), 0);
 	assert_int_equal(pl_admin_set_active(d->db, 0, d->carol, true, NULL, &err), 0);
 	assert_int_equal(count_rows(d->db, "audit_log", "action = 'user.reactivate' AND actor = 'parleyctl'"), 1);
 }
