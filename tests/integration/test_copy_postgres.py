@@ -29,7 +29,7 @@ SECRET = "copy-test-secret-0123456789abcdef0123"
 CTL = os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")) + "/parleyctl"
 TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
           "email_codes", "channels", "channel_members", "messages", "reactions", "files",
-          "notifications", "presence", "presence_state", "events"]
+          "notifications", "presence", "presence_state", "events", "audit_log", "invites"]
 
 
 def ctl(server, *args):
