@@ -11,7 +11,9 @@
 #include "json.h"
 #include "session.h"
 
-/* POST /api/auth/register -> 201 {"message","user"}; 400 invalid; 409 taken; 429. */
+/* POST /api/auth/register {"username","password","email"?,"display_name"?,"invite"?}
+ * -> 201 {"message","user"}; 400 invalid; 403 registration closed, or
+ * invite-only without a valid invite; 409 taken; 429. */
 static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_registration reg = { 0 };
@@ -22,6 +24,7 @@ static void handle_register(struct pl_ctx *ctx, struct pl_request *req, struct p
 	    pl_json_string(req->json, "password", true, &reg.password, &err) < 0 ||
 	    pl_json_string(req->json, "email", false, &reg.email, &err) < 0 ||
 	    pl_json_string(req->json, "display_name", false, &reg.display_name, &err) < 0 ||
+	    pl_json_string(req->json, "invite", false, &reg.invite, &err) < 0 ||
 	    (reg.password_len = strlen(reg.password), 0) ||
 	    pl_user_register_from(ctx->db, &ctx->cfg, req->remote_addr, &reg, &user, &err) < 0) {
 		pl_resp_from_err(resp, &err);

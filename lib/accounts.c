@@ -54,15 +54,17 @@ static const struct pl_sql accounts_stmts[ACCOUNTS_STMT__MAX] = {
 int pl_user_register_from(struct pl_db *db, const struct pl_config *cfg, const char *remote_addr,
 			  const struct pl_registration *reg, cJSON **out, struct pl_err *err)
 {
+	struct pl_registration r = *reg;
 	struct pl_rate rate;
 
 	*out = NULL;
-	if (pl_user_validate_registration(reg, err) < 0)
+	r.mode = cfg->reg_mode;  /* the server's registration mode (issue 16) */
+	if (pl_user_validate_registration(&r, err) < 0)
 		return -1;
 	pl_rate_set(&rate, "register_addr", remote_addr, cfg->register_addr_limit, cfg->register_addr_window);
 	if (pl_ratelimit_take(db, &rate, 1, pl_now_ms(), err) < 0)
 		return -1;
-	if (pl_user_register(db, reg, out, err) == 0)
+	if (pl_user_register(db, &r, out, err) == 0)
 		return 0;
 	/* 503, every hash slot busy: nothing was registered, so the attempt
 	 * does not count either (as a refused login). */

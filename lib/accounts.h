@@ -20,7 +20,9 @@
  * pl_user_register_from: pl_user_register for a request from client
  * address `remote_addr`: after validation, counts the attempt against
  * register_addr_limit per register_addr_window (429 with retry_after when
- * exhausted, before any hashing). Same results as pl_user_register.
+ * exhausted, before any hashing), under the server's registration mode
+ * (cfg->reg_mode; `reg->mode` is ignored). Same results as
+ * pl_user_register.
  */
 int pl_user_register_from(struct pl_db *db, const struct pl_config *cfg, const char *remote_addr,
 			  const struct pl_registration *reg, cJSON **out, struct pl_err *err);

@@ -13,12 +13,14 @@ enum authz_stmt {
 	AUTHZ_STMT_AUDIENCE_MEMBERS,
 	AUTHZ_STMT_PEER_SET,
 	AUTHZ_STMT_PEERS,
+	AUTHZ_STMT_SERVER_ADMIN,
 	AUTHZ_STMT__MAX
 };
 
 static const struct pl_sql authz_stmts[AUTHZ_STMT__MAX] = {
 	[AUTHZ_STMT_ACCESS] = {
-		"SELECT c.kind, m.role FROM channels c LEFT JOIN channel_members m "
+		"SELECT c.kind, m.role, CASE WHEN c.archived_at IS NULL THEN 0 ELSE 1 END "
+		"FROM channels c LEFT JOIN channel_members m "
 		"ON m.channel_id = c.id AND m.user_id = ?2 WHERE c.id = ?1" },
 	[AUTHZ_STMT_IS_MEMBER] = {
 		"SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2" },
@@ -31,6 +33,9 @@ static const struct pl_sql authz_stmts[AUTHZ_STMT__MAX] = {
 		"ON a.channel_id = b.channel_id WHERE a.user_id = ?1 ORDER BY b.user_id" },
 	/* Users sharing at least one channel with ?2 include ?1? */
 	[AUTHZ_STMT_PEERS] = { "SELECT " PL_AUTHZ_SQL_SHARE_CHANNEL("?1", "?2") },
+	[AUTHZ_STMT_SERVER_ADMIN] = {
+		"SELECT 1 FROM users WHERE id = ?1 AND server_role = 'admin' "
+		"AND deleted_at IS NULL AND deactivated_at IS NULL" },
 };
 
 
@@ -49,7 +54,7 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		     enum pl_action action, struct pl_access *acc, struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_ACCESS], err);
-	struct pl_access a = { "", PL_ROLE_NONE };
+	struct pl_access a = { "", PL_ROLE_NONE, false };
 	int step;
 
 	if (!st)
@@ -60,6 +65,7 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 	if (step == PL_ROW) {
 		snprintf(a.kind, sizeof(a.kind), "%s", pl_stmt_text(st, 0));
 		a.role = pl_role_from_text(pl_stmt_text(st, 1));
+		a.archived = pl_stmt_int(st, 2) != 0;
 	}
 	pl_db_done(st);
 	if (step != PL_ROW && step != PL_DONE)
@@ -73,6 +79,54 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		return pl_err_set(err, 403, "join the channel first");
 	if (action == PL_ACT_MANAGE && a.role < PL_ROLE_ADMIN)
 		return pl_err_set(err, 403, "only the channel's owner or admins may do that");
+	if (action == PL_ACT_POST && a.archived)
+		return pl_err_set(err, 403, PL_AUTHZ_ARCHIVED_MSG);
+	return 0;
+}
+
+int pl_authz_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_SERVER_ADMIN], err);
+	int step;
+
+	if (!st)
+		return -1;
+	pl_stmt_bind_int64(st, 1, user_id);
+	step = pl_stmt_step(st);
+	pl_db_done(st);
+	if (step == PL_ROW)
+		return 0;
+	if (step != PL_DONE)
+		return pl_err_internal(err, "server admin: %s", pl_db_last_error(db));
+	return pl_err_set(err, 403, "server admins only");
+}
+
+int pl_authz_channel_admin(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			   struct pl_access *acc, struct pl_err *err)
+{
+	struct pl_stmt *st;
+	struct pl_access a = { "", PL_ROLE_NONE, false };
+	int step;
+
+	if (user_id != 0 && pl_authz_server_admin(db, user_id, err) < 0)
+		return -1;
+	if (!(st = pl_db_prepare(db, &authz_stmts[AUTHZ_STMT_ACCESS], err)))
+		return -1;
+	pl_stmt_bind_int64(st, 1, channel_id);
+	pl_stmt_bind_int64(st, 2, user_id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		snprintf(a.kind, sizeof(a.kind), "%s", pl_stmt_text(st, 0));
+		a.role = pl_role_from_text(pl_stmt_text(st, 1));
+		a.archived = pl_stmt_int(st, 2) != 0;
+	}
+	pl_db_done(st);
+	if (step != PL_ROW && step != PL_DONE)
+		return pl_err_internal(err, "channel access: %s", pl_db_last_error(db));
+	if (step == PL_DONE)
+		return pl_err_set(err, 404, "no such channel");
+	if (acc)
+		*acc = a;
 	return 0;
 }
 
@@ -121,6 +175,8 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		*channel_id = chan;
 	if (action == PL_MSG_EDIT && author != user_id)
 		return pl_err_set(err, 403, "only the author may edit a message");
+	if (action == PL_MSG_EDIT && acc.archived)
+		return pl_err_set(err, 403, PL_AUTHZ_ARCHIVED_MSG);
 	if (action == PL_MSG_DELETE && author != user_id && acc.role < PL_ROLE_ADMIN)
 		return pl_err_set(err, 403, "only the author or the channel's owner/admins may delete a message");
 	return 0;

@@ -22,6 +22,10 @@
 #include "events.h"
 #include "file.h"
 
+/* The message of the 403 for a write refused because the channel is
+ * archived (posts, edits, reactions, joins; REST and WebSocket alike). */
+#define PL_AUTHZ_ARCHIVED_MSG "the channel is archived: it can be read but not changed"
+
 enum pl_role { PL_ROLE_NONE = 0, PL_ROLE_MEMBER, PL_ROLE_ADMIN, PL_ROLE_OWNER };
 enum pl_action {
 	PL_ACT_READ,    /* see it and its history */
@@ -66,6 +70,7 @@ enum pl_role pl_role_from_text(const char *s);
 struct pl_access {
 	char kind[8];        /* "public", "private", "dm" */
 	enum pl_role role;   /* caller's role, PL_ROLE_NONE if not a member */
+	bool archived;       /* a server admin archived it (channels.archived_at) */
 };
 
 /*
@@ -74,7 +79,9 @@ struct pl_access {
  * is not a member of, is 404; anyone signed in may read and post in a
  * public channel (posting joins it: the caller does that); acting as a
  * member of a public channel one has not joined is 403 (it is visible);
- * managing needs owner or admin (403). `acc` (may be NULL) receives kind and role.
+ * managing needs owner or admin (403); posting in an archived channel is
+ * 403 (readable as before). `acc` (may be NULL) receives kind, role and
+ * whether it is archived.
  * Returns 0 when allowed, -1 with `err` otherwise.
  */
 int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
@@ -86,7 +93,8 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
  * POST for PL_MSG_REACT). A message of a channel the user may not see is
  * 404 like a missing one. *channel_id (may be NULL) receives its channel.
  * Returns 0 when allowed, -1 with `err`: 404, or 403 (edit by someone
- * other than the author; delete by a plain member who is not the author).
+ * other than the author; delete by a plain member who is not the author;
+ * edit or react in an archived channel).
  */
 int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);
@@ -100,6 +108,28 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
  * is 404, like a missing file. Returns 0 when allowed, -1 with `err`.
  */
 int pl_authz_file(struct pl_db *db, int64_t user_id, const struct pl_file *f, struct pl_err *err);
+
+/*
+ * Server administration (issue 16; docs/DECISIONS.md "Integrations and
+ * administration"). A server admin is a live, not deactivated account
+ * whose users.server_role is 'admin'.
+ *
+ * pl_authz_server_admin: 0 when `user_id` is a server admin; -1 with `err`
+ * 403 ("server admins only") when not, 500 on a database error. Every
+ * /api/admin endpoint asks this first (anonymous callers never get here:
+ * the route needs a bearer token, 401).
+ */
+int pl_authz_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err);
+
+/*
+ * pl_authz_channel_admin: a server admin acting on any channel, whatever
+ * its kind and their membership: pl_authz_server_admin (skipped for
+ * `user_id` 0, the operator through parleyctl), then 404 when there is no
+ * such channel. `acc` (may be NULL) receives its kind,
+ * archived state and the admin's own role in it. Returns 0 or -1 (`err`).
+ */
+int pl_authz_channel_admin(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			   struct pl_access *acc, struct pl_err *err);
 
 /* pl_channel_is_member: true when `user_id` is a member of `channel_id`
  * (the rule for receiving a channel's events). False on any error. */

@@ -5,6 +5,7 @@
 #ifndef PL_CHANNEL_H
 #define PL_CHANNEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct pl_channel {
@@ -18,6 +19,7 @@ struct pl_channel {
 	int64_t member_count;
 	int64_t unread_count;     /* at most PL_UNREAD_CAP (channels.c) */
 	int64_t last_message_id;  /* 0 when none */
+	bool archived;            /* a server admin archived it (issue 16) */
 };
 
 #endif

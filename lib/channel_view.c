@@ -19,5 +19,6 @@ cJSON *pl_channel_view(const struct pl_channel *c)
 		cJSON_AddNullToObject(o, "role");
 	cJSON_AddNumberToObject(o, "unread_count", (double)c->unread_count);
 	pl_json_add_id(o, "last_message_id", c->last_message_id);
+	cJSON_AddBoolToObject(o, "archived", c->archived);
 	return o;
 }

@@ -25,7 +25,8 @@
 	"(SELECT max(x.id) FROM messages x WHERE x.channel_id = c.id), " \
 	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT u.user_id AS uid, " \
 	"u.deleted AS del FROM messages u WHERE u.channel_id = c.id AND " unread_after " " \
-	"LIMIT " PL_UNREAD_CAP_STR ") AS capped WHERE del = 0 AND uid <> ?1) END " \
+	"LIMIT " PL_UNREAD_CAP_STR ") AS capped WHERE del = 0 AND uid <> ?1) END, " \
+	"CASE WHEN c.archived_at IS NULL THEN 0 ELSE 1 END " \
 	"FROM channels c LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = ?1 "
 #define CHANNEL_COLUMNS CHANNEL_COLUMNS_WITH("u.id > me.last_read_id")
 /* PostgreSQL's planner walks messages_pkey for `id > marker ... LIMIT`
@@ -44,6 +45,8 @@ enum channels_stmt {
 	CHANNELS_STMT_DELETE,
 	CHANNELS_STMT_MEMBER_IDS,
 	CHANNELS_STMT_PRESENCE_GONE,
+	CHANNELS_STMT_ARCHIVE,
+	CHANNELS_STMT_UNARCHIVE,
 	CHANNELS_STMT__MAX
 };
 
@@ -64,6 +67,10 @@ static const struct pl_sql channels_stmts[CHANNELS_STMT__MAX] = {
 	/* Presence rows name channels without a foreign key (0 = none): they
 	 * end with the channel. */
 	[CHANNELS_STMT_PRESENCE_GONE] = { "DELETE FROM presence WHERE channel_id = ?1" },
+	[CHANNELS_STMT_ARCHIVE] = {
+		"UPDATE channels SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL" },
+	[CHANNELS_STMT_UNARCHIVE] = {
+		"UPDATE channels SET archived_at = NULL WHERE id = ?1 AND archived_at IS NOT NULL" },
 };
 
 /* Storage: the current row of a CHANNEL_COLUMNS statement (strings
@@ -80,6 +87,7 @@ static void channel_row(struct pl_stmt *st, struct pl_channel *c)
 	c->role = pl_stmt_text(st, 7);
 	c->last_message_id = pl_stmt_int64(st, 8);
 	c->unread_count = pl_stmt_int64(st, 9);
+	c->archived = pl_stmt_int(st, 10) != 0;
 }
 
 /* The view of the current row. */
@@ -359,10 +367,28 @@ static int announce_deleted_to_members(struct pl_db *db, int64_t channel_id, cJS
 	return rc;
 }
 
+int pl_channel_delete_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			     const char *kind, struct pl_err *err)
+{
+	cJSON *pub = pl_chan_ref(channel_id, kind);
+	int rc;
+
+	if (strcmp(kind, "public") == 0)
+		rc = pl_chan_event(db, "channel.deleted", PL_SCOPE_ALL, channel_id, user_id,
+				   "channel", pub, err);
+	else
+		rc = announce_deleted_to_members(db, channel_id, pub, err);
+	if (rc == 0)
+		rc = pl_chan_exec(db, &channels_stmts[CHANNELS_STMT_DELETE], channel_id, 0, err);
+	if (rc == 0)
+		rc = pl_chan_exec(db, &channels_stmts[CHANNELS_STMT_PRESENCE_GONE], channel_id, 0, err);
+	cJSON_Delete(pub);
+	return rc;
+}
+
 int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err)
 {
 	struct pl_access acc;
-	cJSON *pub = NULL;
 	int rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
@@ -373,17 +399,28 @@ int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, str
 		pl_err_set(err, 403, "only the channel's owner may delete it");
 		goto out;
 	}
-	pub = pl_chan_ref(channel_id, acc.kind);
-	if (strcmp(acc.kind, "public") == 0)
-		rc = pl_chan_event(db, "channel.deleted", PL_SCOPE_ALL, channel_id, user_id,
-				   "channel", pub, err);
-	else
-		rc = announce_deleted_to_members(db, channel_id, pub, err);
-	if (rc == 0)
-		rc = pl_chan_exec(db, &channels_stmts[CHANNELS_STMT_DELETE], channel_id, 0, err);
-	if (rc == 0)
-		rc = pl_chan_exec(db, &channels_stmts[CHANNELS_STMT_PRESENCE_GONE], channel_id, 0, err);
+	rc = pl_channel_delete_locked(db, user_id, channel_id, acc.kind, err);
 out:
-	cJSON_Delete(pub);
 	return pl_db_end(db, rc, err);
+}
+
+int pl_channel_archive_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			      const char *kind, bool archive, bool *changed, struct pl_err *err)
+{
+	enum channels_stmt q = archive ? CHANNELS_STMT_ARCHIVE : CHANNELS_STMT_UNARCHIVE;
+	cJSON *pub;
+	int rc;
+
+	*changed = false;
+	if (pl_chan_exec(db, &channels_stmts[q], channel_id, pl_now_ms(), err) < 0)
+		return -1;
+	if (pl_db_changes(db) == 0)
+		return 0;  /* already so: nothing to announce */
+	*changed = true;
+	pub = pl_chan_ref(channel_id, NULL);
+	rc = pl_chan_event(db, "channel.updated",
+			   strcmp(kind, "public") == 0 ? PL_SCOPE_ALL : PL_SCOPE_CHANNEL,
+			   channel_id, user_id, "channel", pub, err);
+	cJSON_Delete(pub);
+	return rc;
 }

@@ -81,4 +81,27 @@ int pl_channel_update(struct pl_db *db, int64_t user_id, int64_t channel_id,
  */
 int pl_channel_delete(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
 
+/*
+ * pl_channel_delete_locked: pl_channel_delete's writes (the
+ * channel.deleted events, the rows) for `channel_id` of `kind` ("public",
+ * "private", "dm") by `user_id`, inside the caller's open transaction,
+ * without its owner check: the caller decided (a server admin:
+ * pl_authz_channel_admin). Returns 0 or -1 (`err` 500).
+ */
+int pl_channel_delete_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			     const char *kind, struct pl_err *err);
+
+/*
+ * pl_channel_archive_locked: archives (`archive` true) or unarchives
+ * `channel_id` of `kind` inside the caller's open transaction, by
+ * `user_id`, whom the caller authorized (pl_authz_channel_admin). An
+ * archived channel stays readable to whoever could read it; posts, edits,
+ * reactions and joins get 403 (authz.h). A change writes channel.updated
+ * (to everyone for a public channel, else to its members); *changed is
+ * false when the channel already was so (nothing written). Returns 0 or
+ * -1 (`err` 500).
+ */
+int pl_channel_archive_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+			      const char *kind, bool archive, bool *changed, struct pl_err *err);
+
 #endif

@@ -273,6 +273,19 @@ static int resolve_offload(struct pl_config *cfg, struct pl_err *err)
 	return 0;
 }
 
+static int resolve_registration(struct pl_config *cfg, struct pl_err *err)
+{
+	if (strcmp(cfg->registration, "open") == 0)
+		cfg->reg_mode = PL_REG_OPEN;
+	else if (strcmp(cfg->registration, "invite") == 0)
+		cfg->reg_mode = PL_REG_INVITE;
+	else if (strcmp(cfg->registration, "closed") == 0)
+		cfg->reg_mode = PL_REG_CLOSED;
+	else
+		return pl_err_set(err, 500, "registration must be open, invite or closed");
+	return 0;
+}
+
 int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 {
 	const char *file = getenv("PARLEY_CONFIG");
@@ -282,7 +295,8 @@ int pl_config_load(struct pl_config *cfg, struct pl_err *err)
 		return -1;
 	if (load_env(cfg, err) < 0)
 		return -1;
-	if (resolve_db(cfg, err) < 0 || resolve_offload(cfg, err) < 0)
+	if (resolve_db(cfg, err) < 0 || resolve_offload(cfg, err) < 0 ||
+	    resolve_registration(cfg, err) < 0)
 		return -1;
 	/* Slot directories (the password-hash bound, waiting long polls) are
 	 * this machine's: beside the SQLite file, or in its state_dir. */

@@ -82,6 +82,9 @@ struct pl_config {
 	int outgoing_webhook_backoff_ms;         /* outgoing_webhook_backoff_ms: first retry delay, ms */
 	int outgoing_webhook_queue_max;          /* outgoing_webhook_queue_max: pending deliveries per hook */
 	int outgoing_webhook_poll_ms;            /* outgoing_webhook_poll_ms: worker poll interval, ms */
+	/* server administration (issue 16, lib/admin.h) */
+	char registration[16];       /* registration: "open", "invite" or "closed" */
+	enum pl_reg_mode { PL_REG_OPEN = 0, PL_REG_INVITE, PL_REG_CLOSED } reg_mode; /* from registration */
 };
 
 /*

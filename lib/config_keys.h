@@ -201,3 +201,10 @@ PL_SETTING_INT("outgoing_webhook_queue_max", outgoing_webhook_queue_max, 1000, 1
 PL_SETTING_INT("outgoing_webhook_poll_ms", outgoing_webhook_poll_ms, 250, 10, 60000,
 	"How often `parley-hookd` looks for new messages and due deliveries, "
 	"milliseconds.")
+PL_SETTING_STR("registration", registration, "open",
+	"Who may create an account with `POST /api/auth/register`: `open` (anyone), "
+	"`invite` (only with an unused, unexpired `invite` token that a server admin "
+	"made: `POST /api/admin/invites`, `parleyctl create-invite`) or `closed` "
+	"(nobody: 403; `parleyctl create-user` still works). On a server without "
+	"any account the first registration is always accepted, whatever the mode, "
+	"and that account becomes the server admin.")

@@ -42,6 +42,8 @@ static struct copy_table tables[] = {
 	{ .name = "outgoing_webhooks", .order = "id" },
 	{ .name = "outgoing_webhook_deliveries", .order = "id" },
 	{ .name = "outgoing_webhook_cursor" },
+	{ .name = "audit_log", .order = "id" },
+	{ .name = "invites", .order = "id" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -143,6 +143,8 @@ int pl_channel_join_locked(struct pl_db *db, int64_t user_id, int64_t channel_id
 		return 0;
 	if (strcmp(acc.kind, "public") != 0)
 		return pl_err_set(err, 404, "no such channel");
+	if (acc.archived)
+		return pl_err_set(err, 403, PL_AUTHZ_ARCHIVED_MSG);
 	return pl_chan_add_member_locked(db, channel_id, user_id, "member", true, joined, err);
 }
 

@@ -24,6 +24,7 @@ enum messages_stmt {
 	MESSAGES_STMT_INSERT,
 	MESSAGES_STMT_HISTORY_DESC,
 	MESSAGES_STMT_HISTORY_ASC,
+	MESSAGES_STMT_OWNER,
 	MESSAGES_STMT__MAX
 };
 
@@ -45,6 +46,7 @@ static const struct pl_sql messages_stmts[MESSAGES_STMT__MAX] = {
 		"WHERE m.channel_id = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4" },
 	[MESSAGES_STMT_HISTORY_ASC] = { PL_MESSAGE_COLUMNS
 		"WHERE m.channel_id = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4" },
+	[MESSAGES_STMT_OWNER] = { "SELECT channel_id, user_id FROM messages WHERE id = ?1" },
 };
 
 /* Reads "attachments" (distinct file ids) into `out`. */
@@ -419,28 +421,66 @@ out:
 	return rc;
 }
 
-int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
+/* Inside a transaction: makes message `id` of `channel_id` a tombstone
+ * (its reactions, attachments and notifications go) with its event, by
+ * `user_id`. *changed: false when it already was one. */
+static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t channel_id,
+		     bool *changed, struct pl_err *err)
 {
-	int64_t channel_id = 0;
-	cJSON *msg = NULL;
-	int changed, rc = -1;
+	cJSON *msg;
+	int n;
 
-	if (pl_db_begin(db, err) < 0)
+	*changed = false;
+	if ((n = change(db, MESSAGES_STMT_SOFT_DELETE, id, NULL, 0, err)) < 0)
 		return -1;
-	if (pl_authz_message(db, user_id, id, PL_MSG_DELETE, &channel_id, err) < 0 ||
-	    (changed = change(db, MESSAGES_STMT_SOFT_DELETE, id, NULL, 0, err)) < 0)
-		goto out;
-	if (changed == 0) {  /* already a tombstone */
-		rc = 0;
-		goto out;
-	}
+	if (n == 0)  /* already a tombstone */
+		return 0;
+	*changed = true;
 	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
 	    pl_files_detach_locked(db, id, err) < 0 ||
 	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))
+		return -1;
+	cJSON_Delete(msg);
+	return 0;
+}
+
+int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err)
+{
+	int64_t channel_id = 0;
+	bool changed;
+	int rc = -1;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	if (pl_authz_message(db, user_id, id, PL_MSG_DELETE, &channel_id, err) < 0 ||
+	    tombstone(db, user_id, id, channel_id, &changed, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	cJSON_Delete(msg);
 	return pl_db_end(db, rc, err);
+}
+
+int pl_message_delete_any_locked(struct pl_db *db, int64_t user_id, int64_t id,
+				 int64_t *channel_id, int64_t *author_id, bool *changed,
+				 struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[MESSAGES_STMT_OWNER], err);
+	int step;
+
+	*changed = false;
+	if (!st)
+		return -1;
+	pl_stmt_bind_int64(st, 1, id);
+	step = pl_stmt_step(st);
+	if (step == PL_ROW) {
+		*channel_id = pl_stmt_int64(st, 0);
+		*author_id = pl_stmt_int64(st, 1);
+	}
+	pl_db_done(st);
+	if (step == PL_DONE)
+		return pl_err_set(err, 404, "no such message");
+	if (step != PL_ROW)
+		return pl_err_internal(err, "message owner: %s", pl_db_last_error(db));
+	return tombstone(db, user_id, id, *channel_id, changed, err);
 }

@@ -96,4 +96,17 @@ int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *c
  */
 int pl_message_delete(struct pl_db *db, int64_t user_id, int64_t id, struct pl_err *err);
 
+/*
+ * pl_message_delete_any_locked: the same tombstone as pl_message_delete,
+ * by `user_id` whoever wrote it and wherever it is, inside the caller's
+ * open transaction: the caller decided that `user_id` may (a server
+ * admin: lib/admin.c asks pl_authz_server_admin). *channel_id and
+ * *author_id receive the message's channel and author; *changed is false
+ * when it already was a tombstone (nothing written). Returns 0 or -1
+ * (`err`: 404 no such message, 500).
+ */
+int pl_message_delete_any_locked(struct pl_db *db, int64_t user_id, int64_t id,
+				 int64_t *channel_id, int64_t *author_id, bool *changed,
+				 struct pl_err *err);
+
 #endif

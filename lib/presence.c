@@ -22,6 +22,7 @@ enum presence_stmt {
 	PRESENCE_STMT_STALE,
 	PRESENCE_STMT_GO_OFFLINE,
 	PRESENCE_STMT_BACKDATE,
+	PRESENCE_STMT_FORGET_USER,
 	PRESENCE_STMT__MAX
 };
 
@@ -67,6 +68,7 @@ static const struct pl_sql presence_stmts[PRESENCE_STMT__MAX] = {
 	/* ?2: the last_seen that leaves the window `grace` from now. */
 	[PRESENCE_STMT_BACKDATE] = {
 		"UPDATE presence SET last_seen = ?2 WHERE user_id = ?1 AND last_seen > ?2" },
+	[PRESENCE_STMT_FORGET_USER] = { "DELETE FROM presence WHERE user_id = ?1" },
 };
 
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
@@ -329,4 +331,23 @@ int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, st
 	cJSON_Delete(p);
 out:
 	return pl_db_end(db, rc, err);
+}
+
+int pl_presence_offline_locked(struct pl_db *db, int64_t user_id, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_FORGET_USER], err);
+
+	if (!st)
+		return -1;
+	pl_stmt_bind_int64(st, 1, user_id);
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_GO_OFFLINE], err)))
+		return -1;
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
+	if (pl_db_changes(db) > 0)
+		return announce(db, user_id, 0, false, err);
+	return 0;
 }

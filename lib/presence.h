@@ -83,4 +83,13 @@ int pl_presence_list(struct pl_db *db, int64_t user_id, int64_t channel_id, int 
  */
 int pl_presence_typing(struct pl_db *db, int64_t user_id, int64_t channel_id, struct pl_err *err);
 
+/*
+ * pl_presence_offline_locked: inside the caller's open transaction, forgets
+ * every presence row of `user_id` and, when they were announced online,
+ * announces them offline (one `presence` event): a deactivated account
+ * goes offline at once, not after presence_window. Returns 0 or -1
+ * (`err`).
+ */
+int pl_presence_offline_locked(struct pl_db *db, int64_t user_id, struct pl_err *err);
+
 #endif

@@ -42,7 +42,7 @@ enum session_stmt {
 
 static const struct pl_sql session_stmts[SESSION_STMT__MAX] = {
 	[SESSION_STMT_FIND_USER] = {
-		"SELECT id, username, password_hash FROM users "
+		"SELECT id, username, password_hash, deactivated_at IS NOT NULL FROM users "
 		"WHERE username = ?1 AND deleted_at IS NULL" },
 	[SESSION_STMT_INSERT] = {
 		"INSERT INTO sessions (user_id, refresh_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)" },
@@ -62,7 +62,7 @@ static const struct pl_sql session_stmts[SESSION_STMT__MAX] = {
 	[SESSION_STMT_CHECK] = {
 		"SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
 		"WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL "
-		"AND s.expires_at > ?3 AND u.deleted_at IS NULL" },
+		"AND s.expires_at > ?3 AND u.deleted_at IS NULL AND u.deactivated_at IS NULL" },
 	[SESSION_STMT_USERNAME] = { "SELECT username FROM users WHERE id = ?1" },
 
 	/* WebSocket tickets */
@@ -74,7 +74,8 @@ static const struct pl_sql session_stmts[SESSION_STMT__MAX] = {
 
 	/* refresh-token rotation, logout, revocation */
 	[SESSION_STMT_BY_REFRESH] = {
-		"SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > ?2 AND u.deleted_at IS NULL, "
+		"SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > ?2 AND u.deleted_at IS NULL "
+		"AND u.deactivated_at IS NULL, "
 		"u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1" },
 	[SESSION_STMT_ROTATED_LOOKUP] = {
 		"SELECT session_id FROM refresh_rotated WHERE refresh_hash = ?1" },
@@ -147,7 +148,8 @@ out:
 
 /* Looks the user up; copies id, canonical name and hash. 1 when unknown. */
 static int find_user(struct pl_db *db, const char *username, int64_t *id,
-		     char name[PL_USERNAME_MAX + 1], char hash[PL_PASSWORD_HASH_LEN], struct pl_err *err)
+		     char name[PL_USERNAME_MAX + 1], char hash[PL_PASSWORD_HASH_LEN], bool *deactivated,
+		     struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &session_stmts[SESSION_STMT_FIND_USER], err);
 	int step, rc = 1;
@@ -160,6 +162,7 @@ static int find_user(struct pl_db *db, const char *username, int64_t *id,
 		*id = pl_stmt_int64(st, 0);
 		snprintf(name, PL_USERNAME_MAX + 1, "%s", pl_stmt_text(st, 1));
 		snprintf(hash, PL_PASSWORD_HASH_LEN, "%s", pl_stmt_text(st, 2));
+		*deactivated = pl_stmt_int(st, 3) != 0;
 		rc = 0;
 	} else if (step != PL_DONE) {
 		rc = pl_err_internal(err, "find user: %s", pl_db_last_error(db));
@@ -230,15 +233,20 @@ int pl_session_login(struct pl_db *db, const struct pl_config *cfg, const char *
 {
 	char name[PL_USERNAME_MAX + 1], hash[PL_PASSWORD_HASH_LEN], refresh[64];
 	int64_t uid = 0, sid = 0;
+	bool deactivated = false;
 	int found, rc;
 
 	*out = NULL;
-	found = strlen(username) <= PL_USERNAME_MAX ? find_user(db, username, &uid, name, hash, err) : 1;
+	found = strlen(username) <= PL_USERNAME_MAX
+		? find_user(db, username, &uid, name, hash, &deactivated, err) : 1;
 	if (found < 0)
 		return -1;
 	if (pl_session_try_password(db, cfg, username, found == 0 ? hash : NULL, password,
 				    strlen(password), remote_addr, err) < 0)
 		return -1;
+	/* Said only to whoever knows the password: it is no oracle. */
+	if (deactivated)
+		return pl_err_set(err, 403, PL_SESSION_DEACTIVATED_MSG);
 	if (create_session(db, uid, cfg->refresh_ttl, &sid, refresh, err) < 0)
 		return -1;
 	rc = token_body(db, cfg, uid, name, sid, refresh, out, err);

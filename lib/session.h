@@ -18,6 +18,12 @@
 #include "token.h"
 #include "err.h"
 
+/* The message of the 403 a deactivated account's login gets (README
+ * "Server administration" documents the body). Its sessions are revoked
+ * when it is deactivated, and the bearer check, refresh and WebSocket
+ * tickets refuse any session of a user whose deactivated_at is set. */
+#define PL_SESSION_DEACTIVATED_MSG "this account has been deactivated by a server admin"
+
 /*
  * pl_session_try_password: one rate-limited password attempt for
  * `username` (as typed; the counters ignore ASCII case) from client
@@ -41,8 +47,9 @@ int pl_session_try_password(struct pl_db *db, const struct pl_config *cfg, const
  * pl_session_login: checks `username`/`password` through
  * pl_session_try_password (401 with one message for an unknown user and a
  * wrong password, in the same time; 429 when rate limited; 503 when every
- * hash slot is busy), creates a
- * session and returns the contract's login body in *out:
+ * hash slot is busy), refuses an account a server admin deactivated
+ * (403 PL_SESSION_DEACTIVATED_MSG, said only after the password matched),
+ * creates a session and returns the contract's login body in *out:
  * {"token","access_token","refresh_token","token_type","expires_in","user"}.
  * `remote_addr` is the client address (req->remote_addr). Caller owns *out
  * (cJSON_Delete). Returns 0 or -1 (`err`).
@@ -84,8 +91,8 @@ int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t kee
  * pl_session_authenticate: the bearer check every protected path runs:
  * `authorization` is the raw header ("Bearer <jwt>"; for the WebSocket,
  * pass the bare token with `bare` true). Verifies the token (token.h), then
- * that its session is neither revoked nor expired and its user exists.
- * Fills `claims`. Returns 0, or -1 with `err` = 401.
+ * that its session is neither revoked nor expired and its user exists
+ * and is not deactivated. Fills `claims`. Returns 0, or -1 with `err` = 401.
  */
 int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 			    const char *authorization, bool bare,
@@ -93,7 +100,8 @@ int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 
 /*
  * pl_session_check: 0 while session `session_id` of `user_id` is live (not
- * revoked, not expired, user not deleted); -1 with `err` = 401 otherwise
+ * revoked, not expired, user neither deleted nor deactivated); -1 with
+ * `err` = 401 otherwise
  * (500 on a database error). The ws-daemon calls it periodically to close
  * sockets of revoked sessions.
  */

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <strings.h>
+#include "invites.h"
 #include "password.h"
 #include "session.h"
 #include "user_view.h"
@@ -16,17 +17,22 @@ enum users_stmt {
 	USERS_STMT_INSERT,
 	USERS_STMT_FIND_LIVE,
 	USERS_STMT_RESET_PASSWORD,
+	USERS_STMT_ANY_PERSON,
 	USERS_STMT__MAX
 };
 
 static const struct pl_sql users_stmts[USERS_STMT__MAX] = {
 	[USERS_STMT_INSERT] = {
-		"INSERT INTO users (username, password_hash, email, display_name, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5)" },
+		"INSERT INTO users (username, password_hash, email, display_name, created_at, server_role) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
 	[USERS_STMT_FIND_LIVE] = {
 		"SELECT id FROM users WHERE username = ?1 AND deleted_at IS NULL" },
 	[USERS_STMT_RESET_PASSWORD] = {
 		"UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL" },
+	/* Whether the server has any live person (bots do not count): the
+	 * first registration on an empty server becomes its admin. */
+	[USERS_STMT_ANY_PERSON] = {
+		"SELECT 1 FROM users WHERE deleted_at IS NULL AND is_bot = 0 LIMIT 1" },
 };
 
 int pl_user_validate_username(const char *name, struct pl_err *err)
@@ -79,14 +85,42 @@ int pl_user_validate_registration(const struct pl_registration *reg, struct pl_e
 	return 0;
 }
 
+/*
+ * Inside the registration's transaction: whether this is the server's first
+ * person (*first), and whether the registration mode lets `reg` in (403
+ * otherwise; an invite's use is taken here).
+ */
+static int admit(struct pl_db *db, const struct pl_registration *reg, bool *first,
+		 struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &users_stmts[USERS_STMT_ANY_PERSON], err);
+	int step;
+
+	if (!st)
+		return -1;
+	step = pl_stmt_step(st);
+	pl_db_done(st);
+	if (step != PL_ROW && step != PL_DONE)
+		return pl_err_internal(err, "any person: %s", pl_db_last_error(db));
+	*first = step == PL_DONE;
+	if (*first || reg->mode == PL_REG_OPEN)
+		return 0;
+	if (reg->mode == PL_REG_CLOSED)
+		return pl_err_set(err, 403, PL_REG_CLOSED_MSG);
+	return pl_invite_use_locked(db, reg->invite, err);
+}
+
 static int insert_user(struct pl_db *db, const struct pl_registration *reg, const char *hash,
 		       int64_t *id, struct pl_err *err)
 {
-	struct pl_stmt *st;
+	struct pl_stmt *st = NULL;
+	bool first = false;
 	int step, rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
+	if (admit(db, reg, &first, err) < 0)
+		goto out;
 	if (!(st = pl_db_prepare(db, &users_stmts[USERS_STMT_INSERT], err)))
 		goto out;
 	pl_stmt_bind_text(st, 1, reg->username);
@@ -95,6 +129,7 @@ static int insert_user(struct pl_db *db, const struct pl_registration *reg, cons
 		pl_stmt_bind_text(st, 3, reg->email);
 	pl_stmt_bind_text(st, 4, reg->display_name ? reg->display_name : "");
 	pl_stmt_bind_int64(st, 5, pl_now_ms());
+	pl_stmt_bind_text(st, 6, first ? "admin" : "user");
 	step = pl_stmt_step(st);
 	if (step == PL_UNIQUE || step == PL_CONSTRAINT) {
 		pl_err_set(err, 409, "username already taken");

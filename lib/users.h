@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "config.h"
 #include "db.h"
 #include "err.h"
 
@@ -19,12 +20,20 @@
  * the prefix, so such a name always means an erased account. */
 #define PL_DELETED_USER_PREFIX "deleted-user-"
 
+/* The message of the 403 registration gets while `registration = closed`. */
+#define PL_REG_CLOSED_MSG "registration is closed on this server"
+
 struct pl_registration {
 	const char *username;      /* 3-32 of [A-Za-z0-9_.-] */
 	const char *password;      /* 8-1024 bytes */
 	size_t password_len;
 	const char *email;         /* optional (NULL) */
 	const char *display_name;  /* optional (NULL), <= 64 code points */
+	/* issue 16: who may register (config `registration`; PL_REG_OPEN, the
+	 * zero value, for parleyctl create-user) and the invite token that
+	 * PL_REG_INVITE needs (NULL when none was given). */
+	enum pl_reg_mode mode;
+	const char *invite;
 };
 
 /*
@@ -51,9 +60,16 @@ int pl_user_validate_registration(const struct pl_registration *reg, struct pl_e
 
 /*
  * pl_user_register: validates `reg`, hashes the password (argon2id) and
- * stores the user. *out receives the user object as its owner sees it
- * (caller frees with cJSON_Delete). Returns 0, or -1 with `err`: 400
- * invalid, 409 username taken (case-insensitive).
+ * stores the user. In the same write transaction, decided under its lock
+ * (so two racing registrations cannot both pass): on a server without a
+ * live person account the new account is accepted in any mode and becomes
+ * the server admin (users.server_role); otherwise `reg->mode` applies:
+ * PL_REG_CLOSED refuses (403), PL_REG_INVITE takes one use of the invite
+ * `reg->invite` (pl_invite_use_locked: 403 when it is missing, unknown,
+ * used up, expired or revoked). *out receives the user object as its
+ * owner sees it (caller frees with cJSON_Delete). Returns 0, or -1 with
+ * `err`: 400 invalid, 403 refused by the mode, 409 username taken
+ * (case-insensitive).
  */
 int pl_user_register(struct pl_db *db, const struct pl_registration *reg, cJSON **out, struct pl_err *err);
 

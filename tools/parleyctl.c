@@ -12,6 +12,12 @@
  *   parleyctl prune-files [HOURS]    delete attachments no message carries
  *                                    (uploaded more than HOURS ago, default
  *                                    24) and bytes on disk no file names
+ *   parleyctl list-users [PREFIX]    accounts with their admin fields
+ *   parleyctl deactivate NAME | reactivate NAME
+ *   parleyctl set-server-admin [--revoke] NAME
+ *   parleyctl create-invite [--uses N] [--expires SECONDS]
+ *   parleyctl audit [--limit N]      the audit log, newest first
+ *                                    (these act as "parleyctl" in the log)
  *   parleyctl copy-to-postgres SQLITE_FILE PG_URL
  *                                    every row of a SQLite database into a new
  *                                    PostgreSQL database (migrated first)
@@ -23,7 +29,9 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include "admin.h"
 #include "app.h"
+#include "invites.h"
 #include "channels.h"
 #include "db_copy.h"
 #include "events.h"
@@ -267,6 +275,122 @@ out:
 	return rc;
 }
 
+/* ---- server administration (issue 16): parleyctl acts as the operator
+ * (actor 0: trusted, "parleyctl" in the audit log) ---- */
+
+/* Prints a JSON answer, one object per line for a list under `key`. */
+static void print_list(const cJSON *body, const char *key)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(body, key)) {
+		char *line = cJSON_PrintUnformatted(item);
+		printf("%s\n", line);
+		free(line);
+	}
+}
+
+static int cmd_list_users(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	cJSON *body = NULL;
+
+	if (pl_admin_users(ctx->db, 0, argc > 0 ? argv[0] : "", 200, 0, &body, &err) < 0)
+		return fail("list-users", &err);
+	print_list(body, "users");
+	cJSON_Delete(body);
+	return 0;
+}
+
+static int set_active(struct pl_ctx *ctx, const char *name, bool active)
+{
+	struct pl_err err = { 0 };
+	const char *what = active ? "reactivate" : "deactivate";
+	int64_t id;
+
+	if (pl_user_find(ctx->db, name, &id, &err) < 0 ||
+	    pl_admin_set_active(ctx->db, 0, id, active, NULL, &err) < 0)
+		return fail(what, &err);
+	printf("parleyctl: %s %s\n", name, active ? "reactivated" : "deactivated; every session signed out");
+	return 0;
+}
+
+static int cmd_deactivate(struct pl_ctx *ctx, int argc, char **argv)
+{
+	return set_active(ctx, argv[0], false);
+}
+
+static int cmd_reactivate(struct pl_ctx *ctx, int argc, char **argv)
+{
+	return set_active(ctx, argv[0], true);
+}
+
+static int cmd_set_server_admin(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	bool revoke = strcmp(argv[0], "--revoke") == 0;
+	const char *name = revoke ? argv[1] : argv[0];
+	int64_t id;
+
+	if (!name || (revoke && argc < 2))
+		return fail("set-server-admin", &(struct pl_err){ 400, 0, "usage: set-server-admin [--revoke] NAME" });
+	if (pl_user_find(ctx->db, name, &id, &err) < 0 ||
+	    pl_admin_set_server_admin(ctx->db, 0, id, !revoke, NULL, &err) < 0)
+		return fail("set-server-admin", &err);
+	printf("parleyctl: %s is %s a server admin\n", name, revoke ? "no longer" : "now");
+	return 0;
+}
+
+/* "--NAME N" options into *value; -1 on anything else. */
+static int option(int argc, char **argv, const char *name, int64_t *value)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], name) != 0)
+			continue;
+		if (i + 1 >= argc || pl_parse_id(argv[i + 1], value) < 0)
+			return -1;
+	}
+	for (int i = 0; i < argc; i += 2)
+		if (strncmp(argv[i], "--", 2) != 0)
+			return -1;
+	return 0;
+}
+
+static int cmd_create_invite(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t uses = 1, ttl = PL_INVITE_DEFAULT_TTL;
+	cJSON *inv = NULL;
+	const cJSON *token;
+
+	if (option(argc, argv, "--uses", &uses) < 0 || option(argc, argv, "--expires", &ttl) < 0)
+		return fail("create-invite", &(struct pl_err){ 400, 0,
+			    "usage: create-invite [--uses N] [--expires SECONDS]" });
+	if (pl_admin_invite_create(ctx->db, 0, uses, ttl, &inv, &err) < 0)
+		return fail("create-invite", &err);
+	token = cJSON_GetObjectItemCaseSensitive(inv, "token");
+	printf("%s\n", cJSON_IsString(token) ? token->valuestring : "");
+	fprintf(stderr, "parleyctl: invite %.0f for %lld registration(s), valid %lld s (the token is shown once)\n",
+		cJSON_GetObjectItem(inv, "id")->valuedouble, (long long)uses, (long long)ttl);
+	cJSON_Delete(inv);
+	return 0;
+}
+
+static int cmd_audit(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int64_t limit = 50;
+	cJSON *body = NULL;
+
+	if (option(argc, argv, "--limit", &limit) < 0 || limit > 200)
+		return fail("audit", &(struct pl_err){ 400, 0, "usage: audit [--limit N] (N at most 200)" });
+	if (pl_admin_audit(ctx->db, 0, (int)limit, 0, &body, &err) < 0)
+		return fail("audit", &err);
+	print_list(body, "entries");
+	cJSON_Delete(body);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
@@ -278,6 +402,12 @@ static const struct command commands[] = {
 	{ "prune-files", 0, cmd_prune_files, "prune-files [HOURS]" },
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 	{ "copy-to-postgres", 2, cmd_copy_to_postgres, "copy-to-postgres SQLITE_FILE PG_URL" },
+	{ "list-users", 0, cmd_list_users, "list-users [PREFIX]" },
+	{ "deactivate", 1, cmd_deactivate, "deactivate USERNAME" },
+	{ "reactivate", 1, cmd_reactivate, "reactivate USERNAME" },
+	{ "set-server-admin", 1, cmd_set_server_admin, "set-server-admin [--revoke] USERNAME" },
+	{ "create-invite", 0, cmd_create_invite, "create-invite [--uses N] [--expires SECONDS]" },
+	{ "audit", 0, cmd_audit, "audit [--limit N]" },
 };
 
 static int usage(void)

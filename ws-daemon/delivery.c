@@ -279,6 +279,8 @@ static bool fan_out(struct wsd *w, const struct pl_event *ev)
 	return ok;
 }
 
+static void close_ended_sessions(struct wsd *w, int64_t user_id);
+
 void wsd_deliver(struct wsd *w)
 {
 	struct pl_err err = { 0 };
@@ -303,6 +305,8 @@ void wsd_deliver(struct wsd *w)
 		 * it reached have moved past it and skip it next time. */
 		if (!failed && !(failed = !fan_out(w, &w->live_buf[i])))
 			w->cursor = w->live_buf[i].id;
+		if (!failed && strcmp(w->live_buf[i].type, "account.deactivated") == 0)
+			close_ended_sessions(w, w->live_buf[i].user_id);
 		pl_event_release(&w->live_buf[i]);
 	}
 	if (failed)
@@ -412,6 +416,23 @@ static void check_sessions(struct wsd *w)
 		    err.status == 401) {
 			pl_info_log("session of user %lld ended: closing its socket",
 				    (long long)c->user_id);
+			wsd_conn_close(c, WSD_CLOSE_REVOKED);
+		}
+	}
+}
+
+/* A server admin deactivated `user_id` (lib/admin.c writes
+ * account.deactivated in the same transaction): its sockets close now
+ * (4001), not at the next periodic check, once the event was queued. */
+static void close_ended_sessions(struct wsd *w, int64_t user_id)
+{
+	for (struct wsd_conn *c = w->conns; c; c = c->next) {
+		struct pl_err err = { 0 };
+		if (c->dead || c->close_code || c->user_id != user_id)
+			continue;
+		if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) < 0 &&
+		    err.status == 401) {
+			pl_info_log("user %lld deactivated: closing its socket", (long long)user_id);
 			wsd_conn_close(c, WSD_CLOSE_REVOKED);
 		}
 	}

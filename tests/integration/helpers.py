@@ -30,7 +30,7 @@ TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 USER_KEYS = {"id", "username", "display_name", "bio", "avatar_url",
              "status_text", "created_at", "bot"}
 CHANNEL_KEYS = {"id", "name", "kind", "topic", "created_by", "created_at",
-                "member_count", "role", "unread_count", "last_message_id"}
+                "member_count", "role", "unread_count", "last_message_id", "archived"}
 MESSAGE_KEYS = {"id", "channel_id", "user_id", "username", "content",
                 "created_at", "edited_at", "deleted", "reply_to",
                 "client_msg_id", "reactions", "attachments"}

@@ -283,6 +283,15 @@ def world(mxsrv):
         assert_json(api.request("PATCH", "/api/users/me", token=u.token,
                                 json_body={"email": u.username + "@example.com"}), 200)
     code = issue_code(server, api, vic)
+    # server administration (alice is the server's first account: its
+    # admin): dee is deactivated and reactivated, granted and revoked the
+    # server admin role; E is deleted, G archived and unarchived, M3
+    # deleted, INV revoked by the admin endpoints
+    dee = make_user(api, "mxe")
+    e_ch = api.create_channel(alice.token, unique_channel("mxe"))
+    g_ch = api.create_channel(alice.token, unique_channel("mxg"))
+    m3 = api.send(alice.token, g_ch["id"], "for the admin to delete")
+    inv = assert_json(api.post("/api/admin/invites", {}, token=alice.token), 201)
 
     secret = read_secret(server.var)
     users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou}
@@ -299,6 +308,7 @@ def world(mxsrv):
         "J": j["id"], "K": k["id"], "M": m["id"], "M2": m2["id"], "REG": REG_USER,
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
         "ALICE": alice.username, "CODE": code, "F": f["id"],
+        "DE": dee.id, "E": e_ch["id"], "G": g_ch["id"], "M3": m3["id"], "INV": inv["id"],
     }
     # an outgoing webhook of C (a public numeric address: no DNS, no allow-list)
     h = assert_json(api.post("/api/channels/%d/outgoing-webhooks" % c["id"],
@@ -545,6 +555,35 @@ ENDPOINTS = [
               ("ids_negative", {"ids": [-1]}, 400, ()),
               ("ids_overflow", {"ids": [1e300]}, 400, ()),
               ("ids_too_many", {"ids": list(range(1, 202))}, 400, ())]),
+    # ---- server administration (alice is the server admin)
+    E("admin_users", "GET", "/api/admin/users", query={"q": "mx"},
+      qparams={"q": "users_q", "limit": "limit", "before": "id"}),
+    E("admin_deactivate", "POST", "/api/admin/users/{DE}/deactivate", body={},
+      body_mode="opt"),
+    E("admin_reactivate", "POST", "/api/admin/users/{DE}/reactivate", body={},
+      body_mode="opt"),
+    E("admin_grant", "PUT", "/api/admin/users/{DE}/server-admin", body={}, body_mode="opt"),
+    E("admin_revoke", "DELETE", "/api/admin/users/{DE}/server-admin", body={},
+      body_mode="opt"),
+    E("admin_message_delete", "DELETE", "/api/admin/messages/{M3}", body={},
+      body_mode="opt"),
+    E("admin_channel_delete", "DELETE", "/api/admin/channels/{E}", body={},
+      body_mode="opt"),
+    E("admin_archive", "POST", "/api/admin/channels/{G}/archive", body={},
+      body_mode="opt"),
+    E("admin_unarchive", "POST", "/api/admin/channels/{G}/unarchive", body={},
+      body_mode="opt"),
+    E("admin_invite_create", "POST", "/api/admin/invites",
+      body={"max_uses": 2, "expires_in": 3600}, body_mode="opt",
+      wrong={"max_uses": "2"},
+      values=[("max_uses_zero", {"max_uses": 0}, 400, ()),
+              ("max_uses_huge", {"max_uses": 1e300}, 400, ()),
+              ("expires_in_too_long", {"expires_in": 999999999}, 400, ())]),
+    E("admin_invites", "GET", "/api/admin/invites",
+      qparams={"limit": "limit", "before": "id"}),
+    E("admin_invite_revoke", "DELETE", "/api/admin/invites/{INV}", body={},
+      body_mode="opt"),
+    E("admin_audit", "GET", "/api/admin/audit", qparams={"limit": "limit", "before": "id"}),
     # ---- events, operations
     E("events", "GET", "/api/events", query={"timeout": "0"},
       qparams={"since": "since", "timeout": "timeout"}),

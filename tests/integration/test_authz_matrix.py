@@ -199,3 +199,63 @@ def test_private_channel_leaks_nothing(cv):
     assert all(n["message"]["channel_id"] != c for n in ns)
     assert cv.req("GET", "/api/messages/search", cv.member, params={"q": word}).json()["messages"] == []
     assert cv.req("GET", "/api/messages/history?channel=%d" % c, cv.member).status_code == 404
+
+
+# Server administration (issue 16): the server-wide role beside the channel
+# roles. The module's first account (cv.owner) is the server admin; a
+# channel admin, member, author or outsider is not one: 403 on every
+# /api/admin endpoint that touches a channel or message; anonymous 401.
+# An outsider made server admin acts on a private channel it cannot see
+# through the ordinary endpoints (404 there).
+ADMIN_E = [
+    ("admin delete message", "DELETE", "/api/admin/messages/{m}", 204),
+    ("admin archive", "POST", "/api/admin/channels/{c}/archive", 200),
+    ("admin unarchive", "POST", "/api/admin/channels/{c}/unarchive", 200),
+    ("admin delete channel", "DELETE", "/api/admin/channels/{c}", 204),
+]
+
+
+@pytest.mark.parametrize("kind", ["private", "public"])
+def test_server_admin_role(cv, kind):
+    failures = []
+    for name, method, path, ok in ADMIN_E:
+        for role in ("anon", "outsider", "member", "admin", "author"):
+            c, m = fresh(cv, kind)
+            user = None if role == "anon" else getattr(cv, role)
+            r = cv.req(method, fill(path, c, m, cv), user)
+            want = 401 if role == "anon" else 403
+            if r.status_code != want:
+                failures.append("%s %s as %s: %d (want %d)" % (kind, name, role, r.status_code, want))
+    assert not failures, "\n".join(failures)
+    grant = "/api/admin/users/%d/server-admin" % cv.outsider.id
+    assert cv.req("PUT", grant, cv.owner).status_code == 200
+    try:
+        for name, method, path, ok in ADMIN_E:
+            c, m = fresh(cv, kind)
+            if kind == "private":
+                assert cv.req("DELETE", "/api/messages/%d" % m, cv.outsider).status_code == 404
+            r = cv.req(method, fill(path, c, m, cv), cv.outsider)
+            assert r.status_code == ok, "%s %s as server admin: %d %s" % (kind, name, r.status_code, r.text)
+    finally:
+        assert cv.req("DELETE", grant, cv.owner).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["private", "public"])
+def test_archived_channel_matrix(cv, kind):
+    """Archived: every role still reads what it could; posts, edits,
+    reactions and joins are 403 for those who may see it (404 stays 404)."""
+    c, m = fresh(cv, kind)
+    assert cv.req("POST", "/api/admin/channels/%d/archive" % c, cv.owner).status_code == 200
+    for role in ("outsider", "member", "admin", "owner", "author"):
+        u = getattr(cv, role)
+        sees = kind == "public" or role != "outsider"
+        r = cv.req("GET", "/api/messages/history?channel=%d" % c, u)
+        assert r.status_code == (200 if sees else 404), (role, r.text)
+        r = cv.req("POST", "/api/messages", u, {"channel_id": c, "content": "x"})
+        assert r.status_code == (403 if sees else 404), (role, r.text)
+        r = cv.req("PUT", emoji_path(m, "🎉"), u)
+        assert r.status_code == (403 if sees else 404), (role, r.text)
+    r = cv.req("PATCH", "/api/messages/%d" % m, cv.author, {"content": "edit"})
+    assert r.status_code == 403, r.text
+    r = cv.req("POST", "/api/channels/%d/join" % c, cv.outsider)
+    assert r.status_code == (403 if kind == "public" else 404), r.text
