@@ -73,6 +73,19 @@ struct pl_config {
 	char file_accel_prefix[256]; /* file_accel_prefix: nginx's internal location for files_dir */
 	char file_inline_types[1024]; /* file_inline_types: content types shown inline, space-separated; others download */
 	enum pl_offload { PL_OFFLOAD_NONE, PL_OFFLOAD_SENDFILE, PL_OFFLOAD_ACCEL } offload; /* from file_offload */
+	/* phone verification, data export, missed-mention mail (issue 16: sms_verify.h, export.h, mention_mail.h) */
+	char sms_command[1024];      /* sms_command: SMS sender argv, space-separated; text on stdin, number appended (empty = off) */
+	int sms_code_ttl;            /* sms_code_ttl: SMS code lifetime, seconds */
+	int sms_user_limit;          /* sms_user_limit: SMS codes per user per sms_window */
+	int sms_number_limit;        /* sms_number_limit: SMS codes per number per sms_window */
+	int sms_window;              /* sms_window: seconds */
+	int sms_max_attempts;        /* sms_max_attempts: wrong entries before a code is void */
+	int export_limit;            /* export_limit: data exports per user per export_window */
+	int export_window;           /* export_window: seconds */
+	int mention_mail;            /* mention_mail: 1 = mail missed mentions/DMs (needs mail_command), 0 = off */
+	int mention_mail_delay;      /* mention_mail_delay: seconds offline before such a mail */
+	int mention_mail_interval;   /* mention_mail_interval: seconds, at most one such mail per user */
+	char public_url[512];        /* public_url: base of links in mails ("" = none) */
 };
 
 /*
