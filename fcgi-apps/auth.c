@@ -139,14 +139,17 @@ static void handle_verify(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	pl_resp_json(resp, 200, user);
 }
 
-/* POST /api/auth/verify-sms/request -> 202; 400 no phone; 401; 409 already
- * verified; 429; 503 SMS not configured or the command failed. */
+/* POST /api/auth/verify-sms/request {"phone"?} -> 202; 400 no phone or
+ * not E.164; 401; 409 already verified; 429; 503 SMS not configured or the
+ * command failed. */
 static void handle_sms_request(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_err err = { 0 };
+	const char *phone = NULL;
 	cJSON *body;
 
-	if (pl_sms_verify_request(ctx->db, &ctx->cfg, req->principal.user_id, &err) < 0) {
+	if ((req->json && pl_json_string(req->json, "phone", false, &phone, &err) < 0) ||
+	    pl_sms_verify_request(ctx->db, &ctx->cfg, req->principal.user_id, phone, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;
 	}

@@ -147,8 +147,11 @@ static void code_hash(const struct pl_config *cfg, int64_t user_id, const char *
 	sodium_memzero(msg, sizeof(msg));
 }
 
-/* 0 = the user has an unverified phone (copied), -1 error or none. */
-static int user_phone(struct pl_db *db, int64_t user_id, char phone[32], struct pl_err *err)
+/* 0 = the code may go to `phone`: the account's unverified number, or a
+ * `given` one (copied to `phone`) other than its verified number; -1
+ * error (400 no number, 409 already verified, 401, 500). */
+static int user_phone(struct pl_db *db, int64_t user_id, const char *given, char phone[32],
+		      struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &sms_stmts[SMS_STMT_USER_PHONE], err);
 	int step, rc = -1;
@@ -157,8 +160,13 @@ static int user_phone(struct pl_db *db, int64_t user_id, char phone[32], struct 
 		return -1;
 	pl_stmt_bind_int64(st, 1, user_id);
 	step = pl_stmt_step(st);
-	if (step == PL_ROW && pl_stmt_null(st, 0))
-		pl_err_set(err, 400, "the account has no phone number; set one with PATCH /api/users/me");
+	if (step == PL_ROW && given && (!pl_stmt_int(st, 1) || pl_stmt_null(st, 0) ||
+					strcmp(given, pl_stmt_text(st, 0)) != 0)) {
+		snprintf(phone, 32, "%s", given);
+		rc = 0;
+	} else if (step == PL_ROW && pl_stmt_null(st, 0))
+		pl_err_set(err, 400, "the account has no phone number: send {\"phone\"} or set one "
+			   "with PATCH /api/users/me");
 	else if (step == PL_ROW && pl_stmt_int(st, 1))
 		pl_err_set(err, 409, "the phone number is already verified");
 	else if (step == PL_ROW) {
@@ -172,14 +180,19 @@ static int user_phone(struct pl_db *db, int64_t user_id, char phone[32], struct 
 	return rc;
 }
 
+/* Stores the code (and a `given` number as the account's, unverified
+ * when it changes) in one transaction. */
 static int store_code(struct pl_db *db, int64_t user_id, const unsigned char hash[32],
-		      const char *phone, int64_t expires, struct pl_err *err)
+		      const char *phone, bool given, int64_t expires, struct pl_err *err)
 {
+	struct pl_phone_patch p = { .set_phone = true, .phone = phone, .mention_mail = -1 };
 	struct pl_stmt *st;
 	int rc = -1;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
+	if (given && pl_phone_patch_locked(db, user_id, &p, err) < 0)
+		goto out;
 	if (!(st = pl_db_prepare(db, &sms_stmts[SMS_STMT_CODE_STORE], err)))
 		goto out;
 	pl_stmt_bind_int64(st, 1, user_id);
@@ -194,7 +207,7 @@ out:
 }
 
 int pl_sms_verify_request(struct pl_db *db, const struct pl_config *cfg, int64_t user_id,
-			  struct pl_err *err)
+			  const char *given, struct pl_err *err)
 {
 	char phone[32], code[PL_SMS_CODE_LEN + 1], msg[256], subject[32];
 	unsigned char hash[32];
@@ -202,7 +215,10 @@ int pl_sms_verify_request(struct pl_db *db, const struct pl_config *cfg, int64_t
 	struct pl_err ignored = { 0 };
 	int status, run, rc = -1;
 
-	if (user_phone(db, user_id, phone, err) < 0)
+	if (given && !pl_phone_valid(given))
+		return pl_err_set(err, 400, "phone must be an E.164 number: \"+\" then 8-15 digits, "
+				  "the first not 0 (e.g. \"+4915112345678\")");
+	if (user_phone(db, user_id, given, phone, err) < 0)
 		return -1;
 	if (!cfg->sms_command[0])
 		return pl_err_set(err, 503, "SMS delivery is not configured on this server");
@@ -223,7 +239,7 @@ int pl_sms_verify_request(struct pl_db *db, const struct pl_config *cfg, int64_t
 		goto out;
 	}
 	code_hash(cfg, user_id, code, hash);
-	rc = store_code(db, user_id, hash, phone,
+	rc = store_code(db, user_id, hash, phone, given != NULL,
 			pl_now_ms() + (int64_t)cfg->sms_code_ttl * 1000, err);
 out:
 	sodium_memzero(msg, sizeof(msg));

@@ -51,16 +51,20 @@ int pl_phone_patch_locked(struct pl_db *db, int64_t user_id, const struct pl_pho
 			  struct pl_err *err);
 
 /*
- * pl_sms_verify_request: makes a 6-digit code for the phone of `user_id`,
+ * pl_sms_verify_request: makes a 6-digit code for `given` (an E.164
+ * number from the request, borrowed; NULL: the account's phone as set by
+ * PATCH /api/users/me) of `user_id`,
  * counted against sms_user_limit (per user) and sms_number_limit (per
  * number) in sms_window, sends it with sms_command and only then stores
  * its keyed hash (expires after sms_code_ttl; replaces an earlier code),
  * so a failed send leaves the pending code and the counters as they were.
- * Returns 0 or -1 (`err`: 400 no phone, 409 already verified, 429 with
+ * A `given` number becomes the account's (unverified when it differs) in
+ * the transaction that stores the code, so a failed send changes nothing.
+ * Returns 0 or -1 (`err`: 400 no phone or not E.164, 409 already verified, 429 with
  * retry_after, 503 SMS not configured or the command failed, 500).
  */
 int pl_sms_verify_request(struct pl_db *db, const struct pl_config *cfg, int64_t user_id,
-			  struct pl_err *err);
+			  const char *given, struct pl_err *err);
 
 /*
  * pl_sms_verify_confirm: checks `code` against the pending code of

@@ -12,6 +12,9 @@
  *   parleyctl prune-files [HOURS]    delete attachments no message carries
  *                                    (uploaded more than HOURS ago, default
  *                                    24) and bytes on disk no file names
+ *   parleyctl export-user NAME       a user's data export (JSON) on stdout
+ *   parleyctl export-channel ID      a channel, its members and every message (JSON)
+ *   parleyctl send-mention-mail      mail users their missed mentions and DMs now
  *   parleyctl copy-to-postgres SQLITE_FILE PG_URL
  *                                    every row of a SQLite database into a new
  *                                    PostgreSQL database (migrated first)
@@ -27,6 +30,7 @@
 #include "channels.h"
 #include "db_copy.h"
 #include "events.h"
+#include "export.h"
 #include "files.h"
 #include "log.h"
 #include "users.h"
@@ -267,6 +271,39 @@ out:
 	return rc;
 }
 
+/* ---- exports (issue 16, lib/export.h) ---- */
+
+static void stdout_write(void *arg, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, stdout);
+}
+
+static int cmd_export_user(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_sink out = { stdout_write, NULL };
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (pl_user_find(ctx->db, argv[0], &id, &err) < 0 || pl_export_user(ctx->db, id, &out, &err) < 0)
+		return fail("export-user", &err);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int cmd_export_channel(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_sink out = { stdout_write, NULL };
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (pl_parse_id(argv[0], &id) < 0) {
+		fprintf(stderr, "parleyctl: export-channel: not a channel id: %s\n", argv[0]);
+		return 2;
+	}
+	if (pl_export_channel(ctx->db, id, &out, &err) < 0)
+		return fail("export-channel", &err);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
@@ -278,6 +315,8 @@ static const struct command commands[] = {
 	{ "prune-files", 0, cmd_prune_files, "prune-files [HOURS]" },
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 	{ "copy-to-postgres", 2, cmd_copy_to_postgres, "copy-to-postgres SQLITE_FILE PG_URL" },
+	{ "export-user", 1, cmd_export_user, "export-user USERNAME   (JSON on standard output)" },
+	{ "export-channel", 1, cmd_export_channel, "export-channel CHANNEL_ID   (JSON on standard output)" },
 };
 
 static int usage(void)

@@ -145,6 +145,30 @@ def test_request_wrong_and_right_code(smssrv):
     assert assert_json(patch_me(api, token, {"phone": number()}), 200)["phone_verified"] is False
 
 
+def test_request_with_phone_in_body(smssrv):
+    """The contract's form: POST /api/auth/verify-sms/request {"phone"}."""
+    api = Api(smssrv.base)
+    _, token = new_user(api)
+    for bad in ("12345", "+0123456789", 4915112345678):
+        assert_error(api.post("/api/auth/verify-sms/request", {"phone": bad}, token=token),
+                     400, "bad_request")
+    assert me(api, token)["phone"] is None
+    n = number()
+    before = len(records(smssrv.smsdir))
+    r = api.post("/api/auth/verify-sms/request", {"phone": n}, token=token)
+    assert r.status_code == 202, r.text
+    code = last_code(smssrv.smsdir, n, before)
+    body = me(api, token)
+    assert body["phone"] == n and body["phone_verified"] is False
+    assert assert_json(sms_verify(api, token, code), 200)["phone_verified"] is True
+    # the verified number again: nothing to do; another one: a new code
+    assert_error(api.post("/api/auth/verify-sms/request", {"phone": n}, token=token), 409, "conflict")
+    n2 = number()
+    assert api.post("/api/auth/verify-sms/request", {"phone": n2}, token=token).status_code == 202
+    body = me(api, token)
+    assert body["phone"] == n2 and body["phone_verified"] is False
+
+
 def test_code_for_old_number_is_useless(smssrv):
     api = Api(smssrv.base)
     _, token = new_user(api)
@@ -230,6 +254,10 @@ def test_sms_command_failure_is_503_and_changes_nothing():
         uid = assert_json(patch_me(api, token, {"phone": number()}), 200)["id"]
         for _ in range(3):  # a failed send is not counted against the limit
             assert_error(sms_request(api, token), 503, "unavailable")
+        old = me(api, token)["phone"]
+        assert_error(api.post("/api/auth/verify-sms/request", {"phone": number()}, token=token),
+                     503, "unavailable")
+        assert me(api, token)["phone"] == old  # the given number was not kept
         assert sql(srv.db, "SELECT count(*) FROM phone_codes WHERE user_id = ?", (uid,))[0][0] == 0
         assert me(api, token)["phone_verified"] is False
         assert api.get("/api/health").status_code == 200
