@@ -33,6 +33,7 @@
 #include "export.h"
 #include "files.h"
 #include "log.h"
+#include "mention_mail.h"
 #include "users.h"
 #include "util.h"
 
@@ -304,6 +305,28 @@ static int cmd_export_channel(struct pl_ctx *ctx, int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* ---- missed-mention mail (issue 16, lib/mention_mail.h) ---- */
+
+static int cmd_send_mention_mail(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int sent = 0, total = 0;
+
+	if (!ctx->cfg.mention_mail || !ctx->cfg.mail_command[0]) {
+		fprintf(stderr, "parleyctl: send-mention-mail: mention_mail is 0 or mail_command is empty\n");
+		return 1;
+	}
+	do {   /* batches until nobody is due */
+		if (pl_mention_mail_run(ctx->db, &ctx->cfg, 100, &sent, &err) < 0) {
+			fprintf(stderr, "parleyctl: send-mention-mail: %s (%d sent)\n", err.message, total + sent);
+			return 1;
+		}
+		total += sent;
+	} while (sent > 0);
+	printf("parleyctl: %d missed-mention mail(s) sent\n", total);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, "migrate [SCHEMA_DIR]" },
 	{ "version", 0, cmd_version, "version" },
@@ -316,6 +339,7 @@ static const struct command commands[] = {
 	{ "set-role", 3, cmd_set_role, "set-role CHANNEL_ID USERNAME owner|admin|member" },
 	{ "copy-to-postgres", 2, cmd_copy_to_postgres, "copy-to-postgres SQLITE_FILE PG_URL" },
 	{ "export-user", 1, cmd_export_user, "export-user USERNAME   (JSON on standard output)" },
+	{ "send-mention-mail", 0, cmd_send_mention_mail, "send-mention-mail" },
 	{ "export-channel", 1, cmd_export_channel, "export-channel CHANNEL_ID   (JSON on standard output)" },
 };
 
