@@ -448,7 +448,8 @@ int pl_export_user_allow(struct pl_db *db, const struct pl_config *cfg, int64_t 
 		return pl_err_internal(err, "export user: %s", pl_db_last_error(db));
 	snprintf(subject, sizeof(subject), "%lld", (long long)user_id);
 	pl_rate_set(&rate, "export_user", subject, cfg->export_limit, cfg->export_window);
-	if (pl_ratelimit_take(db, &rate, 1, pl_now_ms(), err) < 0)
+	/* no limit: no write either (a GET that writes nothing) */
+	if (cfg->export_limit > 0 && pl_ratelimit_take(db, &rate, 1, pl_now_ms(), err) < 0)
 		return -1;
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
