@@ -10,6 +10,7 @@
 #include "email_verify.h"
 #include "json.h"
 #include "session.h"
+#include "sms_verify.h"
 
 /* POST /api/auth/register {"username","password","email"?,"display_name"?,"invite"?}
  * -> 201 {"message","user"}; 400 invalid; 403 registration closed, or
@@ -141,6 +142,40 @@ static void handle_verify(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	pl_resp_json(resp, 200, user);
 }
 
+/* POST /api/auth/verify-sms/request {"phone"?} -> 202; 400 no phone or
+ * not E.164; 401; 409 already verified; 429; 503 SMS not configured or the
+ * command failed. */
+static void handle_sms_request(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *phone = NULL;
+	cJSON *body;
+
+	if ((req->json && pl_json_string(req->json, "phone", false, &phone, &err) < 0) ||
+	    pl_sms_verify_request(ctx->db, &ctx->cfg, req->principal.user_id, phone, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "message", "verification code sent");
+	pl_resp_json(resp, 202, body);
+}
+
+/* POST /api/auth/verify-sms {"code"} -> 200 user; 400 wrong/expired/void code; 401. */
+static void handle_sms_verify(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	const char *code;
+	cJSON *user;
+
+	if (pl_json_string(req->json, "code", true, &code, &err) < 0 ||
+	    pl_sms_verify_confirm(ctx->db, &ctx->cfg, req->principal.user_id, code, &user, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	pl_resp_json(resp, 200, user);
+}
+
 static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/register", handle_register, PL_ROUTE_BODY },
 	{ "POST", "/api/auth/login", handle_login, PL_ROUTE_BODY },
@@ -150,6 +185,8 @@ static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/logout", handle_logout, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "POST", "/api/auth/verify-email/request", handle_verify_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "POST", "/api/auth/verify-email", handle_verify, PL_ROUTE_BODY },
+	{ "POST", "/api/auth/verify-sms/request", handle_sms_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/verify-sms", handle_sms_verify, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	PL_HEALTH_ROUTE,
 };
 

@@ -7,6 +7,7 @@
 #include "accounts.h"
 #include "app.h"
 #include "avatars.h"
+#include "export.h"
 #include "upload.h"
 #include "json.h"
 #include "user_search.h"
@@ -145,6 +146,43 @@ static void handle_avatar_delete(struct pl_ctx *ctx, struct pl_request *req, str
 		pl_resp_json(resp, 200, user);
 }
 
+/* What the export stream needs after the header went (freed by the response). */
+struct export_job {
+	struct pl_db *db;
+	int64_t user_id;
+};
+
+static void export_stream(void *arg, const struct pl_sink *out)
+{
+	struct export_job *job = arg;
+	struct pl_err err = { 0 };
+
+	pl_export_user(job->db, job->user_id, out, &err);  /* a failure is logged there */
+}
+
+/* GET /api/users/me/export -> 200 the user's data (lib/export.h) as an
+ * attachment, streamed; 401; 429 (export_limit per export_window). */
+static void handle_export(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	char name[PL_EXPORT_NAME_LEN], disp[PL_EXPORT_NAME_LEN + 32];
+	struct export_job *job;
+
+	if (pl_export_user_allow(ctx->db, &ctx->cfg, req->principal.user_id, name, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	job = pl_xmalloc(sizeof(*job));
+	job->db = ctx->db;
+	job->user_id = req->principal.user_id;
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+	pl_resp_header(resp, "Content-Disposition", disp);
+	snprintf(resp->content_type, sizeof(resp->content_type), "application/json");
+	resp->status = 200;
+	resp->stream = export_stream;
+	resp->stream_arg = job;
+}
+
 static const struct pl_route routes[] = {
 	{ "GET", "/api/users/me", handle_me, PL_ROUTE_AUTH },
 	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
@@ -152,6 +190,7 @@ static const struct pl_route routes[] = {
 	{ "PUT", "/api/users/me/password", handle_password, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "PUT", "/api/users/me/avatar", handle_avatar_put, PL_ROUTE_AUTH | PL_ROUTE_STREAM },
 	{ "DELETE", "/api/users/me/avatar", handle_avatar_delete, PL_ROUTE_AUTH },
+	{ "GET", "/api/users/me/export", handle_export, PL_ROUTE_AUTH },
 	{ "GET", "/api/users/{id}", handle_get, PL_ROUTE_AUTH },
 	{ "GET", "/api/users", handle_search, PL_ROUTE_AUTH },
 	PL_HEALTH_ROUTE,

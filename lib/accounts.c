@@ -18,6 +18,7 @@
 #include "password.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sms_verify.h"
 #include "user_view.h"
 #include "util.h"
 
@@ -208,11 +209,12 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 		  struct pl_err *err)
 {
 	struct profile_patch p;
+	struct pl_phone_patch pp;
 	struct pl_stmt *st;
 	int rc = -1;
 
 	*out = NULL;
-	if (parse_patch(patch, &p, err) < 0)
+	if (parse_patch(patch, &p, err) < 0 || pl_phone_patch_parse(patch, &pp, err) < 0)
 		return -1;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
@@ -224,7 +226,8 @@ int pl_user_patch(struct pl_db *db, int64_t user_id, const cJSON *patch, cJSON *
 	bind_opt(st, 4, p.avatar_url);
 	bind_opt(st, 5, p.status_text);
 	bind_opt(st, 6, p.email);
-	if (pl_db_step_done(db, st, err) < 0 || pl_email_codes_drop_stale_locked(db, user_id, err) < 0)
+	if (pl_db_step_done(db, st, err) < 0 || pl_email_codes_drop_stale_locked(db, user_id, err) < 0 ||
+	    pl_phone_patch_locked(db, user_id, &pp, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -337,6 +340,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 	    pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
 	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
 	    pl_email_codes_drop_locked(db, claims->user_id, err) < 0 ||
+	    pl_phone_erase_locked(db, claims->user_id, err) < 0 ||
 	    pl_ratelimit_forget_locked(db, "login_user", name, err) < 0)
 		goto out;
 	rc = 0;

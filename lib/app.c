@@ -213,6 +213,21 @@ static void write_file(struct transport *t, const struct pl_response *resp)
 	}
 }
 
+static void sink_write(void *arg, const char *buf, size_t n)
+{
+	struct transport *t = arg;
+
+	t->write(t, buf, n);
+}
+
+/* Runs resp->stream with the transport as its output (lib/sink.h). */
+static void write_stream(struct transport *t, const struct pl_response *resp)
+{
+	struct pl_sink out = { sink_write, t };
+
+	resp->stream(resp->stream_arg, &out);
+}
+
 static void write_response(struct transport *t, const struct pl_request *req,
 			   const struct pl_response *resp)
 {
@@ -247,6 +262,8 @@ static void write_response(struct transport *t, const struct pl_request *req,
 			t->write(t, body, strlen(body));
 		else if (file)
 			write_file(t, resp);
+		else if (resp->stream)
+			write_stream(t, resp);
 	}
 	free(body);
 }

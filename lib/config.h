@@ -85,6 +85,19 @@ struct pl_config {
 	/* server administration (issue 16, lib/admin.h) */
 	char registration[16];       /* registration: "open", "invite" or "closed" */
 	enum pl_reg_mode { PL_REG_OPEN = 0, PL_REG_INVITE, PL_REG_CLOSED } reg_mode; /* from registration */
+	/* phone verification, data export, missed-mention mail (issue 16: sms_verify.h, export.h, mention_mail.h) */
+	char sms_command[1024];      /* sms_command: SMS sender argv, space-separated; text on stdin, number appended (empty = off) */
+	int sms_code_ttl;            /* sms_code_ttl: SMS code lifetime, seconds */
+	int sms_user_limit;          /* sms_user_limit: SMS codes per user per sms_window */
+	int sms_number_limit;        /* sms_number_limit: SMS codes per number per sms_window */
+	int sms_window;              /* sms_window: seconds */
+	int sms_max_attempts;        /* sms_max_attempts: wrong entries before a code is void */
+	int export_limit;            /* export_limit: data exports per user per export_window */
+	int export_window;           /* export_window: seconds */
+	int mention_mail;            /* mention_mail: 1 = mail missed mentions/DMs (needs mail_command), 0 = off */
+	int mention_mail_delay;      /* mention_mail_delay: seconds offline before such a mail */
+	int mention_mail_interval;   /* mention_mail_interval: seconds, at most one such mail per user */
+	char public_url[512];        /* public_url: base of links in mails ("" = none) */
 };
 
 /*

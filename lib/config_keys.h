@@ -208,3 +208,34 @@ PL_SETTING_STR("registration", registration, "open",
 	"(nobody: 403; `parleyctl create-user` still works). On a server without "
 	"any account the first registration is always accepted, whatever the mode, "
 	"and that account becomes the server admin.")
+PL_SETTING_STR("sms_command", sms_command, "",
+	"Command that sends an SMS for phone verification: an absolute path plus "
+	"arguments split on spaces, run without a shell, the message text on "
+	"standard input and the E.164 number appended as the last argument. "
+	"Empty: SMS is off and `POST /api/auth/verify-sms/request` answers 503.")
+PL_SETTING_INT("sms_code_ttl", sms_code_ttl, 600, 1, 86400,
+	"Lifetime of a phone verification code, seconds.")
+PL_SETTING_INT("sms_user_limit", sms_user_limit, 5, 0, 1000000,
+	"SMS codes per user per `sms_window` (0: no limit).")
+PL_SETTING_INT("sms_number_limit", sms_number_limit, 5, 0, 1000000,
+	"SMS codes per phone number per `sms_window`, whoever asks (0: no limit).")
+PL_SETTING_INT("sms_window", sms_window, 3600, 1, 86400 * 30,
+	"The window of `sms_user_limit` and `sms_number_limit`, seconds.")
+PL_SETTING_INT("sms_max_attempts", sms_max_attempts, 5, 1, 100,
+	"Wrong entries of a phone verification code before the code is void.")
+PL_SETTING_INT("export_limit", export_limit, 1, 0, 1000000,
+	"Data exports (`GET /api/users/me/export`) per user per `export_window` (0: no limit).")
+PL_SETTING_INT("export_window", export_window, 600, 1, 86400 * 30,
+	"The window of `export_limit`, seconds.")
+PL_SETTING_INT("mention_mail", mention_mail, 1, 0, 1,
+	"1: mail users a batch of the mentions and direct messages they missed while "
+	"offline (needs `mail_command` and a verified address; each user may opt "
+	"out); 0: never.")
+PL_SETTING_INT("mention_mail_delay", mention_mail_delay, 900, 0, 86400 * 7,
+	"Seconds a user must have been offline, and a notification unread, before "
+	"it is mailed.")
+PL_SETTING_INT("mention_mail_interval", mention_mail_interval, 3600, 0, 86400 * 30,
+	"At most one missed-mention mail per user per this many seconds.")
+PL_SETTING_STR("public_url", public_url, "",
+	"The server's public base URL (e.g. `https://chat.example.org`), for links "
+	"in mails. Empty: mails carry no links.")

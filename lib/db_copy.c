@@ -30,6 +30,7 @@ static struct copy_table tables[] = {
 	{ .name = "refresh_rotated" },
 	{ .name = "rate_limits" },
 	{ .name = "email_codes" },
+	{ .name = "phone_codes" },
 	{ .name = "channels", .order = "id" },
 	{ .name = "channel_members" },
 	{ .name = "messages", .order = "id" },

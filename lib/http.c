@@ -41,6 +41,9 @@ void pl_response_release(struct pl_response *resp)
 	if (resp->file_fd >= 0)
 		close(resp->file_fd);
 	resp->file_fd = -1;
+	free(resp->stream_arg);
+	resp->stream_arg = NULL;
+	resp->stream = NULL;
 }
 
 long pl_request_read(struct pl_request *req, char *buf, size_t n)

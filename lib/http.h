@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "token.h"
 #include "err.h"
+#include "sink.h"
 
 struct pl_ctx;
 
@@ -59,6 +60,11 @@ struct pl_response {
 	                                * (owned: closed by pl_response_release) */
 	long long file_offset;         /* first byte of file_fd to send */
 	long long file_length;         /* bytes of file_fd to send (Content-Length) */
+	/* A body produced while it is sent (a data export, lib/export.h):
+	 * called once after the header, unless the method is HEAD, with the
+	 * transport's output; no Content-Length. */
+	void (*stream)(void *arg, const struct pl_sink *out);
+	void *stream_arg;              /* owned: free(3)'d by pl_response_release */
 };
 
 /* Route flags. */

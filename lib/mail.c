@@ -71,39 +71,44 @@ static int wait_child(pid_t pid)
 		if (pl_now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			pl_err_log("mail command timed out after %d ms", PL_MAIL_TIMEOUT_MS);
+			pl_err_log("command timed out after %d ms", PL_MAIL_TIMEOUT_MS);
 			return -1;
 		}
 		nanosleep(&ts, NULL);
 	}
 }
 
-int pl_mail_send(const char *command, const char *message, struct pl_err *err)
+int pl_command_run(const char *command, const char *last_arg, const char *input, int *status)
 {
-	char buf[1024], *argv[MAX_ARGS + 1];
+	char buf[1024], *argv[MAX_ARGS + 2];
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-	int fds[2], status;
+	int fds[2], argc;
 	pid_t pid;
 
+	*status = -1;
 	snprintf(buf, sizeof(buf), "%s", command ? command : "");
-	if (split_args(buf, argv) == 0)
-		return pl_err_set(err, 503, "email delivery is not configured");
+	if ((argc = split_args(buf, argv)) == 0)
+		return 1;
 	if (argv[0][0] != '/') {
-		pl_err_log("mail_command must be an absolute path");
-		return pl_err_set(err, 503, "email delivery is not available");
+		pl_err_log("command %s must be an absolute path", argv[0]);
+		return -1;
+	}
+	if (last_arg) {
+		argv[argc++] = (char *)last_arg;
+		argv[argc] = NULL;
 	}
 	/* waitpid needs SIGCHLD not ignored (a supervisor may have left it so). */
 	signal(SIGCHLD, SIG_DFL);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		pl_err_log("pipe: %s", strerror(errno));
-		return pl_err_set(err, 503, "email delivery is not available");
+		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
 		pl_err_log("fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		return pl_err_set(err, 503, "email delivery is not available");
+		return -1;
 	}
 	if (pid == 0)
 		child_exec(fds[0], argv);
@@ -111,13 +116,24 @@ int pl_mail_send(const char *command, const char *message, struct pl_err *err)
 	/* A command that exits without reading must not kill us with SIGPIPE
 	 * (FastCGI programs ignore it already; other callers may not). */
 	sigaction(SIGPIPE, &ign, &old_pipe);
-	write_all(fds[1], message, strlen(message));
+	write_all(fds[1], input, strlen(input));
 	close(fds[1]);
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	status = wait_child(pid);
-	if (status != 0) {
-		pl_err_log("mail command %s failed (status %d)", argv[0], status);
+	*status = wait_child(pid);
+	if (*status != 0)
+		pl_err_log("command %s failed (status %d)", argv[0], *status);
+	return 0;
+}
+
+int pl_mail_send(const char *command, const char *message, struct pl_err *err)
+{
+	int status, rc = pl_command_run(command, NULL, message, &status);
+
+	if (rc == 1)
+		return pl_err_set(err, 503, "email delivery is not configured");
+	if (rc < 0)
+		return pl_err_set(err, 503, "email delivery is not available");
+	if (status != 0)
 		return pl_err_set(err, 503, "email delivery failed, retry later");
-	}
 	return 0;
 }

@@ -25,4 +25,18 @@
  */
 int pl_mail_send(const char *command, const char *message, struct pl_err *err);
 
+/*
+ * pl_command_run: the machinery under pl_mail_send, for other senders
+ * (sms_verify.c): splits `command` (an absolute path and arguments
+ * separated by spaces, at most 16) into argv, appends `last_arg` when not
+ * NULL (borrowed; passed as one argument, never interpreted by a shell),
+ * runs it with fork(2)/execv(2), every other descriptor closed, writes
+ * `input` to its stdin and waits at most PL_MAIL_TIMEOUT_MS (then kills
+ * it). Returns 1 when `command` is empty (not configured), -1 when it
+ * could not start (not absolute, pipe or fork failed; logged), else 0
+ * with *status = its exit status (-1 when killed or timed out; a non-zero
+ * status is logged).
+ */
+int pl_command_run(const char *command, const char *last_arg, const char *input, int *status);
+
 #endif

@@ -18,6 +18,9 @@
  *   parleyctl create-invite [--uses N] [--expires SECONDS]
  *   parleyctl audit [--limit N]      the audit log, newest first
  *                                    (these act as "parleyctl" in the log)
+ *   parleyctl export-user NAME       a user's data export (JSON) on stdout
+ *   parleyctl export-channel ID      a channel, its members and every message (JSON)
+ *   parleyctl send-mention-mail      mail users their missed mentions and DMs now
  *   parleyctl copy-to-postgres SQLITE_FILE PG_URL
  *                                    every row of a SQLite database into a new
  *                                    PostgreSQL database (migrated first)
@@ -35,8 +38,10 @@
 #include "channels.h"
 #include "db_copy.h"
 #include "events.h"
+#include "export.h"
 #include "files.h"
 #include "log.h"
+#include "mention_mail.h"
 #include "users.h"
 #include "util.h"
 
@@ -388,6 +393,58 @@ static int cmd_audit(struct pl_ctx *ctx, int argc, char **argv)
 		return fail("audit", &err);
 	print_list(body, "entries");
 	cJSON_Delete(body);
+/* ---- exports (issue 16, lib/export.h) ---- */
+
+static void stdout_write(void *arg, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, stdout);
+}
+
+static int cmd_export_user(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_sink out = { stdout_write, NULL };
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (pl_user_find(ctx->db, argv[0], &id, &err) < 0 || pl_export_user(ctx->db, id, &out, &err) < 0)
+		return fail("export-user", &err);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int cmd_export_channel(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_sink out = { stdout_write, NULL };
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (pl_parse_id(argv[0], &id) < 0) {
+		fprintf(stderr, "parleyctl: export-channel: not a channel id: %s\n", argv[0]);
+		return 2;
+	}
+	if (pl_export_channel(ctx->db, id, &out, &err) < 0)
+		return fail("export-channel", &err);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- missed-mention mail (issue 16, lib/mention_mail.h) ---- */
+
+static int cmd_send_mention_mail(struct pl_ctx *ctx, int argc, char **argv)
+{
+	struct pl_err err = { 0 };
+	int sent = 0, total = 0;
+
+	if (!ctx->cfg.mention_mail || !ctx->cfg.mail_command[0]) {
+		fprintf(stderr, "parleyctl: send-mention-mail: mention_mail is 0 or mail_command is empty\n");
+		return 1;
+	}
+	do {   /* batches until nobody is due */
+		if (pl_mention_mail_run(ctx->db, &ctx->cfg, 100, &sent, &err) < 0) {
+			fprintf(stderr, "parleyctl: send-mention-mail: %s (%d sent)\n", err.message, total + sent);
+			return 1;
+		}
+		total += sent;
+	} while (sent > 0);
+	printf("parleyctl: %d missed-mention mail(s) sent\n", total);
 	return 0;
 }
 
@@ -408,6 +465,9 @@ static const struct command commands[] = {
 	{ "set-server-admin", 1, cmd_set_server_admin, "set-server-admin [--revoke] USERNAME" },
 	{ "create-invite", 0, cmd_create_invite, "create-invite [--uses N] [--expires SECONDS]" },
 	{ "audit", 0, cmd_audit, "audit [--limit N]" },
+	{ "export-user", 1, cmd_export_user, "export-user USERNAME   (JSON on standard output)" },
+	{ "send-mention-mail", 0, cmd_send_mention_mail, "send-mention-mail" },
+	{ "export-channel", 1, cmd_export_channel, "export-channel CHANNEL_ID   (JSON on standard output)" },
 };
 
 static int usage(void)

@@ -58,6 +58,7 @@ from helpers import (PASSWORD, Api, assert_error, assert_json, jwt_parts,
                      unique_name)
 from test_abuse import _tokens
 from test_accounts import FAKE_SENDMAIL, read_code
+from test_sms import FAKE_SMS, last_code, records
 
 FRONTEND = os.environ.get("PARLEY_FRONTEND", "lighttpd")   # as conftest.py
 API_MD = os.environ.get("PARLEY_API_MD", str(REPO.parent / "shared" / "API.md"))
@@ -79,17 +80,23 @@ def mxsrv():
     presence/leave has something to end) offline in the middle of the run,
     a write no case made."""
     maildir = tempfile.mkdtemp(prefix="parley-mx-mail-")
+    smsdir = tempfile.mkdtemp(prefix="parley-mx-sms-")
     conf = ("mail_command = %s %s\nmail_from = parley-mx@example.com\n"
             "verify_code_ttl = 86400\npresence_window = 86400\n"
             % (FAKE_SENDMAIL, maildir))
+    # issue 16: SMS codes a day long too; exports unlimited, so that the
+    # export's GET writes nothing (no rate_limits row)
+    conf += "sms_command = %s %s\nsms_code_ttl = 86400\nexport_limit = 0\n" % (FAKE_SMS, smsdir)
     try:
         # No parley-hookd: its background writes (outgoing webhook
         # deliveries, their cursor) are not the cases' (test_webhooks_out.py).
         with start_server(extra_conf=conf, env_extra={"PARLEY_HOOKD_PROCS": "0"}) as srv:
             srv.maildir = maildir
+            srv.smsdir = smsdir
             yield srv
     finally:
         shutil.rmtree(maildir, ignore_errors=True)
+        shutil.rmtree(smsdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -292,9 +299,16 @@ def world(mxsrv):
     g_ch = api.create_channel(alice.token, unique_channel("mxg"))
     m3 = api.send(alice.token, g_ch["id"], "for the admin to delete")
     inv = assert_json(api.post("/api/admin/invites", {}, token=alice.token), 201)
+    # phone verification (issue 16): sam has a pending SMS code, which
+    # verify-sms's valid body would use
+    sam = make_user(api, "mxs")
+    sms_before = len(records(server.smsdir))
+    r = api.post("/api/auth/verify-sms/request", {"phone": "+4915100000002"}, token=sam.token)
+    assert r.status_code == 202, r.text
+    sms_code = last_code(server.smsdir, "+4915100000002", sms_before)
 
     secret = read_secret(server.var)
-    users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou}
+    users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou, "sam": sam}
     tokens = {}
     for key, u in users.items():
         t = _tokens(server, u, bob)
@@ -307,7 +321,7 @@ def world(mxsrv):
         "A": alice.id, "B": bob.id, "Cr": carol.id, "C": c["id"], "D": d["id"],
         "J": j["id"], "K": k["id"], "M": m["id"], "M2": m2["id"], "REG": REG_USER,
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
-        "ALICE": alice.username, "CODE": code, "F": f["id"],
+        "ALICE": alice.username, "CODE": code, "F": f["id"], "SMSCODE": sms_code,
         "DE": dee.id, "E": e_ch["id"], "G": g_ch["id"], "M3": m3["id"], "INV": inv["id"],
     }
     # an outgoing webhook of C (a public numeric address: no DNS, no allow-list)
@@ -442,7 +456,11 @@ ENDPOINTS = [
               ("crlf_display_name", {"display_name": "x\r\nX-Injected: 1"}, 400, ()),
               ("crlf_avatar", {"avatar_url": "http://a.example/\r\nX-Injected: 1"}, 400, ()),
               ("js_avatar", {"avatar_url": "javascript:alert(1)"}, 400, ()),
-              ("crlf_status_text", {"status_text": "busy\r\nX-Injected: 1"}, 400, ())]),
+              ("crlf_status_text", {"status_text": "busy\r\nX-Injected: 1"}, 400, ()),
+              ("phone_not_e164", {"phone": "015112345678"}, 400, ()),
+              ("crlf_phone", {"phone": "+4915112345678\r\nX-Injected: 1"}, 400, ()),
+              ("phone_number", {"phone": 4915112345678}, 400, ()),
+              ("mention_mail_string", {"mention_mail": "false"}, 400, ())]),
     E("users_delete", "DELETE", "/api/users/me", user="zed", body={"password": "{PW}"},
       body_mode="req", wrong={"password": True}, strfield="password"),
     E("users_password", "PUT", "/api/users/me/password", user="pat",
@@ -588,6 +606,18 @@ ENDPOINTS = [
     E("events", "GET", "/api/events", query={"timeout": "0"},
       qparams={"since": "since", "timeout": "timeout"}),
     E("health", "GET", "/api/health", user=None),
+    # ---- issue 16: phone verification, data export
+    E("verify_sms_request", "POST", "/api/auth/verify-sms/request",
+      body={"phone": "+4915100000001"}, body_mode="opt", wrong={"phone": 4915100000001},
+      strfield="phone",
+      values=[("sqli_phone", {"phone": "+49'; DROP TABLE users; --"}, 400, ()),
+              ("crlf_phone", {"phone": "+4915100000001\r\nX-Injected: 1"}, 400, ()),
+              ("shell_phone", {"phone": "+49$(reboot)"}, 400, ())]),
+    E("verify_sms", "POST", "/api/auth/verify-sms", user="sam",
+      body={"code": "{SMSCODE}"}, body_mode="req", wrong={"code": 123456},
+      strfield="code",
+      values=[("sqli_code", {"code": "' OR 1=1 --"}, 400, ())]),
+    E("users_export", "GET", "/api/users/me/export"),
     E("ws", "GET", "/ws"),
 ]
 EP = {e["name"]: e for e in ENDPOINTS}

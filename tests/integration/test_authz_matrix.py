@@ -199,6 +199,20 @@ def test_private_channel_leaks_nothing(cv):
     assert all(n["message"]["channel_id"] != c for n in ns)
     assert cv.req("GET", "/api/messages/search", cv.member, params={"q": word}).json()["messages"] == []
     assert cv.req("GET", "/api/messages/history?channel=%d" % c, cv.member).status_code == 404
+    # the data export (issue 16) follows the same rule: the outsider's holds
+    # nothing of the channel; the removed member's not even their own
+    # message, reaction or notification there
+    for u in (o, cv.member):
+        r = cv.req("GET", "/api/users/me/export", u)
+        assert r.status_code == 200, r.text
+        assert word not in r.text
+        doc = r.json()
+        assert all(x["channel_id"] != c for x in doc["messages"] + doc["notifications"] + doc["reactions"])
+        assert c not in [x["channel_id"] for x in doc["memberships"]]
+    # control: a member still in the channel gets their message there
+    cv.send(cv.admin, c, "admin says %s" % word)
+    doc = assert_json(cv.req("GET", "/api/users/me/export", cv.admin), 200)
+    assert any(x["channel_id"] == c and word in x["content"] for x in doc["messages"])
 
 
 # Server administration (issue 16): the server-wide role beside the channel

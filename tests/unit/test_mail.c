@@ -55,10 +55,44 @@ static void test_mail_command(void **state)
 	assert_int_equal(access("pwned", F_OK), -1);
 }
 
+/* pl_command_run (sms_command): the last argument is passed as one argv
+ * entry, literally; the input arrives on stdin; empty command = 1. */
+static void test_command_run_last_arg(void **state)
+{
+	struct unit_env *env = *state;
+	char cmd[1500], cwd[600], line[600];
+	int status = 0;
+	FILE *f;
+
+	assert_int_equal(pl_command_run("", "x", "y", &status), 1);
+	assert_int_equal(pl_command_run("relative/path", "x", "y", &status), -1);
+	assert_int_equal(pl_command_run("/bin/false", "x", "y", &status), 0);
+	assert_int_not_equal(status, 0);
+	if (!getcwd(cwd, sizeof(cwd) - 100))
+		fail();
+	snprintf(cmd, sizeof(cmd), "%s/tests/fixtures/fake_sms.sh %s a;b", cwd, env->dir);
+	assert_int_equal(pl_command_run(cmd, "+49 $(touch pwned2)", "code 123456\n", &status), 0);
+	assert_int_equal(status, 0);
+	snprintf(cmd, sizeof(cmd), "cat %s/sms-*.txt", env->dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "arg:a;b\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "arg:+49 $(touch pwned2)\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "--\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "code 123456\n");
+	pclose(f);
+	assert_int_equal(access("pwned2", F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mail_command, unit_env_setup_empty, unit_env_teardown),
+		cmocka_unit_test_setup_teardown(test_command_run_last_arg, unit_env_setup_empty, unit_env_teardown),
 	};
 
 	pl_log_init("test_mail", PL_LOG_ERROR);
