@@ -393,6 +393,9 @@ static int cmd_audit(struct pl_ctx *ctx, int argc, char **argv)
 		return fail("audit", &err);
 	print_list(body, "entries");
 	cJSON_Delete(body);
+	return 0;
+}
+
 /* ---- exports (issue 16, lib/export.h) ---- */
 
 static void stdout_write(void *arg, const char *buf, size_t n)
