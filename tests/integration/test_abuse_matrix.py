@@ -916,7 +916,7 @@ def query_cases(ep):
             add(Case(ep, pre + "too_many_words", 400,
                      query=(name, " ".join(["w"] * 17))))
             for k, v in (("sqli", "' OR 1=1 --"), ("fts_or", 'nothing" OR "hello'),
-                         ("fts_prefix", "hel*"), ("fts_near", "NEAR(hello matrix)"),
+                         ("fts_prefix", "hello*x"), ("fts_near", "NEAR(hello matrix)"),
                          ("fts_column", "content:hello"),
                          ("fts_not", "hello NOT matrix")):
                 add(Case(ep, pre + k, 200, query=(name, v),
