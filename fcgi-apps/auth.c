@@ -142,10 +142,10 @@ static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/register", handle_register, PL_ROUTE_BODY },
 	{ "POST", "/api/auth/login", handle_login, PL_ROUTE_BODY },
 	{ "GET", "/api/auth/validate", handle_validate, PL_ROUTE_AUTH },
-	{ "POST", "/api/auth/ws-ticket", handle_ws_ticket, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/ws-ticket", handle_ws_ticket, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_READ },
 	{ "POST", "/api/auth/refresh", handle_refresh, PL_ROUTE_BODY },
-	{ "POST", "/api/auth/logout", handle_logout, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
-	{ "POST", "/api/auth/verify-email/request", handle_verify_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "POST", "/api/auth/logout", handle_logout, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_READ },
+	{ "POST", "/api/auth/verify-email/request", handle_verify_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_ADMIN },
 	{ "POST", "/api/auth/verify-email", handle_verify, PL_ROUTE_BODY },
 	PL_HEALTH_ROUTE,
 };

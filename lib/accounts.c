@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "accounts.h"
+#include "apitokens.h"
 #include "channels.h"
 #include "direct.h"
 #include "email_verify.h"
@@ -334,6 +335,7 @@ int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct p
 	if (pl_channel_dm_rename_locked(db, claims->user_id, err) < 0 ||
 	    pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
 	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
+	    pl_apitoken_drop_user_locked(db, claims->user_id, err) < 0 ||
 	    pl_email_codes_drop_locked(db, claims->user_id, err) < 0 ||
 	    pl_ratelimit_forget_locked(db, "login_user", name, err) < 0)
 		goto out;

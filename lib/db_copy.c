@@ -39,6 +39,8 @@ static struct copy_table tables[] = {
 	{ .name = "presence" },
 	{ .name = "presence_state" },
 	{ .name = "events", .order = "id" },
+	{ .name = "api_tokens", .order = "id" },
+	{ .name = "webhooks", .order = "id" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
