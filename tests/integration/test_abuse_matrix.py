@@ -282,6 +282,9 @@ def world(mxsrv):
                                 json_body={"email": u.username + "@example.com"}), 200)
     code = issue_code(server, api, vic)
 
+    # an API token of alice's: tokens_delete's valid request revokes it
+    tk = assert_json(api.post("/api/users/me/tokens", {"name": "mx", "scope": "read"},
+                              token=alice.token), 201)
     secret = read_secret(server.var)
     users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou}
     tokens = {}
@@ -296,7 +299,7 @@ def world(mxsrv):
         "A": alice.id, "B": bob.id, "Cr": carol.id, "C": c["id"], "D": d["id"],
         "J": j["id"], "K": k["id"], "M": m["id"], "M2": m2["id"], "REG": REG_USER,
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
-        "ALICE": alice.username, "CODE": code, "F": f["id"],
+        "ALICE": alice.username, "CODE": code, "F": f["id"], "TK": tk["id"],
     }
     # a search brings the full-text index up to date (schema/006): done
     # here, so that no valid search during the matrix has that to write
@@ -434,6 +437,15 @@ ENDPOINTS = [
       strfield="new_password"),
     E("avatar_put", "PUT", "/api/users/me/avatar", upload=(PNG_4x3, "image/png")),
     E("avatar_delete", "DELETE", "/api/users/me/avatar"),
+    E("tokens_create", "POST", "/api/users/me/tokens",
+      body={"name": "mx token", "scope": "read"}, body_mode="req",
+      wrong={"name": "mx token", "scope": 1}, strfield="name",
+      values=[("sqli_scope", {"name": "x", "scope": "read' OR '1'='1"}, 400, ()),
+              ("crlf_name", {"name": "x\r\nX-Injected: 1", "scope": "read"}, 400, ()),
+              ("expires_in_string", {"name": "x", "scope": "read", "expires_in": "60"}, 400, ()),
+              ("expires_in_huge", {"name": "x", "scope": "read", "expires_in": 1e300}, 400, ())]),
+    E("tokens_list", "GET", "/api/users/me/tokens"),
+    E("tokens_delete", "DELETE", "/api/users/me/tokens/{TK}"),
     E("users_get", "GET", "/api/users/{A}"),
     E("users_search", "GET", "/api/users", query={"q": "mx"},
       qparams={"q": "users_q", "limit": "limit"}),
