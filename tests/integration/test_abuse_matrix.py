@@ -285,6 +285,16 @@ def world(mxsrv):
     # an API token of alice's: tokens_delete's valid request revokes it
     tk = assert_json(api.post("/api/users/me/tokens", {"name": "mx", "scope": "read"},
                               token=alice.token), 201)
+    # alice is a server admin (SQL: the admin endpoints are elsewhere) with
+    # two bots, one with a token
+    from rt_util import sql as rt_sql
+    rt_sql(server.db, "UPDATE users SET server_role = 'admin' WHERE id = ?", (alice.id,))
+    bot = assert_json(api.post("/api/bots", {"username": unique_name("mxbot")},
+                               token=alice.token), 201)
+    bot2 = assert_json(api.post("/api/bots", {"username": unique_name("mxbot")},
+                                token=alice.token), 201)
+    btk = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "mx", "scope": "read"},
+                               token=alice.token), 201)
     secret = read_secret(server.var)
     users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou}
     tokens = {}
@@ -300,6 +310,7 @@ def world(mxsrv):
         "J": j["id"], "K": k["id"], "M": m["id"], "M2": m2["id"], "REG": REG_USER,
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
         "ALICE": alice.username, "CODE": code, "F": f["id"], "TK": tk["id"],
+        "BOT": bot["id"], "BOT2": bot2["id"], "BTK": btk["id"],
     }
     # a search brings the full-text index up to date (schema/006): done
     # here, so that no valid search during the matrix has that to write
@@ -449,6 +460,19 @@ ENDPOINTS = [
     E("users_get", "GET", "/api/users/{A}"),
     E("users_search", "GET", "/api/users", query={"q": "mx"},
       qparams={"q": "users_q", "limit": "limit"}),
+    # ---- bots (alice is a server admin here)
+    E("bots_create", "POST", "/api/bots", body={"username": "mx_new_bot"}, body_mode="req",
+      wrong={"username": 5}, strfield="username",
+      values=[("sqli_username", {"username": SQLI}, 400, ()),
+              ("crlf_display_name", {"username": "mx_bot2", "display_name": "x\r\nX-Injected: 1"},
+               400, ())]),
+    E("bots_list", "GET", "/api/bots"),
+    E("bots_delete", "DELETE", "/api/bots/{BOT2}"),
+    E("bots_tokens_create", "POST", "/api/bots/{BOT}/tokens",
+      body={"name": "mx bot token", "scope": "post"}, body_mode="req",
+      wrong={"name": "mx", "scope": 2}, strfield="name"),
+    E("bots_tokens_list", "GET", "/api/bots/{BOT}/tokens"),
+    E("bots_tokens_delete", "DELETE", "/api/bots/{BOT}/tokens/{BTK}"),
     # ---- files
     E("files_upload", "POST", "/api/files", query={"name": "matrix.txt"},
       upload=(b"a file of the matrix\n", "text/plain")),

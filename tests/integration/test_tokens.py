@@ -281,3 +281,94 @@ def test_deactivation_closes_token_sockets(server, api, dave):
     finally:
         sql(server.db, "UPDATE users SET deactivated_at = NULL WHERE id = ?", (dave.id,))
         ws.close()
+
+
+# ------------------------------------------------------------- bots
+
+@pytest.fixture(scope="module")
+def admin(server, api):
+    """A server admin: promoted with SQL (the admin endpoints are another
+    part of issue 16)."""
+    u = make_user(api, "adm")
+    sql(server.db, "UPDATE users SET server_role = 'admin' WHERE id = ?", (u.id,))
+    return u
+
+
+def make_bot(api, admin, **extra):
+    r = api.post("/api/bots", dict(username=unique_name("bot"), **extra), token=admin.token)
+    return assert_json(r, 201)
+
+
+def test_only_server_admins_make_bots(api, alice):
+    r = api.post("/api/bots", {"username": unique_name("bot")}, token=alice.token)
+    assert_error(r, 403, "forbidden")
+    assert assert_json(api.get("/api/bots", token=alice.token), 200) == {"bots": []}
+
+
+def test_bot_creation_and_listing(server, api, admin):
+    bot = make_bot(api, admin, display_name="Build Bot")
+    assert bot["bot"] is True and bot["display_name"] == "Build Bot"
+    assert "email" not in bot
+    row = db_row(server, "SELECT is_bot, bot_owner_id, password_hash FROM users WHERE id = ?",
+                 (bot["id"],))
+    assert row[0] == 1 and row[1] == admin.id and not row[2].startswith("$argon2")
+    assert any(b["id"] == bot["id"] for b in assert_json(api.get("/api/bots", token=admin.token),
+                                                         200)["bots"])
+    # no password sign-in, whatever is tried
+    r = api.login_resp(bot["username"], PASSWORD)
+    assert_error(r, 401, "unauthorized")
+    r = api.login_resp(bot["username"], "!")
+    assert r.status_code in (400, 401), r.text
+    # the same username again
+    r = api.post("/api/bots", {"username": bot["username"]}, token=admin.token)
+    assert_error(r, 409, "conflict")
+
+
+@pytest.mark.parametrize("body", [{}, {"username": "a"}, {"username": 5},
+                                  {"username": "ok_name", "display_name": 7},
+                                  {"username": "ok_name", "display_name": "x" * 65}])
+def test_bot_bad_bodies(api, admin, body):
+    assert_error(api.post("/api/bots", body, token=admin.token), 400, "bad_request")
+
+
+def test_bot_posts_with_its_token_and_needs_membership(server, api, admin, alice):
+    bot = make_bot(api, admin)
+    tok = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "ci", "scope": "post"},
+                               token=admin.token), 201)
+    assert tok["token"].startswith("plt_")
+    listed = assert_json(api.get("/api/bots/%d/tokens" % bot["id"], token=admin.token), 200)
+    assert [t["id"] for t in listed["tokens"]] == [tok["id"]]
+    priv = api.create_channel(alice.token, kind="private")
+    r = api.post("/api/messages", {"channel_id": priv["id"], "content": "hello"}, token=tok["token"])
+    assert_error(r, 404, "not_found")
+    assert api.post("/api/channels/%d/members" % priv["id"], {"user_id": bot["id"]},
+                    token=alice.token).status_code == 201
+    m = assert_json(api.post("/api/messages", {"channel_id": priv["id"], "content": "build green"},
+                             token=tok["token"]), 201)
+    assert m["user_id"] == bot["id"] and m["username"] == bot["username"]
+    # others may not manage it; a non-bot id is no bot
+    assert_error(api.get("/api/bots/%d/tokens" % bot["id"], token=alice.token), 403, "forbidden")
+    assert_error(api.get("/api/bots/%d/tokens" % alice.id, token=admin.token), 404, "not_found")
+    assert_error(api.request("DELETE", "/api/bots/%d" % bot["id"], token=alice.token),
+                 403, "forbidden")
+    # revoke the bot's token, then delete the bot: erased like an account
+    tok2 = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "b", "scope": "read"},
+                                token=admin.token), 201)
+    assert api.request("DELETE", "/api/bots/%d/tokens/%d" % (bot["id"], tok["id"]),
+                       token=admin.token).status_code == 204
+    assert_error(api.get("/api/users/me", token=tok["token"]), 401, "unauthorized")
+    assert api.request("DELETE", "/api/bots/%d" % bot["id"], token=admin.token).status_code == 204
+    assert_error(api.get("/api/users/me", token=tok2["token"]), 401, "unauthorized")
+    assert_error(api.request("DELETE", "/api/bots/%d" % bot["id"], token=admin.token),
+                 404, "not_found")
+    hist = assert_json(api.history(alice.token, priv["id"]), 200)
+    assert [x["content"] for x in hist] == ["build green"]
+
+
+def test_admin_scope_token_of_a_server_admin_makes_bots(api, admin):
+    post = make_token(api, admin.token, "post")["token"]
+    assert_error(api.post("/api/bots", {"username": unique_name("bot")}, token=post),
+                 403, "forbidden")
+    adm = make_token(api, admin.token, "admin")["token"]
+    assert assert_json(api.post("/api/bots", {"username": unique_name("bot")}, token=adm),
+                       201)["bot"] is True
