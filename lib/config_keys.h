@@ -168,3 +168,8 @@ PL_SETTING_STR("file_inline_types", file_inline_types, "image/png image/jpeg ima
 	"Content types (as sniffed from the bytes) a browser may show inline, "
 	"space-separated; every other file is sent as an attachment. Never add "
 	"`text/html` or `image/svg+xml`.")
+PL_SETTING_INT("webhook_rate_limit", webhook_rate_limit, 60, 0, 1000000,
+	"Messages one incoming webhook may post per `webhook_rate_window` (0: no "
+	"limit); past it `POST /hooks/<secret>` gets 429 with Retry-After.")
+PL_SETTING_INT("webhook_rate_window", webhook_rate_window, 60, 1, 86400,
+	"The window of `webhook_rate_limit`, seconds.")
