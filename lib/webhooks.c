@@ -270,6 +270,21 @@ static int find_hook(struct pl_db *db, const char *secret, int64_t *id, int64_t 
 	return pl_err_set(err, 404, "no such webhook");
 }
 
+/* The text rule of pl_message_post (lib/messages.c), checked before the
+ * rate limit counts: a refused body costs the webhook nothing and writes
+ * nothing. */
+static int check_text(const char *text, struct pl_err *err)
+{
+	char *t = pl_trim(text);
+	size_t cps = 0;
+	bool ok = pl_utf8_valid(t, strlen(t), &cps) && cps >= 1 && cps <= PL_CONTENT_MAX &&
+		  pl_text_forbidden(t, PL_TEXT_TAB_LF | PL_TEXT_CR, NULL) == 0;
+
+	free(t);
+	return ok ? 0 : pl_err_set(err, 400, "\"text\" must be 1-%d characters without control "
+				    "characters", PL_CONTENT_MAX);
+}
+
 int pl_webhook_post(struct pl_db *db, const struct pl_config *cfg, const char *secret,
 		    const char *text, struct pl_err *err)
 {
@@ -280,7 +295,7 @@ int pl_webhook_post(struct pl_db *db, const struct pl_config *cfg, const char *s
 	cJSON *msg = NULL;
 	bool created;
 
-	if (find_hook(db, secret, &id, &channel, &bot, err) < 0)
+	if (check_text(text, err) < 0 || find_hook(db, secret, &id, &channel, &bot, err) < 0)
 		return -1;
 	snprintf(subject, sizeof(subject), "%lld", (long long)id);
 	pl_rate_set(&rate, "webhook", subject, cfg->webhook_rate_limit, cfg->webhook_rate_window);
