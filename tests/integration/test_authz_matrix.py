@@ -217,6 +217,12 @@ SCOPE_E = [
      dict(session=200, read=403, post=403, admin=200, outsider=200)),
     ("make token", "POST", "/api/users/me/tokens", {"name": "m", "scope": "read"},
      dict(session=201, read=403, post=403, admin=201, outsider=201)),
+    ("make webhook", "POST", "/api/channels/{c}/webhooks", {"name": "w"},
+     dict(session=201, read=403, post=403, admin=201, outsider=404)),
+    ("list webhooks", "GET", "/api/channels/{c}/webhooks", None,
+     dict(session=200, read=403, post=403, admin=200, outsider=404)),
+    ("list bots", "GET", "/api/bots", None,
+     dict(session=200, read=403, post=403, admin=200, outsider=200)),
     ("ws ticket", "POST", "/api/auth/ws-ticket", None,
      dict(session=200, read=403, post=403, admin=403, outsider=403)),
 ]
