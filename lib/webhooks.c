@@ -31,7 +31,7 @@ static const struct pl_sql hooks_stmts[HOOKS_STMT__MAX] = {
 	/* "!" is no argon2id string: the bot can never sign in with a password. */
 	[HOOKS_STMT_BOT_INSERT] = {
 		"INSERT INTO users (username, password_hash, display_name, avatar_url, created_at, is_bot) "
-		"VALUES (?1, '!', ?2, ?3, ?4, 1)" },
+		"VALUES (?1, '!', ?2, ?3, ?4, 1) ON CONFLICT DO NOTHING" },
 	[HOOKS_STMT_INSERT] = {
 		"INSERT INTO webhooks (channel_id, bot_user_id, created_by, name, avatar_url, token_hash, created_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
@@ -106,14 +106,16 @@ static int insert_bot(struct pl_db *db, const char *name, const char *avatar, in
 		pl_stmt_bind_text(st, 2, name);
 		pl_stmt_bind_text(st, 3, avatar);
 		pl_stmt_bind_int64(st, 4, pl_now_ms());
+		/* ON CONFLICT DO NOTHING: a taken name is no error, which on
+		 * PostgreSQL would abort the whole transaction. */
 		step = pl_stmt_step(st);
-		if (step == PL_DONE)
-			*id = pl_db_last_id(db);
 		pl_db_done(st);
-		if (step == PL_DONE)
-			return 0;
-		if (step != PL_UNIQUE)
+		if (step != PL_DONE)
 			return pl_err_internal(err, "insert webhook bot: %s", pl_db_last_error(db));
+		if (pl_db_changes(db) == 1) {
+			*id = pl_db_last_id(db);
+			return 0;
+		}
 	}
 	return pl_err_set(err, 409, "no free username for this webhook's bot; try another name");
 }
