@@ -15,6 +15,7 @@
 #include "presence.h"
 #include "read_markers.h"
 #include "util.h"
+#include "webhooks.h"
 
 /* GET /api/channels -> 200 {"channels":[...]}. */
 static void handle_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
@@ -319,6 +320,55 @@ static void handle_outhook_deliveries(struct pl_ctx *ctx, struct pl_request *req
 		pl_resp_from_err(resp, &err);
 	else
 		pl_resp_json(resp, 200, body);
+/* ---- incoming webhooks (issue 16; lib/webhooks.h) ---- */
+
+/* POST /api/channels/{id}/webhooks {"name","avatar_url"?} -> 201 with "url"
+ * and "token" (shown once); 400; 401; 403 not owner/admin; 404. */
+static void handle_webhook_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *hook;
+
+	if (pl_parse_id(req->params[0], &id) < 0)
+		pl_err_set(&err, 404, "no such channel");
+	else if (pl_webhook_create(ctx->db, req->principal.user_id, id, req->json, &hook, &err) == 0) {
+		pl_resp_json(resp, 201, hook);
+		return;
+	}
+	pl_resp_from_err(resp, &err);
+}
+
+/* GET /api/channels/{id}/webhooks -> 200 {"webhooks":[...]} (no secrets); 401; 403; 404. */
+static void handle_webhook_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *body;
+
+	if (pl_parse_id(req->params[0], &id) < 0)
+		pl_err_set(&err, 404, "no such channel");
+	else if (pl_webhook_list(ctx->db, req->principal.user_id, id, &body, &err) == 0) {
+		pl_resp_json(resp, 200, body);
+		return;
+	}
+	pl_resp_from_err(resp, &err);
+}
+
+/* DELETE /api/channels/{id}/webhooks/{hook id} -> 204 (its URL is 404 from
+ * now on); 401; 403; 404. */
+static void handle_webhook_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, hook;
+
+	if (pl_parse_id(req->params[0], &id) < 0 || pl_parse_id(req->params[1], &hook) < 0)
+		pl_err_set(&err, 404, "no such webhook");
+	else if (pl_webhook_delete(ctx->db, req->principal.user_id, id, hook, &err) == 0) {
+		pl_resp_empty(resp, 204);
+		return;
+	}
+	pl_resp_from_err(resp, &err);
 }
 
 static const struct pl_route routes[] = {
@@ -342,6 +392,11 @@ static const struct pl_route routes[] = {
 	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "GET", "/api/channels/{id}/outgoing-webhooks/{wid}/deliveries", handle_outhook_deliveries,
 	  PL_ROUTE_AUTH },
+	{ "POST", "/api/channels/{id}/webhooks", handle_webhook_create,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
+	{ "GET", "/api/channels/{id}/webhooks", handle_webhook_list, PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
+	{ "DELETE", "/api/channels/{id}/webhooks/{hook}", handle_webhook_delete,
+	  PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
 	PL_HEALTH_ROUTE,
 };
 

@@ -94,7 +94,7 @@ static int session_or_reply(struct pl_ctx *ctx, const struct pl_request *req,
 {
 	struct pl_err err = { 0 };
 
-	if (pl_session_check(ctx->db, req->principal.session_id, req->principal.user_id, &err) == 0)
+	if (pl_session_check_principal(ctx->db, &req->principal, &err) == 0)
 		return 0;
 	pl_resp_from_err(resp, &err);
 	return -1;

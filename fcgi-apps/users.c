@@ -5,6 +5,7 @@
  * lib/user_search.c.
  */
 #include "accounts.h"
+#include "apitokens.h"
 #include "app.h"
 #include "avatars.h"
 #include "export.h"
@@ -181,6 +182,46 @@ static void handle_export(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	resp->status = 200;
 	resp->stream = export_stream;
 	resp->stream_arg = job;
+/* ---- personal API tokens (issue 16; lib/apitokens.h) ---- */
+
+/* POST /api/users/me/tokens {"name","scope","expires_in"?} -> 201 the token
+ * object with "token" (shown once); 400; 401; 403 scope; 409 too many. */
+static void handle_token_create(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *tok;
+
+	if (pl_apitoken_create(ctx->db, req->principal.user_id, req->json, &tok, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 201, tok);
+}
+
+/* GET /api/users/me/tokens -> 200 {"tokens":[...]} (no secrets); 401; 403. */
+static void handle_token_list(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	cJSON *body;
+
+	if (pl_apitoken_list(ctx->db, req->principal.user_id, &body, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
+/* DELETE /api/users/me/tokens/{id} -> 204, its sockets close; 401; 403; 404. */
+static void handle_token_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (pl_parse_id(req->params[0], &id) < 0)
+		pl_err_set(&err, 404, "no such token");
+	else if (pl_apitoken_delete(ctx->db, req->principal.user_id, id, &err) == 0) {
+		pl_resp_empty(resp, 204);
+		return;
+	}
+	pl_resp_from_err(resp, &err);
 }
 
 static const struct pl_route routes[] = {
@@ -191,6 +232,15 @@ static const struct pl_route routes[] = {
 	{ "PUT", "/api/users/me/avatar", handle_avatar_put, PL_ROUTE_AUTH | PL_ROUTE_STREAM },
 	{ "DELETE", "/api/users/me/avatar", handle_avatar_delete, PL_ROUTE_AUTH },
 	{ "GET", "/api/users/me/export", handle_export, PL_ROUTE_AUTH },
+	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
+	{ "DELETE", "/api/users/me", handle_delete_me, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
+	{ "PUT", "/api/users/me/password", handle_password, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
+	{ "PUT", "/api/users/me/avatar", handle_avatar_put, PL_ROUTE_AUTH | PL_ROUTE_STREAM | PL_ROUTE_SCOPE_ADMIN },
+	{ "DELETE", "/api/users/me/avatar", handle_avatar_delete, PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
+	{ "POST", "/api/users/me/tokens", handle_token_create,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
+	{ "GET", "/api/users/me/tokens", handle_token_list, PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
+	{ "DELETE", "/api/users/me/tokens/{id}", handle_token_delete, PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
 	{ "GET", "/api/users/{id}", handle_get, PL_ROUTE_AUTH },
 	{ "GET", "/api/users", handle_search, PL_ROUTE_AUTH },
 	PL_HEALTH_ROUTE,

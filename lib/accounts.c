@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "accounts.h"
+#include "apitokens.h"
 #include "channels.h"
 #include "direct.h"
 #include "email_verify.h"
@@ -310,42 +311,62 @@ out:
 	return rc;
 }
 
+/* The erasure itself, inside the caller's transaction (`name`: the
+ * account's username, for its login counter). */
+static int erase_locked(struct pl_db *db, int64_t user_id, const char *name, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &accounts_stmts[ACCOUNTS_STMT_ERASE], err);
+
+	if (!st)
+		return -1;
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, pl_now_ms());
+	if (pl_db_step_done(db, st, err) < 0)
+		return -1;
+	if (pl_db_changes(db) != 1)
+		return pl_err_set(err, 401, "account no longer exists");
+	/* No stored copy keeps the old identity: events hold ids only and are
+	 * rendered from the rows at delivery (event_view.h), so what remains
+	 * is the names of its dm channels (renamed while it is still a
+	 * member) and its login counter. Then it leaves its channels
+	 * (ownership handed on), every session ends and its API tokens go. */
+	if (pl_channel_dm_rename_locked(db, user_id, err) < 0 ||
+	    pl_channel_leave_all_locked(db, user_id, err) < 0 ||
+	    pl_session_revoke_user_locked(db, user_id, 0, err) < 0 ||
+	    pl_apitoken_drop_user_locked(db, user_id, err) < 0 ||
+	    pl_email_codes_drop_locked(db, user_id, err) < 0 ||
+	    pl_phone_erase_locked(db, user_id, err) < 0 ||
+	    pl_ratelimit_forget_locked(db, "login_user", name, err) < 0)
+		return -1;
+	return 0;
+}
+
 int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct pl_claims *claims,
 		   const char *password, const char *remote_addr, struct pl_err *err)
 {
 	char hash[PL_PASSWORD_HASH_LEN], name[PL_USERNAME_MAX + 1];
-	struct pl_stmt *st;
-	int rc = -1;
+	int rc;
 
 	if (check_own_password(db, cfg, claims->user_id, password, remote_addr, hash, name, err) < 0)
 		return -1;
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (!(st = pl_db_prepare(db, &accounts_stmts[ACCOUNTS_STMT_ERASE], err)))
-		goto out;
-	pl_stmt_bind_int64(st, 1, claims->user_id);
-	pl_stmt_bind_int64(st, 2, pl_now_ms());
-	if (pl_db_step_done(db, st, err) < 0)
-		goto out;
-	if (pl_db_changes(db) != 1) {
-		pl_err_set(err, 401, "account no longer exists");
-		goto out;
-	}
-	/* No stored copy keeps the old identity: events hold ids only and are
-	 * rendered from the rows at delivery (event_view.h), so what remains
-	 * is the names of its dm channels (renamed while it is still a
-	 * member) and its login counter. Then it leaves its channels
-	 * (ownership handed on) and every session ends. */
-	if (pl_channel_dm_rename_locked(db, claims->user_id, err) < 0 ||
-	    pl_channel_leave_all_locked(db, claims->user_id, err) < 0 ||
-	    pl_session_revoke_user_locked(db, claims->user_id, 0, err) < 0 ||
-	    pl_email_codes_drop_locked(db, claims->user_id, err) < 0 ||
-	    pl_phone_erase_locked(db, claims->user_id, err) < 0 ||
-	    pl_ratelimit_forget_locked(db, "login_user", name, err) < 0)
-		goto out;
-	rc = 0;
-out:
+	rc = erase_locked(db, claims->user_id, name, err);
 	if ((rc = pl_db_end(db, rc, err)) == 0)
 		pl_info_log("account %lld erased", (long long)claims->user_id);
+	return rc;
+}
+
+int pl_user_erase(struct pl_db *db, int64_t user_id, const char *username, struct pl_err *err)
+{
+	int rc;
+
+	if (pl_db_begin(db, err) < 0)
+		return -1;
+	rc = erase_locked(db, user_id, username, err);
+	if (rc < 0 && err->status == 401)
+		pl_err_set(err, 404, "no such user");
+	if ((rc = pl_db_end(db, rc, err)) == 0)
+		pl_info_log("account %lld erased", (long long)user_id);
 	return rc;
 }

@@ -76,4 +76,12 @@ int pl_user_change_password(struct pl_db *db, const struct pl_config *cfg,
 int pl_user_delete(struct pl_db *db, const struct pl_config *cfg, const struct pl_claims *claims,
 		   const char *password, const char *remote_addr, struct pl_err *err);
 
+/*
+ * pl_user_erase: erases account `user_id` (whose username is `username`)
+ * as pl_user_delete does, without a password: for a bot's deletion by its
+ * owner or a server admin (the caller checked that through authz). Returns
+ * 0, or -1 with `err` = 404 (no such live account), 500.
+ */
+int pl_user_erase(struct pl_db *db, int64_t user_id, const char *username, struct pl_err *err);
+
 #endif

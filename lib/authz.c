@@ -4,6 +4,7 @@
 #include <string.h>
 #include "authz.h"
 #include "log.h"
+#include "user.h"
 #include "util.h"
 
 enum authz_stmt {
@@ -309,4 +310,36 @@ void pl_event_audience_release(struct pl_event_audience *a)
 	a->ids = NULL;
 	a->n = 0;
 	a->loaded = false;
+}
+
+int pl_authz_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err)
+{
+	struct pl_user u;
+	int rc = pl_user_load(db, user_id, &u, err);
+
+	if (rc < 0)
+		return -1;
+	rc = rc == 0 && u.server_admin && !u.deleted_at && !u.deactivated_at;
+	pl_user_release(&u);
+	return rc;
+}
+
+int pl_authz_bot(struct pl_db *db, int64_t user_id, int64_t bot_id, struct pl_err *err)
+{
+	struct pl_user bot;
+	int rc = pl_user_load(db, bot_id, &bot, err), admin;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1 || !bot.is_bot || bot.deleted_at) {
+		pl_user_release(&bot);
+		return pl_err_set(err, 404, "no such bot");
+	}
+	rc = bot.bot_owner_id == user_id;
+	pl_user_release(&bot);
+	if (rc)
+		return 0;
+	if ((admin = pl_authz_server_admin(db, user_id, err)) < 0)
+		return -1;
+	return admin ? 0 : pl_err_set(err, 403, "only the bot's owner or a server admin may do this");
 }

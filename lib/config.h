@@ -56,6 +56,8 @@ struct pl_config {
 	int login_addr_window;       /* login_addr_window: seconds */
 	int register_addr_limit;     /* register_addr_limit: registrations per client address */
 	int register_addr_window;    /* register_addr_window: seconds */
+	int webhook_rate_limit;      /* webhook_rate_limit: posts per webhook per window */
+	int webhook_rate_window;     /* webhook_rate_window: seconds */
 	int verify_request_limit;    /* verify_request_limit: verification mails per user */
 	int verify_request_window;   /* verify_request_window: seconds */
 	int verify_code_ttl;         /* verify_code_ttl: verification code lifetime, seconds */

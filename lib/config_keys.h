@@ -239,3 +239,8 @@ PL_SETTING_INT("mention_mail_interval", mention_mail_interval, 3600, 0, 86400 * 
 PL_SETTING_STR("public_url", public_url, "",
 	"The server's public base URL (e.g. `https://chat.example.org`), for links "
 	"in mails. Empty: mails carry no links.")
+PL_SETTING_INT("webhook_rate_limit", webhook_rate_limit, 60, 0, 1000000,
+	"Messages one incoming webhook may post per `webhook_rate_window` (0: no "
+	"limit); past it `POST /hooks/<secret>` gets 429 with Retry-After.")
+PL_SETTING_INT("webhook_rate_window", webhook_rate_window, 60, 1, 86400,
+	"The window of `webhook_rate_limit`, seconds.")

@@ -45,6 +45,8 @@ static struct copy_table tables[] = {
 	{ .name = "outgoing_webhook_cursor" },
 	{ .name = "audit_log", .order = "id" },
 	{ .name = "invites", .order = "id" },
+	{ .name = "api_tokens", .order = "id" },
+	{ .name = "webhooks", .order = "id" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

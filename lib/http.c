@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "apitokens.h"
 #include "ctx.h"
 #include "http.h"
 #include "json.h"
@@ -236,6 +237,16 @@ static int parse_body(struct pl_request *req, unsigned flags, struct pl_err *err
 	return 0;
 }
 
+enum pl_scope pl_route_scope(const struct pl_route *route, const char *method, const char *path)
+{
+	if ((route->flags & PL_ROUTE_SCOPE_ADMIN) || strncmp(path, "/api/admin/", 11) == 0 ||
+	    strcmp(path, "/api/admin") == 0)
+		return PL_SCOPE_ADMIN;
+	if ((route->flags & PL_ROUTE_SCOPE_READ) || !strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		return PL_SCOPE_READ;
+	return PL_SCOPE_POST;
+}
+
 void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t n,
 		      struct pl_request *req, struct pl_response *resp)
 {
@@ -273,6 +284,13 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 	    pl_session_authenticate(ctx->db, &ctx->cfg, req->authorization, false,
 				    &req->principal, &err) < 0) {
 		pl_resp_from_err(resp, &err);
+		return;
+	}
+	if ((route->flags & PL_ROUTE_AUTH) && req->principal.token_id &&
+	    req->principal.scope < pl_route_scope(route, req->method, req->path)) {
+		pl_resp_error(resp, 403, "this API token has scope \"%s\"; this request needs scope \"%s\"",
+			      pl_scope_name(req->principal.scope),
+			      pl_scope_name(pl_route_scope(route, req->method, req->path)));
 		return;
 	}
 	req->authenticated = (route->flags & PL_ROUTE_AUTH) != 0;

@@ -3,7 +3,8 @@
  * (FastCGI, CGI, or a unit test), plus the route table that maps
  * method + path pattern to a handler, and the pipeline every request runs:
  *   route (404/405; a path too long for `path` is 404) -> body size (413)
- *   -> content type (415) -> bearer token (401) -> query too long for
+ *   -> content type (415) -> bearer token (401) -> an API token's scope
+ *   (403, pl_route_scope) -> query too long for
  *   `query` (400) -> JSON body (400) -> handler.
  */
 #ifndef PL_HTTP_H
@@ -73,6 +74,11 @@ struct pl_response {
 #define PL_ROUTE_BODY_OPT  0x4  /* takes an optional JSON object body */
 #define PL_ROUTE_STREAM    0x8  /* the handler reads the body itself, of any
                                    type and size (pl_request_read): uploads */
+/* The scope an API token needs (token.h, enum pl_scope; sessions need
+ * none): GET/HEAD routes read, others post, unless flagged: */
+#define PL_ROUTE_SCOPE_READ  0x10 /* a non-GET route that only reads (ws-ticket) */
+#define PL_ROUTE_SCOPE_ADMIN 0x20 /* account, token and integration management;
+                                   also every path under /api/admin/ */
 
 typedef void (*pl_handler)(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp);
 
@@ -111,6 +117,15 @@ const struct pl_route *pl_route_match(const struct pl_route *routes, size_t n,
  */
 void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t n,
 		      struct pl_request *req, struct pl_response *resp);
+
+/*
+ * pl_route_scope: the scope an API token needs for `route` under `method`
+ * and `path` (docs/DECISIONS.md "API token scopes"): PL_SCOPE_ADMIN for
+ * PL_ROUTE_SCOPE_ADMIN routes and every path under /api/admin/,
+ * PL_SCOPE_READ for GET, HEAD and PL_ROUTE_SCOPE_READ routes, else
+ * PL_SCOPE_POST.
+ */
+enum pl_scope pl_route_scope(const struct pl_route *route, const char *method, const char *path);
 
 /*
  * pl_route_streams: whether the route for `method` and `path` reads its own

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "apitokens.h"
 #include "log.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -286,6 +287,8 @@ int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 		while (*token == ' ')
 			token++;
 	}
+	if (pl_apitoken_is_one(token))  /* a personal API token (apitokens.h) */
+		return pl_apitoken_authenticate(db, token, claims, err);
 	if (pl_token_verify(cfg->jwt_secret, cfg->jwt_secret_len, token,
 			    pl_now_ms() / 1000, claims, err) < 0)
 		return -1;
@@ -298,6 +301,13 @@ int pl_session_check(struct pl_db *db, int64_t session_id, int64_t user_id, stru
 	return session_active(db, &c, err);
 }
 
+int pl_session_check_principal(struct pl_db *db, const struct pl_claims *claims, struct pl_err *err)
+{
+	if (claims->token_id)
+		return pl_apitoken_check(db, claims->token_id, claims->user_id, err);
+	return session_active(db, claims, err);
+}
+
 int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 		       char out[PL_WS_TICKET_LEN], struct pl_err *err)
 {
@@ -306,6 +316,10 @@ int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 	struct pl_stmt *st;
 	int rc = -1;
 
+	/* A ticket names a session (ws_tickets.session_id): an API token opens
+	 * the socket itself, /ws?token=plt_... (docs/DECISIONS.md). */
+	if (claims->token_id)
+		return pl_err_set(err, 403, "an API token opens /ws with ?token= itself, not with a ticket");
 	new_refresh_token(out, hash_hex);  /* same shape: 32 random bytes */
 	if (pl_db_begin(db, err) < 0)
 		return -1;
@@ -549,6 +563,9 @@ int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const ch
 	struct pl_stmt *st;
 	int rc = -1;
 
+	/* Logging out with an API token revokes that token. */
+	if (claims->token_id)
+		return pl_apitoken_delete(db, claims->user_id, claims->token_id, err);
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	if (revoke_session(db, claims->session_id, err) < 0)

@@ -74,7 +74,8 @@ int pl_session_refresh(struct pl_db *db, const struct pl_config *cfg, const char
  * pl_session_logout: revokes the session of `claims` (authenticated) at
  * once; when `refresh_token` (may be NULL) names another session of the
  * same user (its current or a rotated token), that one too. Tokens of
- * other users are ignored. Returns 0 or -1 (`err` = 500).
+ * other users are ignored. With an API token (claims->token_id) it
+ * revokes that token instead. Returns 0 or -1 (`err` = 500).
  */
 int pl_session_logout(struct pl_db *db, const struct pl_claims *claims, const char *refresh_token,
 		      struct pl_err *err);
@@ -92,11 +93,21 @@ int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t kee
  * `authorization` is the raw header ("Bearer <jwt>"; for the WebSocket,
  * pass the bare token with `bare` true). Verifies the token (token.h), then
  * that its session is neither revoked nor expired and its user exists
- * and is not deactivated. Fills `claims`. Returns 0, or -1 with `err` = 401.
+ * and is not deactivated. A token with the API-token prefix ("plt_") is
+ * checked by pl_apitoken_authenticate instead (claims->token_id and scope
+ * set). Fills `claims`. Returns 0, or -1 with `err` = 401.
  */
 int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 			    const char *authorization, bool bare,
 			    struct pl_claims *claims, struct pl_err *err);
+
+/*
+ * pl_session_check_principal: pl_session_check for whatever `claims`
+ * came from: an API token (claims->token_id set: pl_apitoken_check) or a
+ * session. Returns 0 while it works; -1 with `err` = 401 (500 on a
+ * database error).
+ */
+int pl_session_check_principal(struct pl_db *db, const struct pl_claims *claims, struct pl_err *err);
 
 /*
  * pl_session_check: 0 while session `session_id` of `user_id` is live (not
@@ -114,7 +125,8 @@ int pl_session_check(struct pl_db *db, int64_t session_id, int64_t user_id, stru
  * pl_ws_ticket_issue: creates a single-use ticket for the session in
  * `claims` (already authenticated), valid PL_WS_TICKET_TTL seconds, and
  * writes its text (base64url) into `out`. Only its hash is stored.
- * Expired tickets are swept on the way. Returns 0 or -1 (`err` = 500).
+ * Expired tickets are swept on the way. An API token gets none (403: it
+ * opens /ws?token= itself). Returns 0 or -1 (`err` = 403, 500).
  */
 int pl_ws_ticket_issue(struct pl_db *db, const struct pl_claims *claims,
 		       char out[PL_WS_TICKET_LEN], struct pl_err *err);

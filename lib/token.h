@@ -24,12 +24,27 @@
  */
 #define PL_TOKEN_LEEWAY 60
 
+/*
+ * What a credential may do (issue 16). A sign-in session (a JWT) may do
+ * everything its user may: PL_SCOPE_SESSION. A personal API token
+ * (apitokens.h) carries the scope it was made with; docs/DECISIONS.md
+ * "API token scopes" has the mapping to endpoints.
+ */
+enum pl_scope {
+	PL_SCOPE_SESSION = 0, /* a sign-in session: no limit */
+	PL_SCOPE_READ = 1,    /* GET/HEAD and receiving events */
+	PL_SCOPE_POST = 2,    /* read + everything a chat client does */
+	PL_SCOPE_ADMIN = 3    /* everything the owner may do */
+};
+
 struct pl_claims {
 	int64_t user_id;                     /* sub */
 	char username[PL_USERNAME_MAX + 1];  /* name */
-	int64_t session_id;                  /* sid */
+	int64_t session_id;                  /* sid; 0 for an API token */
 	int64_t issued_at;                   /* iat, seconds since epoch */
 	int64_t expires_at;                  /* exp, seconds since epoch */
+	int64_t token_id;                    /* the API token's id, 0 for a session */
+	enum pl_scope scope;                 /* PL_SCOPE_SESSION for a session */
 };
 
 /*

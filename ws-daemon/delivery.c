@@ -405,15 +405,18 @@ static void presence_sweep(struct wsd *w)
 		w->dirty = true;
 }
 
-/* Closes (4001) the sockets whose session was revoked or expired. A
+/* Closes (4001) the sockets whose session (or API token) was revoked or
+ * expired. A
  * database error is not a revocation: those sockets are kept. */
 static void check_sessions(struct wsd *w)
 {
 	for (struct wsd_conn *c = w->conns; c; c = c->next) {
 		struct pl_err err = { 0 };
+		struct pl_claims who = { .user_id = c->user_id, .session_id = c->session_id,
+					 .token_id = c->token_id };
 		if (c->dead || c->close_code)
 			continue;
-		if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) < 0 &&
+		if (pl_session_check_principal(w->ctx.db, &who, &err) < 0 &&
 		    err.status == 401) {
 			pl_info_log("session of user %lld ended: closing its socket",
 				    (long long)c->user_id);

@@ -322,6 +322,8 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	}
 	c->user_id = claims.user_id;
 	c->session_id = claims.session_id;
+	c->token_id = claims.token_id;
+	c->scope = claims.scope;
 	c->authed = true;
 	return 0;
 }
@@ -476,8 +478,11 @@ static void queue_error(struct wsd_conn *c, bool with_cmid, const char *cmid,
 	cJSON_Delete(o);
 }
 
+static bool principal_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, const char *cmid);
+
 /*
- * Whether c's session still lives, checked before every frame that writes
+ * Whether c's session (or API token) still lives, and its scope allows
+ * writing, checked before every frame that writes
  * (pl_session_check: a primary-key probe), because the periodic check
  * (every WSD_SESSION_TICKS) comes too late for them. A session that ended
  * (logout, password change, account deleted, expiry) closes the socket
@@ -486,9 +491,24 @@ static void queue_error(struct wsd_conn *c, bool with_cmid, const char *cmid,
  */
 static bool session_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, const char *cmid)
 {
+	if (c->token_id && c->scope < PL_SCOPE_POST) {
+		/* A read-scope API token receives events only (DECISIONS.md). */
+		queue_error(c, with_cmid, cmid, 403,
+			    "this API token has scope \"read\"; posting needs scope \"post\"");
+		return false;
+	}
+	return principal_live(w, c, with_cmid, cmid);
+}
+
+/* session_live without the scope check. */
+static bool principal_live(struct wsd *w, struct wsd_conn *c, bool with_cmid, const char *cmid)
+{
 	struct pl_err err = { 0 };
 
-	if (pl_session_check(w->ctx.db, c->session_id, c->user_id, &err) == 0)
+	struct pl_claims who = { .user_id = c->user_id, .session_id = c->session_id,
+				 .token_id = c->token_id };
+
+	if (pl_session_check_principal(w->ctx.db, &who, &err) == 0)
 		return true;
 	if (err.status == 401) {
 		pl_info_log("session of user %lld ended: closing its socket at a frame",

@@ -82,7 +82,9 @@ struct wsd_conn {
 	struct wsd *wsd;
 	struct lws *wsi;
 	int64_t user_id;               /* from the access token */
-	int64_t session_id;
+	int64_t session_id;            /* 0 when opened with an API token */
+	int64_t token_id;              /* the API token's id, 0 for a session */
+	int scope;                     /* enum pl_scope of the credential */
 	int64_t since;                 /* ?since=, valid when has_since */
 	bool has_since;
 	bool authed;                   /* the upgrade was accepted */

@@ -307,6 +307,24 @@ def world(mxsrv):
     assert r.status_code == 202, r.text
     sms_code = last_code(server.smsdir, "+4915100000002", sms_before)
 
+    # an API token of alice's: tokens_delete's valid request revokes it
+    tk = assert_json(api.post("/api/users/me/tokens", {"name": "mx", "scope": "read"},
+                              token=alice.token), 201)
+    # alice is a server admin (SQL: the admin endpoints are elsewhere) with
+    # two bots, one with a token
+    from rt_util import sql as rt_sql
+    rt_sql(server.db, "UPDATE users SET server_role = 'admin' WHERE id = ?", (alice.id,))
+    bot = assert_json(api.post("/api/bots", {"username": unique_name("mxbot")},
+                               token=alice.token), 201)
+    bot2 = assert_json(api.post("/api/bots", {"username": unique_name("mxbot")},
+                                token=alice.token), 201)
+    btk = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "mx", "scope": "read"},
+                               token=alice.token), 201)
+    # two webhooks in C: one to post through, one for webhooks_delete
+    wh = assert_json(api.post("/api/channels/%d/webhooks" % c["id"], {"name": "mx"},
+                              token=alice.token), 201)
+    wh2 = assert_json(api.post("/api/channels/%d/webhooks" % c["id"], {"name": "mx2"},
+                               token=alice.token), 201)
     secret = read_secret(server.var)
     users = {"alice": alice, "zed": zed, "pat": pat, "lou": lou, "sam": sam}
     tokens = {}
@@ -323,6 +341,8 @@ def world(mxsrv):
         "REFRESH": refresh, "LOU_REFRESH": lou_refresh, "PW": PASSWORD,
         "ALICE": alice.username, "CODE": code, "F": f["id"], "SMSCODE": sms_code,
         "DE": dee.id, "E": e_ch["id"], "G": g_ch["id"], "M3": m3["id"], "INV": inv["id"],
+        "TK": tk["id"], "BOT": bot["id"], "BOT2": bot2["id"], "BTK": btk["id"],
+        "WH2": wh2["id"], "WHS": wh["token"],
     }
     # an outgoing webhook of C (a public numeric address: no DNS, no allow-list)
     h = assert_json(api.post("/api/channels/%d/outgoing-webhooks" % c["id"],
@@ -381,7 +401,7 @@ PARTY = "%F0%9F%8E%89"       # nobody reacted with it
 
 def E(name, method, path, user="alice", body=None, body_mode=None, query=None,
       qparams=None, wrong=None, idfield=None, strfield=None, values=(),
-      unknown_id=400, upload=None):
+      unknown_id=400, upload=None, form=False):
     """One endpoint of the contract.
 
     user: whose token (None: open endpoint). body: a valid body (an
@@ -397,7 +417,7 @@ def E(name, method, path, user="alice", body=None, body_mode=None, query=None,
     return dict(name=name, method=method, path=path, user=user, body=body,
                 body_mode=body_mode, query=query or {}, qparams=qparams or {},
                 wrong=wrong, idfield=idfield, strfield=strfield, values=values,
-                unknown_id=unknown_id, upload=upload)
+                unknown_id=unknown_id, upload=upload, form=form)
 
 
 def _png(width, height):
@@ -469,9 +489,42 @@ ENDPOINTS = [
       strfield="new_password"),
     E("avatar_put", "PUT", "/api/users/me/avatar", upload=(PNG_4x3, "image/png")),
     E("avatar_delete", "DELETE", "/api/users/me/avatar"),
+    E("tokens_create", "POST", "/api/users/me/tokens",
+      body={"name": "mx token", "scope": "read"}, body_mode="req",
+      wrong={"name": "mx token", "scope": 1}, strfield="name",
+      values=[("sqli_scope", {"name": "x", "scope": "read' OR '1'='1"}, 400, ()),
+              ("crlf_name", {"name": "x\r\nX-Injected: 1", "scope": "read"}, 400, ()),
+              ("expires_in_string", {"name": "x", "scope": "read", "expires_in": "60"}, 400, ()),
+              ("expires_in_huge", {"name": "x", "scope": "read", "expires_in": 1e300}, 400, ())]),
+    E("tokens_list", "GET", "/api/users/me/tokens"),
+    E("tokens_delete", "DELETE", "/api/users/me/tokens/{TK}"),
     E("users_get", "GET", "/api/users/{A}"),
     E("users_search", "GET", "/api/users", query={"q": "mx"},
       qparams={"q": "users_q", "limit": "limit"}),
+    # ---- bots (alice is a server admin here)
+    E("bots_create", "POST", "/api/bots", body={"username": "mx_new_bot"}, body_mode="req",
+      wrong={"username": 5}, strfield="username",
+      values=[("sqli_username", {"username": SQLI}, 400, ()),
+              ("crlf_display_name", {"username": "mx_bot2", "display_name": "x\r\nX-Injected: 1"},
+               400, ())]),
+    E("bots_list", "GET", "/api/bots"),
+    E("bots_delete", "DELETE", "/api/bots/{BOT2}"),
+    E("bots_tokens_create", "POST", "/api/bots/{BOT}/tokens",
+      body={"name": "mx bot token", "scope": "post"}, body_mode="req",
+      wrong={"name": "mx", "scope": 2}, strfield="name"),
+    E("bots_tokens_list", "GET", "/api/bots/{BOT}/tokens"),
+    E("bots_tokens_delete", "DELETE", "/api/bots/{BOT}/tokens/{BTK}"),
+    # ---- incoming webhooks
+    E("webhooks_create", "POST", "/api/channels/{C}/webhooks", body={"name": "mx hook"},
+      body_mode="req", wrong={"name": ["mx"]}, strfield="name",
+      values=[("js_avatar", {"name": "x", "avatar_url": "javascript:alert(1)"}, 400, ()),
+              ("crlf_name", {"name": "x\r\nX-Injected: 1"}, 400, ())]),
+    E("webhooks_list", "GET", "/api/channels/{C}/webhooks"),
+    E("webhooks_delete", "DELETE", "/api/channels/{C}/webhooks/{WH2}"),
+    E("hooks_post", "POST", "/hooks/{WHS}", user=None, body={"text": "mx hook post"},
+      body_mode="req", form=True, wrong={"text": 5}, strfield="text",
+      values=[("empty_text", {"text": ""}, 400, ()),
+              ("username_number", {"text": "x", "username": 1}, 400, ())]),
     # ---- files
     E("files_upload", "POST", "/api/files", query={"name": "matrix.txt"},
       upload=(b"a file of the matrix\n", "text/plain")),
@@ -758,7 +811,20 @@ def body_cases(ep):
     add(Case(ep, "body_at_limit_parsed", 400, raw=sized(BODY_LIMIT, b"x")))
     add(Case(ep, "ctype_text_plain", 415, ctype="text/plain"))
     add(Case(ep, "ctype_missing", 415, ctype=None))
-    add(Case(ep, "ctype_form", 415, ctype="application/x-www-form-urlencoded"))
+    if ep.get("form"):
+        # /hooks/ also takes Slack's form body, payload=<json>: a JSON body
+        # sent as a form has no payload field (400); and broken forms
+        form = "application/x-www-form-urlencoded"
+        add(Case(ep, "ctype_form", 400, ctype=form))
+        add(Case(ep, "form_bad_escape", 400, ctype=form, raw=lambda raw: b"payload=%ZZ"))
+        add(Case(ep, "form_bad_json", 400, ctype=form, raw=lambda raw: b"payload=%7Bnope"))
+        add(Case(ep, "form_nul", 400, ctype=form, raw=lambda raw: b"payload=%00"))
+        add(Case(ep, "form_wrong_type", 400, ctype=form,
+                 raw=lambda raw: b"payload=" + urllib.parse.quote_plus('{"text":5}').encode()))
+        add(Case(ep, "form_huge", 413, ctype=form,
+                 raw=lambda raw: b"payload=" + b"x" * BIG_PAD))
+    else:
+        add(Case(ep, "ctype_form", 415, ctype="application/x-www-form-urlencoded"))
     add(Case(ep, "ctype_lookalike", 415, ctype="application/json-seq"))
     if auth:
         # the order of checks: 413 and 415 before 401, 401 before 400
@@ -852,6 +918,12 @@ def path_cases(ep):
             continue
         pre = slot.lower() + "_"
         for kind, v, fe in PATH_IDS:
+            if ep["path"].startswith("/hooks/") and kind in ("dotdot", "traversal_dotenc",
+                                                             "traversal"):
+                # /hooks/.. is "/" once the web server removes dot
+                # segments: the static site (lighttpd answers a POST to a
+                # static file 200, nginx 405), never parley-hooks
+                fe = (200, 404, 405)
             out.append(Case(ep, "path_%s%s" % (pre, kind), 404, path=(slot, v),
                             frontend=fe))
         out.append(Case(ep, "path_%smissing_object" % pre, 404,
@@ -1113,7 +1185,7 @@ def test_every_route_is_in_the_matrix():
 
     code = set()
     for p in (REPO / "fcgi-apps").glob("*.c"):
-        for m in re.finditer(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/api/[^"]*)"',
+        for m in re.finditer(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/(?:api|hooks)/[^"]*)"',
                              p.read_text()):
             code.add((m.group(1), norm(m.group(2))))
     code.add(("GET", "/api/health"))      # PL_HEALTH_ROUTE, in every program

@@ -273,3 +273,82 @@ def test_archived_channel_matrix(cv, kind):
     assert r.status_code == 403, r.text
     r = cv.req("POST", "/api/channels/%d/join" % c, cv.outsider)
     assert r.status_code == (403 if kind == "public" else 404), r.text
+
+
+# ---------------------------------------------------------------- API token scopes
+# (issue 16; docs/DECISIONS.md "API token scopes"): endpoint x credential of
+# the channel's owner -> status. "session" is a sign-in session (no limit);
+# read/post/admin are personal API tokens of that scope. "outsider" is a
+# non-member's admin-scope token: a scope never widens what its user may
+# see (a private channel stays 404).
+
+SCOPES = ("session", "read", "post", "admin", "outsider")
+
+# (name, method, path, body, {credential: status}) on a private channel
+SCOPE_E = [
+    ("get channel", "GET", "/api/channels/{c}", None,
+     dict(session=200, read=200, post=200, admin=200, outsider=404)),
+    ("history", "GET", "/api/messages/history?channel={c}", None,
+     dict(session=200, read=200, post=200, admin=200, outsider=404)),
+    ("long poll", "GET", "/api/events?timeout=0", None,
+     dict(session=200, read=200, post=200, admin=200, outsider=200)),
+    ("post message", "POST", "/api/messages", {"channel_id": "{c}", "content": "scoped"},
+     dict(session=201, read=403, post=201, admin=201, outsider=404)),
+    ("react", "PUT", "/api/messages/{m}/reactions/%F0%9F%91%8D", None,
+     dict(session=204, read=403, post=204, admin=204, outsider=404)),
+    ("typing", "POST", "/api/channels/{c}/typing", None,
+     dict(session=204, read=403, post=204, admin=204, outsider=404)),
+    ("read marker", "POST", "/api/channels/{c}/read", {"message_id": "{m}"},
+     dict(session=204, read=403, post=204, admin=204, outsider=404)),
+    ("patch channel", "PATCH", "/api/channels/{c}", {"topic": "t"},
+     dict(session=200, read=403, post=200, admin=200, outsider=404)),
+    ("add member", "POST", "/api/channels/{c}/members", {"user_id": "{target}"},
+     dict(session=201, read=403, post=201, admin=201, outsider=404)),
+    ("heartbeat", "POST", "/api/presence/heartbeat", {},
+     dict(session=204, read=403, post=204, admin=204, outsider=204)),
+    ("me", "GET", "/api/users/me", None,
+     dict(session=200, read=200, post=200, admin=200, outsider=200)),
+    ("patch me", "PATCH", "/api/users/me", {"status_text": "scoped"},
+     dict(session=200, read=403, post=403, admin=200, outsider=200)),
+    ("list tokens", "GET", "/api/users/me/tokens", None,
+     dict(session=200, read=403, post=403, admin=200, outsider=200)),
+    ("make token", "POST", "/api/users/me/tokens", {"name": "m", "scope": "read"},
+     dict(session=201, read=403, post=403, admin=201, outsider=201)),
+    ("make webhook", "POST", "/api/channels/{c}/webhooks", {"name": "w"},
+     dict(session=201, read=403, post=403, admin=201, outsider=404)),
+    ("list webhooks", "GET", "/api/channels/{c}/webhooks", None,
+     dict(session=200, read=403, post=403, admin=200, outsider=404)),
+    ("list bots", "GET", "/api/bots", None,
+     dict(session=200, read=403, post=403, admin=200, outsider=200)),
+    ("ws ticket", "POST", "/api/auth/ws-ticket", None,
+     dict(session=200, read=403, post=403, admin=403, outsider=403)),
+]
+
+
+class _Cred:
+    def __init__(self, token):
+        self.token = token
+
+
+def _api_token(cv, user, scope):
+    r = cv.req("POST", "/api/users/me/tokens", user, {"name": "mx-" + scope, "scope": scope})
+    return _Cred(assert_json(r, 201)["token"])
+
+
+def test_token_scope_matrix(cv):
+    creds = {"session": cv.owner}
+    creds.update({s: _api_token(cv, cv.owner, s) for s in ("read", "post", "admin")})
+    creds["outsider"] = _api_token(cv, cv.outsider, "admin")
+    failures = []
+    for name, method, path, body, expected in SCOPE_E:
+        for cred in SCOPES:
+            c, m = fresh(cv, "private")
+            r = cv.req(method, fill(path, c, m, cv), creds[cred], fill(body, c, m, cv))
+            if r.status_code != expected[cred]:
+                failures.append("%s with %s: %d (want %d) %s" % (
+                    name, cred, r.status_code, expected[cred], r.text[:120]))
+            elif r.status_code == 403:
+                err = r.json().get("error", {})
+                if err.get("code") != "forbidden" or not err.get("message"):
+                    failures.append("%s with %s: bad error body %s" % (name, cred, r.text))
+    assert not failures, "\n".join(failures)
