@@ -320,6 +320,8 @@ static void handle_outhook_deliveries(struct pl_ctx *ctx, struct pl_request *req
 		pl_resp_from_err(resp, &err);
 	else
 		pl_resp_json(resp, 200, body);
+}
+
 /* ---- incoming webhooks (issue 16; lib/webhooks.h) ---- */
 
 /* POST /api/channels/{id}/webhooks {"name","avatar_url"?} -> 201 with "url"

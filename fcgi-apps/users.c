@@ -182,6 +182,8 @@ static void handle_export(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 	resp->status = 200;
 	resp->stream = export_stream;
 	resp->stream_arg = job;
+}
+
 /* ---- personal API tokens (issue 16; lib/apitokens.h) ---- */
 
 /* POST /api/users/me/tokens {"name","scope","expires_in"?} -> 201 the token

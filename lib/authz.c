@@ -312,7 +312,7 @@ void pl_event_audience_release(struct pl_event_audience *a)
 	a->loaded = false;
 }
 
-int pl_authz_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err)
+int pl_authz_is_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err)
 {
 	struct pl_user u;
 	int rc = pl_user_load(db, user_id, &u, err);
@@ -339,7 +339,7 @@ int pl_authz_bot(struct pl_db *db, int64_t user_id, int64_t bot_id, struct pl_er
 	pl_user_release(&bot);
 	if (rc)
 		return 0;
-	if ((admin = pl_authz_server_admin(db, user_id, err)) < 0)
+	if ((admin = pl_authz_is_server_admin(db, user_id, err)) < 0)
 		return -1;
 	return admin ? 0 : pl_err_set(err, 403, "only the bot's owner or a server admin may do this");
 }

@@ -171,12 +171,13 @@ void pl_event_audience_release(struct pl_event_audience *a);
 bool pl_event_visible(struct pl_db *db, int64_t user_id, const struct pl_event *ev);
 
 /*
- * pl_authz_server_admin: whether `user_id` is a live server admin
+ * pl_authz_is_server_admin: whether `user_id` is a live server admin, as a
+ * yes/no answer (pl_authz_server_admin answers 403 instead)
  * (users.server_role = 'admin', not erased, not deactivated; struct
  * pl_user.server_admin). Returns 1 yes, 0 no (also for no such user), -1
  * with `err` = 500.
  */
-int pl_authz_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err);
+int pl_authz_is_server_admin(struct pl_db *db, int64_t user_id, struct pl_err *err);
 
 /*
  * pl_authz_bot: whether `user_id` may manage bot `bot_id` (delete it,

@@ -54,7 +54,7 @@ int pl_bot_create(struct pl_db *db, int64_t caller, const cJSON *in, cJSON **out
 	int admin, step, rc = -1;
 
 	*out = NULL;
-	if ((admin = pl_authz_server_admin(db, caller, err)) < 0)
+	if ((admin = pl_authz_is_server_admin(db, caller, err)) < 0)
 		return -1;
 	if (!admin)
 		return pl_err_set(err, 403, "only server admins make bots");
@@ -95,7 +95,7 @@ int pl_bot_list(struct pl_db *db, int64_t caller, cJSON **out, struct pl_err *er
 	int admin, step, rc = -1;
 
 	*out = NULL;
-	if ((admin = pl_authz_server_admin(db, caller, err)) < 0)
+	if ((admin = pl_authz_is_server_admin(db, caller, err)) < 0)
 		return -1;
 	if (!(st = pl_db_prepare(db, &bots_stmts[admin ? BOTS_STMT_ALL : BOTS_STMT_OWNED], err)))
 		return -1;

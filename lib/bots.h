@@ -5,7 +5,7 @@
  * through its personal API tokens (apitokens.h), which its owner or a
  * server admin manage; it posts like any user (a member of a private
  * channel only once someone adds it). Who may do what: authz.h
- * (pl_authz_server_admin, pl_authz_bot).
+ * (pl_authz_is_server_admin, pl_authz_bot).
  */
 #ifndef PL_BOTS_H
 #define PL_BOTS_H

@@ -55,7 +55,7 @@ static int acc_teardown(void **state)
 
 static int64_t add_account(struct acc *a, const char *name)
 {
-	struct pl_registration reg = { name, "password1", 9, NULL, NULL };
+	struct pl_registration reg = { .username = name, .password = "password1", .password_len = 9 };
 	struct pl_err err = { 0 };
 	cJSON *out = NULL;
 	int64_t id;

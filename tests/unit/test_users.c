@@ -35,7 +35,8 @@
 static void test_register(void **state)
 {
 	struct dom *d = *state;
-	struct pl_registration reg = { "Dora_1.x-y", "password1", 9, "dora@example.com", "Dora D" };
+	struct pl_registration reg = { .username = "Dora_1.x-y", .password = "password1", .password_len = 9,
+				       .email = "dora@example.com", .display_name = "Dora D" };
 	struct pl_err err = { 0 };
 	cJSON *out = NULL;
 	char hash[256];
@@ -73,7 +74,7 @@ static void test_register_invalid(void **state)
 		"a/b", "al'ce", "bob\n", "x@y",
 	};
 	struct dom *d = *state;
-	struct pl_registration reg = { "valid_name", "password1", 9, NULL, NULL };
+	struct pl_registration reg = { .username = "valid_name", .password = "password1", .password_len = 9 };
 	struct pl_err err;
 	cJSON *out = NULL;
 	int64_t users = count_rows(d->db, "users", "1");
@@ -111,7 +112,7 @@ static void test_register_invalid(void **state)
 /* Registers `name` (password "password1"); returns its id. */
 static int64_t add_account(struct pl_db *db, const char *name)
 {
-	struct pl_registration reg = { name, "password1", 9, NULL, NULL };
+	struct pl_registration reg = { .username = name, .password = "password1", .password_len = 9 };
 	struct pl_err err = { 0 };
 	cJSON *out = NULL;
 	int64_t id;
