@@ -185,8 +185,9 @@ static const struct pl_route routes[] = {
 	{ "POST", "/api/auth/logout", handle_logout, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_READ },
 	{ "POST", "/api/auth/verify-email/request", handle_verify_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_ADMIN },
 	{ "POST", "/api/auth/verify-email", handle_verify, PL_ROUTE_BODY },
-	{ "POST", "/api/auth/verify-sms/request", handle_sms_request, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
-	{ "POST", "/api/auth/verify-sms", handle_sms_verify, PL_ROUTE_AUTH | PL_ROUTE_BODY },
+	{ "POST", "/api/auth/verify-sms/request", handle_sms_request,
+	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT | PL_ROUTE_SCOPE_ADMIN },
+	{ "POST", "/api/auth/verify-sms", handle_sms_verify, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
 	PL_HEALTH_ROUTE,
 };
 

@@ -228,11 +228,6 @@ static void handle_token_delete(struct pl_ctx *ctx, struct pl_request *req, stru
 
 static const struct pl_route routes[] = {
 	{ "GET", "/api/users/me", handle_me, PL_ROUTE_AUTH },
-	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
-	{ "DELETE", "/api/users/me", handle_delete_me, PL_ROUTE_AUTH | PL_ROUTE_BODY },
-	{ "PUT", "/api/users/me/password", handle_password, PL_ROUTE_AUTH | PL_ROUTE_BODY },
-	{ "PUT", "/api/users/me/avatar", handle_avatar_put, PL_ROUTE_AUTH | PL_ROUTE_STREAM },
-	{ "DELETE", "/api/users/me/avatar", handle_avatar_delete, PL_ROUTE_AUTH },
 	{ "GET", "/api/users/me/export", handle_export, PL_ROUTE_AUTH },
 	{ "PATCH", "/api/users/me", handle_patch_me, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },
 	{ "DELETE", "/api/users/me", handle_delete_me, PL_ROUTE_AUTH | PL_ROUTE_BODY | PL_ROUTE_SCOPE_ADMIN },

@@ -595,7 +595,10 @@ def test_vm_nginx_with_systemd_socket_activation():
     try:
         example = (vm.examples / "nginx.conf.example").read_text()
         m = re.search(r"location ~ \^/api/\(([a-z|]+)\)", example)
-        assert m and sorted(m.group(1).split("|")) == vm.programs(), \
+        # parley-hooks serves the incoming webhooks' /hooks/<secret> (no /api/)
+        routed = m.group(1).split("|") if m else []
+        routed += ["hooks"] if re.search(r"(?m)^\s*location /hooks/ \{", example) else []
+        assert sorted(routed) == vm.programs(), \
             "nginx.conf.example must route every installed program"
         # `systemctl enable --now parley-fcgi@<program>.socket` for each
         for prog in vm.programs():
@@ -659,6 +662,7 @@ def test_vm_lighttpd_from_installed_example():
     try:
         example = (vm.examples / "lighttpd.conf.example").read_text()
         routed = set(re.findall(r'"/api/([a-z]+)" =>', example))
+        routed |= {"hooks"} if '"/hooks/" =>' in example else set()
         assert routed == set(vm.programs()), \
             "lighttpd.conf.example must route every installed program"
         vm.start_wsd()
@@ -691,7 +695,10 @@ def test_htaccess_example_routes_every_program():
     m = re.search(r"(?m)^RewriteRule \^api/\(([a-z|]+)\)", text)
     assert m, "no per-program RewriteRule in htaccess.example"
     programs = sorted(p.stem for p in (REPO / "fcgi-apps").glob("*.c"))
-    assert sorted(m.group(1).split("|")) == programs
+    routed = m.group(1).split("|")
+    # parley-hooks serves the incoming webhooks' /hooks/<secret> (no /api/)
+    routed += ["hooks"] if re.search(r"(?m)^RewriteRule \^hooks/ cgi-bin/parley-hooks\.cgi", text) else []
+    assert sorted(routed) == programs
     assert re.search(r"(?m)^SetEnv PARLEY_CONFIG /", text)
     assert re.search(r"(?m)^CGIPassAuth On$", text)
 

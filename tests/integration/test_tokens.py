@@ -294,15 +294,24 @@ def admin(server, api):
     return u
 
 
+@pytest.fixture(scope="module")
+def plain(server, api):
+    """A user who is no server admin (the first account is one:
+    docs/DECISIONS.md "Server administration")."""
+    u = make_user(api, "pln")
+    sql(server.db, "UPDATE users SET server_role = 'user' WHERE id = ?", (u.id,))
+    return u
+
+
 def make_bot(api, admin, **extra):
     r = api.post("/api/bots", dict(username=unique_name("bot"), **extra), token=admin.token)
     return assert_json(r, 201)
 
 
-def test_only_server_admins_make_bots(api, alice):
-    r = api.post("/api/bots", {"username": unique_name("bot")}, token=alice.token)
+def test_only_server_admins_make_bots(api, plain):
+    r = api.post("/api/bots", {"username": unique_name("bot")}, token=plain.token)
     assert_error(r, 403, "forbidden")
-    assert assert_json(api.get("/api/bots", token=alice.token), 200) == {"bots": []}
+    assert assert_json(api.get("/api/bots", token=plain.token), 200) == {"bots": []}
 
 
 def test_bot_creation_and_listing(server, api, admin):
@@ -331,7 +340,7 @@ def test_bot_bad_bodies(api, admin, body):
     assert_error(api.post("/api/bots", body, token=admin.token), 400, "bad_request")
 
 
-def test_bot_posts_with_its_token_and_needs_membership(server, api, admin, alice):
+def test_bot_posts_with_its_token_and_needs_membership(server, api, admin, alice, plain):
     bot = make_bot(api, admin)
     tok = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "ci", "scope": "post"},
                                token=admin.token), 201)
@@ -347,9 +356,9 @@ def test_bot_posts_with_its_token_and_needs_membership(server, api, admin, alice
                              token=tok["token"]), 201)
     assert m["user_id"] == bot["id"] and m["username"] == bot["username"]
     # others may not manage it; a non-bot id is no bot
-    assert_error(api.get("/api/bots/%d/tokens" % bot["id"], token=alice.token), 403, "forbidden")
+    assert_error(api.get("/api/bots/%d/tokens" % bot["id"], token=plain.token), 403, "forbidden")
     assert_error(api.get("/api/bots/%d/tokens" % alice.id, token=admin.token), 404, "not_found")
-    assert_error(api.request("DELETE", "/api/bots/%d" % bot["id"], token=alice.token),
+    assert_error(api.request("DELETE", "/api/bots/%d" % bot["id"], token=plain.token),
                  403, "forbidden")
     # revoke the bot's token, then delete the bot: erased like an account
     tok2 = assert_json(api.post("/api/bots/%d/tokens" % bot["id"], {"name": "b", "scope": "read"},
