@@ -63,6 +63,9 @@ fi
 # One source for the settings: README.md's table and parley.conf(5) are
 # what lib/config_keys.h generates (issue 20).
 if scripts/settings.py --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+# One release number (VERSION): debian/changelog, CHANGELOG.md and the man
+# pages say the same (issue 18).
+if scripts/version.sh --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "== unit tests"
 run_units "$@"
