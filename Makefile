@@ -211,6 +211,7 @@ install: all
 	$(SUBST) parley.conf.example > $(DESTDIR)$(DOCDIR)/examples/parley.conf
 	install -m 0644 man/parley.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/parleyctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/parley-wsd.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in $(UNITS); do $(SUBST) contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; done
 	install -m 0644 contrib/systemd/parley.sysusers $(DESTDIR)$(SYSUSERSDIR)/parley.conf
 	install -m 0644 contrib/systemd/parley.tmpfiles $(DESTDIR)$(TMPFILESDIR)/parley.conf
@@ -229,6 +230,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/parleyctl $(DESTDIR)$(SBINDIR)/parley-wsd
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man5/parley.conf.5 $(DESTDIR)$(MANDIR)/man8/parleyctl.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/parley-wsd.8
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/parley.conf $(DESTDIR)$(TMPFILESDIR)/parley.conf
 

@@ -9,7 +9,8 @@
 #      /usr/sbin, on free loopback ports; a register, login, channel, post,
 #      history and health flow is driven from outside (python3-requests),
 #      and /ws reaches the daemon (401 without a ticket);
-#   4. apt-get remove keeps /var/lib/parley and the key; purge removes them.
+#   4. a reinstall keeps the key, the config's mode and the data;
+#   5. apt-get remove keeps /var/lib/parley and the key; purge removes them.
 # The base chroot (mmdebstrap --variant=apt bookworm, plus lighttpd) is
 # built once and kept in $PARLEY_DEB_CACHE (default /var/cache/parley-test).
 set -euo pipefail
@@ -136,6 +137,15 @@ PY
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true
 pids=()
+
+echo "== reinstall (an upgrade's maintainer scripts) keeps the key and the data"
+key=$(sha256sum <"$R/etc/parley/jwt_secret")
+in_root dpkg -i /tmp/parley.deb >/dev/null
+[ "$(sha256sum <"$R/etc/parley/jwt_secret")" = "$key" ] || fail "reinstall replaced the key"
+n=$(in_root runuser -u parley -- env PARLEY_CONFIG=/etc/parley/parley.conf parleyctl stats | sed -n 's/^messages //p')
+[ "$n" = 1 ] || fail "after reinstall: $n messages"
+[ "$(in_root stat -c '%a %U %G' /etc/parley/parley.conf)" = "640 root parley" ] || fail "reinstall changed parley.conf's mode"
+echo "key, config mode and data kept: ok"
 
 echo "== remove keeps the data, purge removes it"
 in_root apt-get remove -y -qq parley >/dev/null

@@ -158,6 +158,15 @@ if [ -x scripts/check-client.sh ]; then
 	passed=$((passed + p)); failed=$((failed + f))
 fi
 
+# The source tarball (make dist) builds on its own (~10-60 s).
+echo "== source tarball (make check-dist)"
+if make --no-print-directory check-dist >build/reports/dist.log 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+tail -3 build/reports/dist.log
+
 # The Debian package (issue 18): built from the make dist tarball, lintian
 # without errors, installed into a throwaway chroot and served from there
 # (~50 s build + ~25 s install and flow). Needs root and the DEB_DEPS of
