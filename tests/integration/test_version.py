@@ -2,6 +2,8 @@
 program's --version, parleyctl version and GET /api/health say it, and
 scripts/version.sh --check fails when debian/changelog, CHANGELOG.md or a
 man page names another."""
+import json
+import os
 import shutil
 import subprocess
 
@@ -21,16 +23,21 @@ def test_every_program_answers_version():
         assert r.stdout == f"{p.name} (parley) {VERSION}\n", p
 
 
-def test_version_flag_is_a_request_under_cgi():
+def test_version_flag_is_a_request_under_cgi(server):
     """A CGI server may pass a query without '=' as arguments: no version
     text then, the program serves the request (here: the health route)."""
     env = {"PATH": "/usr/bin:/bin", "GATEWAY_INTERFACE": "CGI/1.1",
-           "REQUEST_METHOD": "GET", "PATH_INFO": "", "SCRIPT_NAME": "/api/health",
+           "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": "GET",
+           "SCRIPT_NAME": "", "PATH_INFO": "/api/health",
            "REQUEST_URI": "/api/health?--version", "QUERY_STRING": "--version",
-           "PARLEY_CONFIG": "/nonexistent/parley.conf"}
+           "PARLEY_CONFIG": os.path.join(server.var, "parley.conf")}
     r = subprocess.run([str(BIN / "parley-auth"), "--version"], capture_output=True,
-                       text=True, timeout=10, env=env)
+                       text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
     assert "(parley)" not in r.stdout
+    assert r.returncode == 0, r.stderr
+    head, _, body = r.stdout.partition("\n\n")   # text mode: CRLF read as LF
+    assert "application/json" in head, r.stdout
+    assert json.loads(body)["version"] == VERSION, r.stdout
 
 
 def test_health_says_the_version(server, api):
