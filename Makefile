@@ -34,6 +34,12 @@ LDLIBS_CORE := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null
 	-Wl,--as-needed -lmagic -Wl,--no-as-needed
 B       := build
 
+# The release, in one place (lib/version.h): only lib/version.c is given
+# it, so a new number rebuilds one object (and relinks).
+VERSION := $(shell cat VERSION)
+$(B)/lib/version.o: VERSION
+$(B)/lib/version.o: PL_CPPFLAGS += -DPL_VERSION='"$(VERSION)"'
+
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A    := $(B)/libparley.a
@@ -54,7 +60,8 @@ CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build docs
+.PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build docs \
+	dist check-dist deb check-deb
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -219,6 +226,7 @@ install: all
 	$(SUBST) parley.conf.example > $(DESTDIR)$(DOCDIR)/examples/parley.conf
 	install -m 0644 man/parley.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/parleyctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/parley-wsd.8 man/parley-hookd.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in $(UNITS); do $(SUBST) contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; done
 	install -m 0644 contrib/systemd/parley.sysusers $(DESTDIR)$(SYSUSERSDIR)/parley.conf
 	install -m 0644 contrib/systemd/parley.tmpfiles $(DESTDIR)$(TMPFILESDIR)/parley.conf
@@ -237,11 +245,45 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/parleyctl $(DESTDIR)$(SBINDIR)/parley-wsd $(DESTDIR)$(SBINDIR)/parley-hookd
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man5/parley.conf.5 $(DESTDIR)$(MANDIR)/man8/parleyctl.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/parley-wsd.8 $(DESTDIR)$(MANDIR)/man8/parley-hookd.8
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/parley.conf $(DESTDIR)$(TMPFILESDIR)/parley.conf
 
 clean:
 	rm -rf $(B)
+
+# Release (issue 18): the source tarball, the Debian package, their checks.
+# make dist: build/parley-$(VERSION).tar.gz from git archive of the tracked
+# files as they are in the work tree (git stash create; HEAD when clean).
+DIST := $(B)/parley-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(B)
+	tree=$$(git stash create) && git archive --format=tar.gz \
+		--prefix=parley-$(VERSION)/ -o $(DIST) $${tree:-HEAD}
+	@echo "dist: $(DIST)"
+
+# make check-dist: the tarball unpacked in a temporary directory builds.
+check-dist: dist
+	@scripts/check-dist.sh $(DIST)
+
+# make deb: the package built by dpkg-buildpackage from the unpacked
+# tarball (a clean tree: dh's clean would remove this tree's build/),
+# copied to build/, then lintian (errors fail). Its build tools are
+# installed here, not by make deps (DEB_DEPS in scripts/deps.sh).
+DEB := $(B)/parley_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+deb: dist
+	@scripts/deps.sh --deb
+	rm -rf $(B)/deb && mkdir -p $(B)/deb
+	tar -xzf $(DIST) -C $(B)/deb
+	cd $(B)/deb/parley-$(VERSION) && dpkg-buildpackage -us -uc -b
+	cp $(B)/deb/parley_$(VERSION)_*.deb $(B)/
+	lintian --fail-on error --suppress-tags-from-file /dev/null $(DEB)
+	@echo "deb: $(DEB)"
+
+# make check-deb: installs the package into a throwaway Debian 12 chroot,
+# serves from the installed paths, then removes and purges (as root).
+check-deb: deb
+	@scripts/check-deb.sh $(DEB)
 
 # The .d files the compiles above wrote (missing ones are skipped: a first
 # build needs none).

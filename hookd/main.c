@@ -34,6 +34,7 @@
 #include "outhook_queue.h"
 #include "url_guard.h"
 #include "util.h"
+#include "version.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -243,6 +244,8 @@ int main(void)
 	int64_t last_prune = 0;
 	int rc = 1;
 
+	if (pl_version_option())
+		return 0;
 	memset(&ctx, 0, sizeof(ctx));
 	pl_log_init("hookd", PL_LOG_INFO);
 	install_signals();

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
 struct transport {
 	const char *(*param)(struct transport *t, const char *name);
@@ -297,6 +298,8 @@ int pl_app_main(const char *program, const struct pl_route *routes, size_t nrout
 	struct transport t = { 0 };
 	FCGX_Request fr;
 
+	if (pl_version_option())
+		return 0;
 	signal(SIGPIPE, SIG_IGN);
 	pl_log_init(program, PL_LOG_INFO);
 	if (pl_ctx_open(&ctx, program, &err) < 0) {
@@ -335,6 +338,6 @@ void pl_health_handler(struct pl_ctx *ctx, struct pl_request *req, struct pl_res
 
 	cJSON_AddStringToObject(body, "status", ok ? "ok" : "error");
 	cJSON_AddStringToObject(body, "db", ok ? "ok" : "error");
-	cJSON_AddStringToObject(body, "version", PL_VERSION);
+	cJSON_AddStringToObject(body, "version", pl_version());
 	pl_resp_json(resp, ok ? 200 : 503, body);
 }

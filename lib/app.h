@@ -17,14 +17,14 @@
  * then accept and dispatch requests against `routes` until the web server
  * closes the socket (FastCGI) or after one request (CGI). Returns the
  * process exit status. A request can never take the process down: every
- * failure becomes a JSON error response.
+ * failure becomes a JSON error response. Started as `parley-<name>
+ * --version` it prints the release and returns 0 (pl_version_option).
  */
 int pl_app_main(const char *program, const struct pl_route *routes, size_t nroutes);
 
-/* The route every app serves: GET /api/health (database check). */
+/* The route every app serves: GET /api/health (database check; its
+ * "version" is pl_version(), version.h). */
 void pl_health_handler(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp);
 #define PL_HEALTH_ROUTE { "GET", "/api/health", pl_health_handler, 0 }
-
-#define PL_VERSION "0.1.0"
 
 #endif

@@ -63,6 +63,9 @@ fi
 # One source for the settings: README.md's table and parley.conf(5) are
 # what lib/config_keys.h generates (issue 20).
 if scripts/settings.py --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+# One release number (VERSION): debian/changelog, CHANGELOG.md and the man
+# pages say the same (issue 18).
+if scripts/version.sh --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "== unit tests"
 run_units "$@"
@@ -153,6 +156,40 @@ if [ -x scripts/check-client.sh ]; then
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "check: the client checks reported nothing"; fi
 	passed=$((passed + p)); failed=$((failed + f))
+fi
+
+# The source tarball (make dist) builds on its own (~10-60 s).
+echo "== source tarball (make check-dist)"
+if make --no-print-directory check-dist >build/reports/dist.log 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+tail -3 build/reports/dist.log
+
+# The Debian package (issue 18): built from the make dist tarball, lintian
+# without errors, installed into a throwaway chroot and served from there
+# (~2.5 minutes with the build; root and the DEB_DEPS of scripts/deps.sh,
+# which make deb installs). make check stays under its time budget without
+# it: here only a quick lint of the maintainer scripts, and the full test
+# when PARLEY_CHECK_DEB=1 (or by itself: make check-deb).
+echo "== Debian package"
+if sh -n debian/parley.postinst && sh -n debian/parley.postrm &&
+	grep -q '^Package: parley$' debian/control && [ -x debian/rules ]; then
+	passed=$((passed + 1))
+else
+	echo "check: debian/ maintainer scripts or control do not parse"
+	failed=$((failed + 1))
+fi
+if [ "${PARLEY_CHECK_DEB:-0}" = 1 ]; then
+	if make --no-print-directory check-deb >build/reports/deb.log 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+	grep -E '^(E|W):|^check-deb|^deb:|FAIL' build/reports/deb.log || true
+else
+	echo "check: the package's install test is make check-deb (or PARLEY_CHECK_DEB=1 make check)"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -27,6 +27,14 @@ PKGS=(
 	postgresql-15 python3-psycopg2
 	dpkg-dev binutils chromium
 )
+# What make deb / make check-deb need (never make deps: lintian and
+# debhelper are no part of building or testing parley itself).
+DEB_DEPS=(debhelper dpkg-dev fakeroot lintian mmdebstrap libcmocka-dev)
+if [ "${1:-}" = --deb ]; then
+	PKGS=("${DEB_DEPS[@]}")
+	shift
+	set -- --no-optional
+fi
 # `scripts/deps.sh --run` (make run) installs the serving set only.
 if [ "${1:-}" = --run ]; then
 	PKGS=("${RUN_PKGS[@]}")

@@ -1,7 +1,9 @@
 /*
  * parleyctl.c — parley's admin command line (see parleyctl(8)):
  *   parleyctl migrate [SCHEMA_DIR]   apply pending schema/NNN_*.sql migrations
- *   parleyctl version                print the database's schema version
+ *   parleyctl version                print parley's release and the database's
+ *                                    schema version (parleyctl --version: the
+ *                                    release alone, no database opened)
  *   parleyctl backup FILE            online, consistent copy of the database
  *   parleyctl stats                  users, channels, messages, db size, events
  *   parleyctl create-user NAME       new account; password on standard input
@@ -44,6 +46,7 @@
 #include "mention_mail.h"
 #include "users.h"
 #include "util.h"
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -65,9 +68,10 @@ static int cmd_migrate(struct pl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* Two "key value" lines, as stats prints them. */
 static int cmd_version(struct pl_ctx *ctx, int argc, char **argv)
 {
-	printf("%d\n", pl_db_version(ctx->db));
+	printf("version %s\nschema_version %d\n", pl_version(), pl_db_version(ctx->db));
 	return 0;
 }
 
@@ -478,6 +482,7 @@ static int usage(void)
 	fprintf(stderr, "usage:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  parleyctl %s\n", commands[i].usage);
+	fprintf(stderr, "  parleyctl --version\n");
 	return 2;
 }
 
@@ -488,6 +493,8 @@ int main(int argc, char **argv)
 	struct pl_err err = { 0 };
 	int rc;
 
+	if (pl_version_option())
+		return 0;
 	for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			cmd = &commands[i];

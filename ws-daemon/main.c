@@ -18,6 +18,7 @@
 #include "delivery.h"
 #include "log.h"
 #include "protocol.h"
+#include "version.h"
 #include "wsd.h"
 
 /* Set by the signal handler, read by the loop: the only other global. */
@@ -105,6 +106,8 @@ int main(void)
 	struct pl_err err = { 0 };
 	int rc = 1;
 
+	if (pl_version_option())
+		return 0;
 	memset(&w, 0, sizeof(w));
 	pl_log_init("wsd", PL_LOG_INFO);
 	lws_set_log_level(LLL_ERR, lws_log_emit);

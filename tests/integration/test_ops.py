@@ -199,7 +199,10 @@ def test_parleyctl_migrate_is_idempotent_and_stats(server, api, alice):
     assert r.returncode == 0, r.stderr
     assert "0 migration(s) applied" in r.stdout
     v = _parleyctl(server, "version")
-    assert v.returncode == 0 and int(v.stdout) == max(
+    assert v.returncode == 0, v.stderr
+    fields = dict(line.split() for line in v.stdout.splitlines())
+    assert fields["version"] == (REPO / "VERSION").read_text().strip()
+    assert int(fields["schema_version"]) == max(
         int(p.name[:3]) for p in (REPO / "schema").glob("[0-9][0-9][0-9]_*.sql"))
     s = _parleyctl(server, "stats")
     assert s.returncode == 0, s.stderr
