@@ -23,7 +23,7 @@ PKGS=(
 	"${RUN_PKGS[@]}"
 	clang libclang-rt-14-dev libcmocka-dev
 	nginx spawn-fcgi multiwatch apache2
-	python3 python3-requests python3-websocket python3-pytest
+	python3 python3-requests python3-websocket python3-pytest python3-pytest-xdist
 	postgresql-15 python3-psycopg2
 	dpkg-dev binutils chromium
 )
