@@ -17,6 +17,11 @@
  * outgoing_webhook_max_attempts. Several instances may run against one
  * database: the lease keeps each delivery with one of them.
  *
+ * It is also the server's outbound mail worker: every
+ * HOOKD_MENTION_MAIL_MS it mails users the mentions and DMs they missed
+ * (lib/mention_mail.h), since mail_command may be slow and parley-wsd's
+ * loop must not wait on it.
+ *
  * Environment: the usual parley configuration (config.h). SIGTERM/SIGINT
  * end it after the attempt in progress.
  */
@@ -31,10 +36,14 @@
 #include "ctx.h"
 #include "json.h"
 #include "log.h"
+#include "mention_mail.h"
 #include "outhook_queue.h"
 #include "url_guard.h"
 #include "util.h"
 #include "version.h"
+
+#define HOOKD_MENTION_MAIL_MS    2000 /* a missed-mention mail pass this often */
+#define HOOKD_MENTION_MAIL_BATCH 50   /* mails at most per pass */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -237,11 +246,26 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);  /* a signal ends it early */
 }
 
+/* Mails users the mentions and DMs they missed (mention_mail.h): here and
+ * not in parley-wsd, because mail_command may take seconds (up to
+ * PL_MAIL_TIMEOUT_MS each) and the daemon's loop delivers live events.
+ * Claims make any number of workers and cron runs send each mail once. */
+static void mention_mail(struct pl_ctx *ctx)
+{
+	struct pl_err err = { 0 };
+	int sent = 0;
+
+	if (pl_mention_mail_run(ctx->db, &ctx->cfg, HOOKD_MENTION_MAIL_BATCH, &sent, &err) < 0)
+		pl_warn_log("mention mail: %s", err.message);
+	else if (sent)
+		pl_info_log("mailed %d user(s) their missed mentions", sent);
+}
+
 int main(void)
 {
 	struct pl_ctx ctx;
 	struct pl_err err = { 0 };
-	int64_t last_prune = 0;
+	int64_t last_prune = 0, last_mail = 0;
 	int rc = 1;
 
 	if (pl_version_option())
@@ -269,6 +293,10 @@ int main(void)
 			}
 		} while (events == PL_OUTHOOK_BATCH && !stop_requested);
 		deliver_due(&ctx);
+		if (pl_now_ms() - last_mail >= HOOKD_MENTION_MAIL_MS) {
+			mention_mail(&ctx);
+			last_mail = pl_now_ms();
+		}
 		if (pl_now_ms() - last_prune > 60000) {
 			int64_t keep = (int64_t)ctx.cfg.event_retention_days * 86400000;
 			if (pl_outhook_prune(ctx.db, pl_now_ms() - keep, 1000, &err) < 0)

@@ -26,7 +26,6 @@
 #include "delivery.h"
 #include "event_view.h"
 #include "files.h"
-#include "mention_mail.h"
 #include "json.h"
 #include "log.h"
 #include "presence.h"
@@ -471,21 +470,6 @@ static void prune_files(struct wsd *w)
 			    (long long)bytes);
 }
 
-/* Mails users the mentions and DMs they missed (mention_mail.h): a small
- * batch per pass, since mail_command runs (up to PL_MAIL_TIMEOUT_MS each)
- * inside the loop; `parleyctl send-mention-mail` from cron is the
- * alternative where that is too slow (then mention_mail = 0 here). */
-static void mention_mail(struct wsd *w)
-{
-	struct pl_err err = { 0 };
-	int sent = 0;
-
-	if (pl_mention_mail_run(w->ctx.db, &w->ctx.cfg, WSD_MENTION_MAIL_BATCH, &sent, &err) < 0)
-		pl_warn_log("mention mail: %s", err.message);
-	else if (sent)
-		pl_info_log("mailed %d user(s) their missed mentions", sent);
-}
-
 /* --- timers and setup ---------------------------------------------------- */
 
 /* The data_version poll: every ws_poll_ms, or only as a slow floor
@@ -581,8 +565,6 @@ static void housekeeping_cb(lws_sorted_usec_list_t *sul)
 	presence_sweep(w);
 	if (t % WSD_SESSION_TICKS == 0)
 		check_sessions(w);
-	if (t % WSD_MENTION_MAIL_TICKS == 0)
-		mention_mail(w);
 	if (t % WSD_PRUNE_TICKS == 1) {
 		prune_events(w);
 		prune_files(w);

@@ -52,8 +52,6 @@
 #define WSD_HOUSEKEEPING_MS 1000     /* housekeeping tick: stall check, presence sweep */
 #define WSD_SESSION_TICKS 5           /* revoked-session check every 5 ticks (5 s) */
 #define WSD_PRESENCE_REFRESH_S 20     /* last_seen refresh of connected users (at most) */
-#define WSD_MENTION_MAIL_TICKS 2      /* missed-mention mail pass every 2 ticks (mention_mail.h) */
-#define WSD_MENTION_MAIL_BATCH 20     /* mails at most per pass: mail_command runs in the loop */
 #define WSD_PRUNE_TICKS 60            /* event retention prune every 60 ticks */
 #define WSD_CLOSE_REVOKED 4001        /* close code: the session was revoked */
 #define WSD_CLOSE_TOO_MANY 4008       /* close code: the user has cfg.ws_user_limit sockets here */

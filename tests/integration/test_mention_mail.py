@@ -2,7 +2,7 @@
 offline, one batched mail through mail_command (the fake sendmail of
 tests/fixtures) listing the unread mentions/DMs, at most one per
 mention_mail_interval, only to a verified address, never to an online or
-opted-out user; sent by the ws-daemon, or by `parleyctl send-mention-mail`."""
+opted-out user; sent by parley-hookd, or by `parleyctl send-mention-mail`."""
 
 import email
 import glob
@@ -21,7 +21,7 @@ from rt_util import sql
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SENDMAIL = REPO / "tests" / "fixtures" / "fake_sendmail.sh"
 DELAY = 1
-WAIT = 12   # seconds a mail may take: delay + the daemon's pass every 2 s, with margin
+WAIT = 12   # seconds a mail may take: delay + parley-hookd's pass every 2 s, with margin
 
 
 def mails_to(maildir, addr):
