@@ -19,6 +19,8 @@ enum notifications_stmt {
 	NOTIFICATIONS_STMT_ONE,
 	NOTIFICATIONS_STMT_READ_ONE,
 	NOTIFICATIONS_STMT_READ_ALL,
+	NOTIFICATIONS_STMT_UNREAD_ALL,
+	NOTIFICATIONS_STMT_UNREAD_THROUGH,
 	NOTIFICATIONS_STMT__MAX
 };
 
@@ -44,6 +46,14 @@ static const struct pl_sql notifications_stmts[NOTIFICATIONS_STMT__MAX] = {
 		"UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL" },
 	[NOTIFICATIONS_STMT_READ_ALL] = {
 		"UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL" },
+	[NOTIFICATIONS_STMT_UNREAD_ALL] = {
+		"SELECT id FROM notifications WHERE user_id = ?1 AND read_at IS NULL ORDER BY id" },
+	/* A user's unread notifications of messages in channel ?2 up to
+	 * message ?3 (the read marker's new position). */
+	[NOTIFICATIONS_STMT_UNREAD_THROUGH] = {
+		"SELECT n.id FROM notifications n JOIN messages m ON m.id = n.message_id "
+		"WHERE n.user_id = ?1 AND n.read_at IS NULL AND m.channel_id = ?2 AND n.message_id <= ?3 "
+		"ORDER BY n.id" },
 };
 
 static bool name_char(unsigned char c)
@@ -273,17 +283,114 @@ static int mark(struct pl_db *db, enum notifications_stmt q, int64_t a, int64_t 
 	return step == PL_DONE ? 0 : pl_err_internal(err, "mark read: %s", pl_db_last_error(db));
 }
 
+/* The ids statement `q` returns for (user_id, a, b) (caller frees; NULL
+ * with *n 0 when none or on an error: then -1 in *rc). */
+static int64_t *unread_ids(struct pl_db *db, enum notifications_stmt q, int64_t user_id, int64_t a,
+			   int64_t b, size_t *n, int *rc, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[q], err);
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	int step;
+
+	*n = 0;
+	*rc = -1;
+	if (!st)
+		return NULL;
+	pl_stmt_bind_int64(st, 1, user_id);
+	if (pl_stmt_param_count(st) >= 3) {
+		pl_stmt_bind_int64(st, 2, a);
+		pl_stmt_bind_int64(st, 3, b);
+	}
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			ids = pl_xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[(*n)++] = pl_stmt_int64(st, 0);
+	}
+	pl_db_done(st);
+	if (step != PL_DONE) {
+		free(ids);
+		*n = 0;
+		pl_err_internal(err, "unread notifications: %s", pl_db_last_error(db));
+		return NULL;
+	}
+	*rc = 0;
+	return ids;
+}
+
+/* The `notification.read` event: {"ids":[...]} to the user alone, so their
+ * other devices clear the same notifications. */
+static int announce_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
+			 struct pl_err *err)
+{
+	cJSON *payload, *arr;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	payload = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(payload, "ids");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)ids[i]));
+	rc = pl_event_append(db, "notification.read", PL_SCOPE_USER, 0, user_id, payload, NULL, err);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+/* Marks each of the `n` ids read when it is `user_id`'s and unread, then
+ * announces those that changed. Inside a write transaction. */
+static int mark_ids_locked(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
+			   struct pl_err *err)
+{
+	int64_t now = pl_now_ms(), *changed = pl_xcalloc(n ? n : 1, sizeof(*changed));
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = mark(db, NOTIFICATIONS_STMT_READ_ONE, ids[i], user_id, now, err);
+		if (rc == 0 && pl_db_changes(db) > 0)
+			changed[k++] = ids[i];
+	}
+	if (rc == 0)
+		rc = announce_read(db, user_id, changed, k, err);
+	free(changed);
+	return rc;
+}
+
 int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
 			  bool all, struct pl_err *err)
 {
-	int64_t now = pl_now_ms();
+	int64_t *unread = NULL;
+	size_t nu = 0;
 	int rc = 0;
 
 	if (pl_db_begin(db, err) < 0)
 		return -1;
-	if (all)
-		rc = mark(db, NOTIFICATIONS_STMT_READ_ALL, user_id, now, 0, err);
-	for (size_t i = 0; !all && i < n && rc == 0; i++)
-		rc = mark(db, NOTIFICATIONS_STMT_READ_ONE, ids[i], user_id, now, err);
+	if (all) {
+		unread = unread_ids(db, NOTIFICATIONS_STMT_UNREAD_ALL, user_id, 0, 0, &nu, &rc, err);
+		if (rc == 0)
+			rc = mark(db, NOTIFICATIONS_STMT_READ_ALL, user_id, pl_now_ms(), 0, err);
+		if (rc == 0)
+			rc = announce_read(db, user_id, unread, nu, err);
+		free(unread);
+	} else {
+		rc = mark_ids_locked(db, user_id, ids, n, err);
+	}
 	return pl_db_end(db, rc, err);
+}
+
+int pl_notifications_read_through_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+					 int64_t message_id, struct pl_err *err)
+{
+	size_t n = 0;
+	int rc;
+	int64_t *ids = unread_ids(db, NOTIFICATIONS_STMT_UNREAD_THROUGH, user_id, channel_id,
+				  message_id, &n, &rc, err);
+
+	if (rc == 0)
+		rc = mark_ids_locked(db, user_id, ids, n, err);
+	free(ids);
+	return rc;
 }

@@ -54,10 +54,24 @@ cJSON *pl_notification_json(struct pl_db *db, int64_t user_id, int64_t id, struc
 
 /*
  * pl_notifications_read: marks `user_id`'s notifications with the `n`
- * ids read, or all of them when `all`. Ids that are not the user's are
- * ignored (no error, nothing revealed). Returns 0 or -1 (`err`).
+ * ids read, or all of them when `all`, in one transaction. Ids that are
+ * not the user's are ignored (no error, nothing revealed). When any
+ * changed, writes a USER-scoped `notification.read` event {"ids":[...]}
+ * naming exactly those (the user's other devices clear them). Returns 0
+ * or -1 (`err` 500).
  */
 int pl_notifications_read(struct pl_db *db, int64_t user_id, const int64_t *ids, size_t n,
 			  bool all, struct pl_err *err);
+
+/*
+ * pl_notifications_read_through_locked: marks read `user_id`'s unread
+ * notifications of messages in `channel_id` with ids up to `message_id`
+ * (what a read marker moved there has read, read_markers.h), with one
+ * `notification.read` event as above when any changed. Must run inside
+ * the caller's write transaction (the read marker's). Returns 0 or -1
+ * (`err` 500).
+ */
+int pl_notifications_read_through_locked(struct pl_db *db, int64_t user_id, int64_t channel_id,
+					 int64_t message_id, struct pl_err *err);
 
 #endif

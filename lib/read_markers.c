@@ -1,6 +1,7 @@
 /* read_markers.c — read markers (read_markers.h). */
 #include "authz.h"
 #include "channel_common.h"
+#include "notifications.h"
 #include "read_markers.h"
 
 enum read_markers_stmt {
@@ -63,8 +64,11 @@ int pl_channel_mark_read(struct pl_db *db, int64_t user_id, int64_t channel_id,
 		pl_err_set(err, 400, "message_id must be a message of this channel");
 		goto out;
 	}
+	/* The notifications up to the marker are read too, even when it did
+	 * not move (a client re-sending its marker clears what is left). */
 	if (move_marker(db, channel_id, user_id, message_id, &moved, err) < 0 ||
-	    (moved && announce_read(db, channel_id, user_id, message_id, err) < 0))
+	    (moved && announce_read(db, channel_id, user_id, message_id, err) < 0) ||
+	    pl_notifications_read_through_locked(db, user_id, channel_id, message_id, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -859,6 +859,14 @@ function onEvent(ev) {
 			if ($('panel').dataset.kind === 'notifications' && !$('panel').hidden) showNotifications();
 		}
 		break;
+	case 'notification.read': {
+		// This or another device read them (a read marker or "mark read").
+		const ids = new Set(ev.ids || []);
+		for (const n of S.notifications) if (ids.has(n.id)) n.read = true;
+		renderNotifCount();
+		if ($('panel').dataset.kind === 'notifications' && !$('panel').hidden) showNotifications();
+		break;
+	}
 	default:
 		break;
 	}
