@@ -125,14 +125,42 @@ static int notify(struct pl_db *db, int64_t user_id, const char *kind, const cJS
 	return rc;
 }
 
+/* Steps the bound statement `st` to its end, collecting its first column
+ * (caller frees; *n rows). Returns NULL with *n 0 when there are none or
+ * on an error, which *ok tells (false: `err` 500). */
+static int64_t *step_ids(struct pl_db *db, struct pl_stmt *st, size_t *n, bool *ok,
+			 struct pl_err *err)
+{
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	int step;
+
+	*n = 0;
+	while ((step = pl_stmt_step(st)) == PL_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			ids = pl_xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[(*n)++] = pl_stmt_int64(st, 0);
+	}
+	pl_db_done(st);
+	*ok = step == PL_DONE;
+	if (!*ok) {
+		free(ids);
+		*n = 0;
+		pl_err_internal(err, "notifications: %s", pl_db_last_error(db));
+		return NULL;
+	}
+	return ids;
+}
+
 /* Collects the ids statement `q` (one or two parameters) returns (caller
  * frees). */
 static int64_t *collect(struct pl_db *db, enum notifications_stmt q, const char *text, int64_t a,
 			int64_t b, size_t *n, struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[q], err);
-	int64_t *ids = NULL;
-	size_t cap = 0;
+	bool ok;
 
 	*n = 0;
 	if (!st)
@@ -144,15 +172,7 @@ static int64_t *collect(struct pl_db *db, enum notifications_stmt q, const char 
 		pl_stmt_bind_int64(st, 1, a);
 		pl_stmt_bind_int64(st, 2, b);
 	}
-	while (pl_stmt_step(st) == PL_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			ids = pl_xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[(*n)++] = pl_stmt_int64(st, 0);
-	}
-	pl_db_done(st);
-	return ids;
+	return step_ids(db, st, n, &ok, err);
 }
 
 static int notify_all(struct pl_db *db, int64_t *ids, size_t n, int64_t author, const char *kind,
@@ -289,9 +309,8 @@ static int64_t *unread_ids(struct pl_db *db, enum notifications_stmt q, int64_t 
 			   int64_t b, size_t *n, int *rc, struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[q], err);
-	int64_t *ids = NULL;
-	size_t cap = 0;
-	int step;
+	int64_t *ids;
+	bool ok;
 
 	*n = 0;
 	*rc = -1;
@@ -302,21 +321,8 @@ static int64_t *unread_ids(struct pl_db *db, enum notifications_stmt q, int64_t 
 		pl_stmt_bind_int64(st, 2, a);
 		pl_stmt_bind_int64(st, 3, b);
 	}
-	while ((step = pl_stmt_step(st)) == PL_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			ids = pl_xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[(*n)++] = pl_stmt_int64(st, 0);
-	}
-	pl_db_done(st);
-	if (step != PL_DONE) {
-		free(ids);
-		*n = 0;
-		pl_err_internal(err, "unread notifications: %s", pl_db_last_error(db));
-		return NULL;
-	}
-	*rc = 0;
+	ids = step_ids(db, st, n, &ok, err);
+	*rc = ok ? 0 : -1;
 	return ids;
 }
 

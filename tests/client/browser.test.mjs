@@ -357,6 +357,23 @@ test('DMs, unread badges, notifications and search', async () => {
 	await pageA.click('#panel-close');
 });
 
+test('opening the channel of a mention clears the bell (issue 17: the read marker reads it)', async () => {
+	// Alice is in the DM; Bob mentions her in the channel.
+	await pageB.locator('#channel-list li', { hasText: names.chan }).getByRole('button').first().click();
+	await pageB.locator('#room-name', { hasText: names.chan }).waitFor({ timeout: WAIT });
+	await send(pageB, `@${names.a} the bell should clear when you look`);
+	await pageA.locator('#notif-count', { hasText: '1' }).waitFor({ timeout: WAIT });
+	// Opening the channel moves her read marker; the server marks the
+	// mention read and says so (notification.read): no "mark all read".
+	await pageA.locator('#channel-list li', { hasText: names.chan }).getByRole('button').first().click();
+	await waitText(pageA, 'the bell should clear when you look');
+	await pageA.locator('#notif-count').waitFor({ state: 'hidden', timeout: WAIT });
+	await pageA.click('#notif-button');
+	await pageA.locator('#panel-list li', { hasText: 'the bell should clear' }).waitFor({ timeout: WAIT });
+	assert.equal(await pageA.locator('#panel-list li.unread').count(), 0);
+	await pageA.click('#panel-close');
+});
+
 test('scroll-back pagination loads older pages with before=', async () => {
 	const login = await rest('POST', '/api/auth/login', { username: names.a, password: PASSWORD });
 	assert.equal(login.status, 200);
