@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "app.h"
 #include "json.h"
+#include "message_edits.h"
 #include "messages.h"
 #include "reactions.h"
 #include "search.h"
@@ -117,6 +118,25 @@ static void handle_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 		pl_resp_empty(resp, 204);
 }
 
+/* GET /api/messages/{id}/edits?before=&limit= -> 200 {"edits":[...]},
+ * newest first (issue 17); 400 bad query; 404 not readable. */
+static void handle_edits(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, before = 0;
+	long limit = 50;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_query_id(req, "before", false, &before, &err) < 0 ||
+	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
+	    pl_message_edits(ctx->db, req->principal.user_id, id, before, (int)limit, &body, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
 /* PUT / DELETE /api/messages/{id}/reactions/{emoji} -> 204 (idempotent);
  * 400 bad emoji; 404; 409 deleted message. */
 static void reaction(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp, bool add)
@@ -171,6 +191,7 @@ static const struct pl_route routes[] = {
 	{ "GET", "/api/messages/search", handle_search, PL_ROUTE_AUTH },
 	{ "POST", "/api/messages", handle_post, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "GET", "/api/messages/{id}", handle_get, PL_ROUTE_AUTH },
+	{ "GET", "/api/messages/{id}/edits", handle_edits, PL_ROUTE_AUTH },
 	{ "PATCH", "/api/messages/{id}", handle_patch, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "DELETE", "/api/messages/{id}", handle_delete, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "PUT", "/api/messages/{id}/reactions/{emoji}", handle_react, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },

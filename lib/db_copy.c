@@ -47,6 +47,7 @@ static struct copy_table tables[] = {
 	{ .name = "invites", .order = "id" },
 	{ .name = "api_tokens", .order = "id" },
 	{ .name = "webhooks", .order = "id" },
+	{ .name = "message_edits", .order = "id" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "log.h"
 #include "message_view.h"
+#include "message_edits.h"
 #include "messages.h"
 #include "notifications.h"
 #include "reactions.h"
@@ -394,7 +395,7 @@ int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *c
 {
 	struct pl_message_new in = { 0 };
 	char *text = NULL;
-	int64_t channel_id = 0;
+	int64_t channel_id = 0, now;
 	int changed, rc = -1;
 
 	*out = NULL;
@@ -403,8 +404,10 @@ int pl_message_edit(struct pl_db *db, int64_t user_id, int64_t id, const char *c
 		return -1;
 	if (pl_db_begin(db, err) < 0)
 		goto out;
+	now = pl_now_ms();
 	if (pl_authz_message(db, user_id, id, PL_MSG_EDIT, &channel_id, err) < 0 ||
-	    (changed = change(db, MESSAGES_STMT_EDIT, id, text, pl_now_ms(), err)) < 0)
+	    pl_message_edit_keep_locked(db, id, text, now, err) < 0 ||
+	    (changed = change(db, MESSAGES_STMT_EDIT, id, text, now, err)) < 0)
 		goto out;
 	if (changed == 0) {
 		pl_err_set(err, 409, "the message is deleted");
@@ -422,7 +425,7 @@ out:
 }
 
 /* Inside a transaction: makes message `id` of `channel_id` a tombstone
- * (its reactions, attachments and notifications go) with its event, by
+ * (its reactions, edit history, attachments and notifications go) with its event, by
  * `user_id`. *changed: false when it already was one. */
 static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t channel_id,
 		     bool *changed, struct pl_err *err)
@@ -437,6 +440,7 @@ static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t chan
 		return 0;
 	*changed = true;
 	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
+	    pl_message_edits_drop_locked(db, id, err) < 0 ||
 	    pl_files_detach_locked(db, id, err) < 0 ||
 	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))

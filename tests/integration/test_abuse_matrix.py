@@ -597,6 +597,8 @@ ENDPOINTS = [
               ("client_msg_id_too_long", {"channel_id": "{C}", "content": "x",
                                           "client_msg_id": "c" * 65}, 400, ())]),
     E("messages_get", "GET", "/api/messages/{M}"),
+    E("messages_edits", "GET", "/api/messages/{M}/edits", query={"limit": "10"},
+      qparams={"limit": "limit", "before": "id"}),
     E("messages_patch", "PATCH", "/api/messages/{M}", body={"content": "edited"},
       body_mode="req", wrong={"content": False}, strfield="content"),
     E("messages_delete", "DELETE", "/api/messages/{M2}", body={}, body_mode="opt"),
