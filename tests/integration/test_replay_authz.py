@@ -5,7 +5,8 @@ and over the long poll, after edits, deletions, a removal, a channel
 deletion and a new channel made right after it. Each replayed event must
 pass the same rule as its REST counterpart now: a message is shown as
 GET /api/messages/{id} shows it to that user, a notification only while
-GET /api/notifications lists it, a channel event only to those who may see
+GET /api/notifications lists it (a notification.read only naming the
+user's own, read), a channel event only to those who may see
 the channel, a presence event names a channel only to its members. No text
 that REST no longer shows (pre-edit text, deleted messages, an old topic, a
 deleted channel's name) reaches anybody. Both transports agree event for
@@ -86,6 +87,11 @@ def check_event(cv, user, f, notes):
         n = ns.get(f["notification"]["id"])
         assert n is not None, where + ": not in GET /api/notifications"
         assert f["notification"]["message"]["content"] == n["message"]["content"], where
+    elif t == "notification.read":
+        # the user's own notifications, read now (or gone with their message)
+        ns = {n["id"]: n for n in notes}
+        assert cid is None, where + ": names a channel"
+        assert f["ids"] and all(ns[i]["read"] for i in f["ids"] if i in ns), where
     elif t in ("channel.created", "channel.updated"):
         r = cv.req("GET", "/api/channels/%d" % cid, user)
         assert r.status_code == 200, where + ": channel not visible"
