@@ -7,7 +7,7 @@ CC      ?= cc
 # fcgi: Debian 12's libfcgi-dev ships fcgi.pc (-lfcgi, no cflags).
 PKGS    := sqlite3 libpq libsodium libjwt libcjson fcgi
 WSPKGS  := libwebsockets
-WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat-security -Wno-unused-parameter
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (optimisation, sanitizers,
 # Debian's hardening flags from dpkg-buildflags); PL_CFLAGS and
 # PL_CPPFLAGS add ours, and every compile and link line uses them.

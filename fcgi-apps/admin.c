@@ -17,7 +17,7 @@ static int path_id(struct pl_request *req, struct pl_response *resp, const char 
 {
 	if (pl_parse_id(req->params[0], id) == 0)
 		return 0;
-	pl_resp_error(resp, 404, what);
+	pl_resp_error(resp, 404, "%s", what);
 	return -1;
 }
 
