@@ -12,6 +12,7 @@
 #include "json.h"
 #include "members.h"
 #include "outhooks.h"
+#include "pins.h"
 #include "presence.h"
 #include "read_markers.h"
 #include "util.h"
@@ -322,6 +323,22 @@ static void handle_outhook_deliveries(struct pl_ctx *ctx, struct pl_request *req
 		pl_resp_json(resp, 200, body);
 }
 
+/* GET /api/channels/{id}/pins -> 200 {"pins":[...]}, newest first (issue
+ * 17); 404 not readable. */
+static void handle_pins(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_pins_list(ctx->db, req->principal.user_id, id, &body, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
 /* ---- incoming webhooks (issue 16; lib/webhooks.h) ---- */
 
 /* POST /api/channels/{id}/webhooks {"name","avatar_url"?} -> 201 with "url"
@@ -387,6 +404,7 @@ static const struct pl_route routes[] = {
 	  PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "POST", "/api/channels/{id}/read", handle_read, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "POST", "/api/channels/{id}/typing", handle_typing, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "GET", "/api/channels/{id}/pins", handle_pins, PL_ROUTE_AUTH },
 	{ "GET", "/api/channels/{id}/outgoing-webhooks", handle_outhook_list,
 	  PL_ROUTE_AUTH | PL_ROUTE_SCOPE_ADMIN },
 	{ "POST", "/api/channels/{id}/outgoing-webhooks", handle_outhook_create,

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "message_edits.h"
 #include "messages.h"
+#include "pins.h"
 #include "reactions.h"
 #include "search.h"
 #include "util.h"
@@ -137,6 +138,33 @@ static void handle_edits(struct pl_ctx *ctx, struct pl_request *req, struct pl_r
 		pl_resp_json(resp, 200, body);
 }
 
+/* PUT / DELETE /api/messages/{id}/pin -> 204 (idempotent; issue 17); 403
+ * not a member (or not owner/admin where pins_by_members is 0); 404; 409
+ * deleted message or a full channel. */
+static void pin(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp, bool on)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_pin_set(ctx->db, req->principal.user_id, id, on, ctx->cfg.pins_by_members != 0,
+		       &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+static void handle_pin(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	pin(ctx, req, resp, true);
+}
+
+static void handle_unpin(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	pin(ctx, req, resp, false);
+}
+
 /* PUT / DELETE /api/messages/{id}/reactions/{emoji} -> 204 (idempotent);
  * 400 bad emoji; 404; 409 deleted message. */
 static void reaction(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp, bool add)
@@ -192,6 +220,8 @@ static const struct pl_route routes[] = {
 	{ "POST", "/api/messages", handle_post, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "GET", "/api/messages/{id}", handle_get, PL_ROUTE_AUTH },
 	{ "GET", "/api/messages/{id}/edits", handle_edits, PL_ROUTE_AUTH },
+	{ "PUT", "/api/messages/{id}/pin", handle_pin, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "DELETE", "/api/messages/{id}/pin", handle_unpin, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "PATCH", "/api/messages/{id}", handle_patch, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "DELETE", "/api/messages/{id}", handle_delete, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "PUT", "/api/messages/{id}/reactions/{emoji}", handle_react, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },

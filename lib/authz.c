@@ -166,8 +166,9 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		return pl_err_internal(err, "message owner: %s", pl_db_last_error(db));
 	if (step == PL_DONE)
 		return pl_err_set(err, 404, "no such message");
-	if (pl_authz_channel(db, user_id, chan, action == PL_MSG_REACT ? PL_ACT_POST : PL_ACT_READ,
-			     &acc, err) < 0) {
+	if (pl_authz_channel(db, user_id, chan, action == PL_MSG_REACT ? PL_ACT_POST :
+			     action == PL_MSG_PIN || action == PL_MSG_PIN_MANAGE ? PL_ACT_MEMBER :
+			     PL_ACT_READ, &acc, err) < 0) {
 		if (err && err->status == 404)
 			pl_err_set(err, 404, "no such message");
 		return -1;
@@ -178,6 +179,10 @@ int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		return pl_err_set(err, 403, "only the author may edit a message");
 	if (action == PL_MSG_EDIT && acc.archived)
 		return pl_err_set(err, 403, PL_AUTHZ_ARCHIVED_MSG);
+	if ((action == PL_MSG_PIN || action == PL_MSG_PIN_MANAGE) && acc.archived)
+		return pl_err_set(err, 403, PL_AUTHZ_ARCHIVED_MSG);
+	if (action == PL_MSG_PIN_MANAGE && acc.role < PL_ROLE_ADMIN)
+		return pl_err_set(err, 403, "only the channel's owner/admins may pin messages here");
 	if (action == PL_MSG_DELETE && author != user_id && acc.role < PL_ROLE_ADMIN)
 		return pl_err_set(err, 403, "only the author or the channel's owner/admins may delete a message");
 	return 0;

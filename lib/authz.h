@@ -40,7 +40,9 @@ enum pl_msg_action {
 	PL_MSG_READ,    /* see it: read access to its channel */
 	PL_MSG_REACT,   /* react: post access to its channel */
 	PL_MSG_EDIT,    /* change its content: its author only */
-	PL_MSG_DELETE   /* delete it: its author, or the channel's owner/admins */
+	PL_MSG_DELETE,  /* delete it: its author, or the channel's owner/admins */
+	PL_MSG_PIN,     /* pin or unpin it: a member of its channel */
+	PL_MSG_PIN_MANAGE /* the same where members may not: owner/admins only */
 };
 
 /*
@@ -94,7 +96,9 @@ int pl_authz_channel(struct pl_db *db, int64_t user_id, int64_t channel_id,
  * 404 like a missing one. *channel_id (may be NULL) receives its channel.
  * Returns 0 when allowed, -1 with `err`: 404, or 403 (edit by someone
  * other than the author; delete by a plain member who is not the author;
- * edit or react in an archived channel).
+ * edit or react in an archived channel; pin without having joined the
+ * (public) channel, PL_MSG_PIN_MANAGE by a plain member, or any pin in an
+ * archived channel).
  */
 int pl_authz_message(struct pl_db *db, int64_t user_id, int64_t message_id,
 		     enum pl_msg_action action, int64_t *channel_id, struct pl_err *err);

@@ -39,6 +39,7 @@ struct pl_config {
 	size_t body_limit;           /* body_limit: request body bytes */
 	int presence_window;         /* presence_window: seconds */
 	int presence_close_grace;    /* presence_close_grace: seconds */
+	int pins_by_members;         /* pins_by_members: 1 members may pin, 0 owner/admins */
 	int busy_timeout_ms;         /* busy_timeout: SQLite busy wait, ms */
 	int ws_port;                 /* ws_port: daemon port on 127.0.0.1 */
 	char ws_listen[64];          /* ws_listen: daemon address */

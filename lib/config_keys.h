@@ -62,6 +62,9 @@ PL_SETTING_SIZE("body_limit", body_limit, 65536, 1024, 16 * 1024 * 1024,
 	"Largest request body, bytes; larger requests get 413.")
 PL_SETTING_INT("presence_window", presence_window, 60, 5, 86400,
 	"Seconds a user stays online after their last socket or heartbeat.")
+PL_SETTING_INT("pins_by_members", pins_by_members, 1, 0, 1,
+	"1: any member of a channel may pin and unpin its messages; 0: only the "
+	"channel's owner and admins.")
 PL_SETTING_INT("presence_close_grace", presence_close_grace, 5, 0, 86400,
 	"Seconds a user stays online after closing their last socket on a "
 	"`parley-wsd` (a reload reconnects within it without flicker); at most "

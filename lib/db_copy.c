@@ -48,6 +48,7 @@ static struct copy_table tables[] = {
 	{ .name = "api_tokens", .order = "id" },
 	{ .name = "webhooks", .order = "id" },
 	{ .name = "message_edits", .order = "id" },
+	{ .name = "pins" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

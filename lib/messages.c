@@ -11,6 +11,7 @@
 #include "message_edits.h"
 #include "messages.h"
 #include "notifications.h"
+#include "pins.h"
 #include "reactions.h"
 #include "search.h"
 #include "util.h"
@@ -425,7 +426,7 @@ out:
 }
 
 /* Inside a transaction: makes message `id` of `channel_id` a tombstone
- * (its reactions, edit history, attachments and notifications go) with its event, by
+ * (its reactions, edit history, pin, attachments and notifications go) with its event, by
  * `user_id`. *changed: false when it already was one. */
 static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t channel_id,
 		     bool *changed, struct pl_err *err)
@@ -441,6 +442,7 @@ static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t chan
 	*changed = true;
 	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
 	    pl_message_edits_drop_locked(db, id, err) < 0 ||
+	    pl_pins_drop_locked(db, id, err) < 0 ||
 	    pl_files_detach_locked(db, id, err) < 0 ||
 	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))

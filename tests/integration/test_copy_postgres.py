@@ -31,7 +31,7 @@ TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
           "email_codes", "phone_codes", "channels", "channel_members", "messages", "reactions", "files",
           "notifications", "presence", "presence_state", "events",
           "outgoing_webhooks", "outgoing_webhook_deliveries", "outgoing_webhook_cursor",
-          "audit_log", "invites", "api_tokens", "webhooks", "message_edits"]
+          "audit_log", "invites", "api_tokens", "webhooks", "message_edits", "pins"]
 
 
 def ctl(server, *args):
