@@ -137,3 +137,25 @@ def events_of(frames, type_=None):
 
 def json_frames(raw_frames):
     return [json.loads(r) for r in raw_frames]
+
+
+def last_event_id(api, token):
+    """The newest event id the long poll shows `token`'s user now."""
+    r = api.get("/api/events", token=token, params={"since": 0, "timeout": 0})
+    assert r.status_code == 200, r.text
+    return r.json()["last_event_id"]
+
+
+def polled_events(api, token, since, pred):
+    """Every event after `since` the long poll returns to `token`'s user for
+    which pred(event) holds, following last_event_id to the end."""
+    out = []
+    for _ in range(50):
+        r = api.get("/api/events", token=token, params={"since": since, "timeout": 0})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += [e for e in body["events"] if pred(e)]
+        if body["last_event_id"] == since:
+            return out
+        since = body["last_event_id"]
+    return out

@@ -9,6 +9,7 @@ engines and under every front (the WebSocket cases need the daemon)."""
 import pytest
 
 from conftest import NO_WS_DAEMON
+import rt_util
 from helpers import WS, assert_json, make_user
 
 needs_ws = pytest.mark.skipif(NO_WS_DAEMON, reason="no ws-daemon under this front")
@@ -32,21 +33,12 @@ def unread(api, user):
 
 
 def last_event_id(api, user):
-    return assert_json(api.get("/api/events", token=user.token,
-                               params={"since": 0, "timeout": 0}), 200)["last_event_id"]
+    return rt_util.last_event_id(api, user.token)
 
 
 def polled(api, user, since, type_="notification.read"):
     """The events of `type_` the long poll returns for `user` after `since`."""
-    out = []
-    for _ in range(50):
-        body = assert_json(api.get("/api/events", token=user.token,
-                                   params={"since": since, "timeout": 0}), 200)
-        out += [e for e in body["events"] if e["type"] == type_]
-        if body["last_event_id"] == since:
-            return out
-        since = body["last_event_id"]
-    return out
+    return rt_util.polled_events(api, user.token, since, lambda e: e["type"] == type_)
 
 
 def read_marker(api, user, ch, message_id, status=204):

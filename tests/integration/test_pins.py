@@ -9,6 +9,7 @@ Deleting a message drops its pin. Runs on both engines and every front."""
 import pytest
 
 from conftest import NO_WS_DAEMON, start_server
+import rt_util
 from helpers import WS, Api, assert_error, assert_json, make_user
 
 needs_ws = pytest.mark.skipif(NO_WS_DAEMON, reason="no ws-daemon under this front")
@@ -39,20 +40,11 @@ def pins(api, user, cid, status=200):
 
 
 def last_event_id(api, user):
-    return assert_json(api.get("/api/events", token=user.token,
-                               params={"since": 0, "timeout": 0}), 200)["last_event_id"]
+    return rt_util.last_event_id(api, user.token)
 
 
 def polled(api, user, since):
-    out = []
-    for _ in range(50):
-        body = assert_json(api.get("/api/events", token=user.token,
-                                   params={"since": since, "timeout": 0}), 200)
-        out += [e for e in body["events"] if e["type"].startswith("pin.")]
-        if body["last_event_id"] == since:
-            return out
-        since = body["last_event_id"]
-    return out
+    return rt_util.polled_events(api, user.token, since, lambda e: e["type"].startswith("pin."))
 
 
 def test_members_pin_and_everyone_who_reads_sees_them(api, room):
