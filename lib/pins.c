@@ -95,16 +95,19 @@ int pl_pin_set(struct pl_db *db, int64_t user_id, int64_t message_id, bool pin, 
 				pl_err_set(err, 409, "the message is deleted");
 			goto out;
 		}
-		if (one_int(db, PINS_STMT_COUNT, channel_id, err, &qrc) >= PL_PINS_MAX || qrc < 0) {
-			if (qrc == 0)
-				pl_err_set(err, 409, "the channel already has %d pinned messages",
-					   PL_PINS_MAX);
-			goto out;
-		}
 	}
 	if (write_pin(db, pin ? PINS_STMT_ADD : PINS_STMT_REMOVE, message_id, channel_id, user_id,
-		      &changed, err) < 0 ||
-	    (changed && announce(db, pin, channel_id, message_id, user_id, err) < 0))
+		      &changed, err) < 0)
+		goto out;
+	/* Counted after the insert, so re-pinning a pinned message stays a
+	 * 204 in a full channel; a new pin over the limit is rolled back. */
+	if (pin && changed &&
+	    (one_int(db, PINS_STMT_COUNT, channel_id, err, &qrc) > PL_PINS_MAX || qrc < 0)) {
+		if (qrc == 0)
+			pl_err_set(err, 409, "the channel already has %d pinned messages", PL_PINS_MAX);
+		goto out;
+	}
+	if (changed && announce(db, pin, channel_id, message_id, user_id, err) < 0)
 		goto out;
 	rc = 0;
 out:

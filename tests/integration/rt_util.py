@@ -140,10 +140,16 @@ def json_frames(raw_frames):
 
 
 def last_event_id(api, token):
-    """The newest event id the long poll shows `token`'s user now."""
-    r = api.get("/api/events", token=token, params={"since": 0, "timeout": 0})
-    assert r.status_code == 200, r.text
-    return r.json()["last_event_id"]
+    """The newest event id the long poll shows `token`'s user now (its
+    pages are bounded: followed to the last)."""
+    since = 0
+    for _ in range(1000):
+        r = api.get("/api/events", token=token, params={"since": since, "timeout": 0})
+        assert r.status_code == 200, r.text
+        if r.json()["last_event_id"] == since:
+            return since
+        since = r.json()["last_event_id"]
+    raise AssertionError("the long poll never reached its end")
 
 
 def polled_events(api, token, since, pred):

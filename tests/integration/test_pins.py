@@ -100,6 +100,21 @@ def test_deleting_the_message_drops_its_pin(api, room):
     assert_error(pin(api, carol, 999999999), 404, "not_found")
 
 
+def test_at_most_100_pins_and_repinning_stays_204(server, api, room):
+    alice, bob, _, _, ch = room
+    ms = [api.send(bob.token, ch["id"], "p%d" % i) for i in range(101)]
+    for m in ms[:100]:
+        assert pin(api, alice, m["id"]).status_code == 204
+    since = last_event_id(api, alice)
+    assert_error(pin(api, alice, ms[100]["id"]), 409, "conflict")
+    assert pin(api, alice, ms[0]["id"]).status_code == 204      # already pinned: no change
+    assert len(pins(api, alice, ch["id"])) == 100
+    assert ms[100]["id"] not in [p["message"]["id"] for p in pins(api, alice, ch["id"])]
+    assert polled(api, alice, since) == []                      # the refused pin said nothing
+    assert pin(api, alice, ms[0]["id"], on=False).status_code == 204
+    assert pin(api, alice, ms[100]["id"]).status_code == 204    # room again
+
+
 def test_only_owner_and_admins_when_members_may_not():
     with start_server(extra_conf="pins_by_members = 0\n") as srv:
         api = Api(srv.base)
