@@ -323,7 +323,7 @@ static void handle_outhook_deliveries(struct pl_ctx *ctx, struct pl_request *req
 		pl_resp_json(resp, 200, body);
 }
 
-/* GET /api/channels/{id}/pins -> 200 {"pins":[...]}, newest first (issue
+/* GET /api/channels/{id}/pins -> 200 [messages], most recently pinned first (issue
  * 17); 404 not readable. */
 static void handle_pins(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {

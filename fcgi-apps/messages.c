@@ -12,6 +12,7 @@
 #include "pins.h"
 #include "reactions.h"
 #include "search.h"
+#include "threads.h"
 #include "util.h"
 
 /* GET /api/messages/history?channel=&before=&after=&around=&limit= -> 200
@@ -119,20 +120,21 @@ static void handle_delete(struct pl_ctx *ctx, struct pl_request *req, struct pl_
 		pl_resp_empty(resp, 204);
 }
 
-/* GET /api/messages/{id}/edits?before=&limit= -> 200 {"edits":[...]},
- * newest first (issue 17); 400 bad query; 404 not readable. */
+/* GET /api/messages/{id}/edits?after=&limit= -> 200 [...], the previous
+ * versions oldest first (API.md v2, issue 17); 400 bad query; 404 not
+ * readable. */
 static void handle_edits(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	struct pl_err err = { 0 };
-	int64_t id, before = 0;
+	int64_t id, after = 0;
 	long limit = 50;
 	cJSON *body;
 
 	if (path_id(req, &id, resp) < 0)
 		return;
-	if (pl_query_id(req, "before", false, &before, &err) < 0 ||
+	if (pl_query_id(req, "after", false, &after, &err) < 0 ||
 	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
-	    pl_message_edits(ctx->db, req->principal.user_id, id, before, (int)limit, &body, &err) < 0)
+	    pl_message_edits(ctx->db, req->principal.user_id, id, after, (int)limit, &body, &err) < 0)
 		pl_resp_from_err(resp, &err);
 	else
 		pl_resp_json(resp, 200, body);
@@ -163,6 +165,70 @@ static void handle_pin(struct pl_ctx *ctx, struct pl_request *req, struct pl_res
 static void handle_unpin(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
 {
 	pin(ctx, req, resp, false);
+}
+
+/* GET /api/messages/{id}/replies?before=&after=&limit= -> 200 [...], the
+ * thread's replies oldest first (API.md v2, issue 17); 400; 404. */
+static void handle_replies(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id, before = 0, after = 0;
+	long limit = 50;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_query_id(req, "before", false, &before, &err) < 0 ||
+	    pl_query_id(req, "after", false, &after, &err) < 0 ||
+	    pl_query_int(req, "limit", 1, 200, &limit, &err) < 0 ||
+	    pl_thread_replies(ctx->db, req->principal.user_id, id, before, after, (int)limit, &body,
+			      &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_json(resp, 200, body);
+}
+
+/* GET /api/messages/{id}/follow -> 200 {"following"}; PUT / DELETE -> 204
+ * (idempotent): following the message's thread (issue 17); 404. */
+static void handle_following(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+	bool on;
+	cJSON *body;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_thread_following(ctx->db, req->principal.user_id, id, &on, &err) < 0) {
+		pl_resp_from_err(resp, &err);
+		return;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddBoolToObject(body, "following", on);
+	pl_resp_json(resp, 200, body);
+}
+
+static void follow(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp, bool on)
+{
+	struct pl_err err = { 0 };
+	int64_t id;
+
+	if (path_id(req, &id, resp) < 0)
+		return;
+	if (pl_thread_follow(ctx->db, req->principal.user_id, id, on, &err) < 0)
+		pl_resp_from_err(resp, &err);
+	else
+		pl_resp_empty(resp, 204);
+}
+
+static void handle_follow(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	follow(ctx, req, resp, true);
+}
+
+static void handle_unfollow(struct pl_ctx *ctx, struct pl_request *req, struct pl_response *resp)
+{
+	follow(ctx, req, resp, false);
 }
 
 /* PUT / DELETE /api/messages/{id}/reactions/{emoji} -> 204 (idempotent);
@@ -222,6 +288,10 @@ static const struct pl_route routes[] = {
 	{ "GET", "/api/messages/{id}/edits", handle_edits, PL_ROUTE_AUTH },
 	{ "PUT", "/api/messages/{id}/pin", handle_pin, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "DELETE", "/api/messages/{id}/pin", handle_unpin, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "GET", "/api/messages/{id}/replies", handle_replies, PL_ROUTE_AUTH },
+	{ "GET", "/api/messages/{id}/follow", handle_following, PL_ROUTE_AUTH },
+	{ "PUT", "/api/messages/{id}/follow", handle_follow, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
+	{ "DELETE", "/api/messages/{id}/follow", handle_unfollow, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "PATCH", "/api/messages/{id}", handle_patch, PL_ROUTE_AUTH | PL_ROUTE_BODY },
 	{ "DELETE", "/api/messages/{id}", handle_delete, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },
 	{ "PUT", "/api/messages/{id}/reactions/{emoji}", handle_react, PL_ROUTE_AUTH | PL_ROUTE_BODY_OPT },

@@ -49,6 +49,7 @@ static struct copy_table tables[] = {
 	{ .name = "webhooks", .order = "id" },
 	{ .name = "message_edits", .order = "id" },
 	{ .name = "pins" },
+	{ .name = "thread_follows" },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -124,7 +124,7 @@ static void render(struct pl_db *db, struct pl_event_view *v)
 		v->gone = true;
 		return;
 	}
-	if (strncmp(ev->type, "message.", 8) == 0)
+	if (strncmp(ev->type, "message.", 8) == 0 || strcmp(ev->type, "thread.updated") == 0)
 		ok = put(obj, "message", current_message(db, ev, ref_id(obj, "message")));
 	else if (strcmp(ev->type, "notification") == 0)
 		ok = put(obj, "notification", current_notification(db, ev, ref_id(obj, "notification")));

@@ -27,6 +27,9 @@ void pl_message_row(struct pl_stmt *st, struct pl_message *m)
 	m->client_msg_id = pl_stmt_text(st, 9);
 	m->has_reactions = pl_stmt_int(st, 11) != 0;
 	m->has_attachments = pl_stmt_int(st, 12) != 0;
+	m->pinned = pl_stmt_int(st, 13) != 0;
+	m->reply_count = pl_stmt_int64(st, 14);
+	m->last_reply_at = pl_stmt_int64(st, 15);
 }
 
 struct pl_stmt *pl_message_find(struct pl_db *db, int64_t id, struct pl_message *m,

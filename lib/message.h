@@ -23,6 +23,9 @@ struct pl_message {
 	bool deleted;
 	bool has_reactions;         /* any reaction row (a cheap probe) */
 	bool has_attachments;       /* any file attached (a cheap probe) */
+	bool pinned;                /* pinned in its channel (pins.h) */
+	int64_t reply_count;        /* replies not deleted (threads.h) */
+	int64_t last_reply_at;      /* ms since epoch of the newest; 0 when none */
 };
 
 /* The SELECT list every statement read by pl_message_row starts with
@@ -31,7 +34,8 @@ struct pl_message {
 	"SELECT m.id, m.channel_id, m.user_id, coalesce(u.username, ''), m.content, " \
 	"m.created_at, m.edited_at, m.deleted, m.reply_to, m.client_msg_id, u.deleted_at, " \
 	"EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id), " \
-	"EXISTS (SELECT 1 FROM files f WHERE f.message_id = m.id) " \
+	"EXISTS (SELECT 1 FROM files f WHERE f.message_id = m.id), " \
+	"EXISTS (SELECT 1 FROM pins p WHERE p.message_id = m.id), m.reply_count, m.last_reply_at " \
 	"FROM messages m LEFT JOIN users u ON u.id = m.user_id "
 
 /* pl_message_row: fills `m` from the current row of `st`, a statement of

@@ -18,8 +18,9 @@ static const struct pl_sql edits_stmts[EDITS_STMT__MAX] = {
 		"WHERE id = ?1 AND deleted = 0 AND content <> ?2" },
 	[EDITS_STMT_DROP] = { "DELETE FROM message_edits WHERE message_id = ?1" },
 	[EDITS_STMT_PAGE] = {
-		"SELECT id, content, written_at, replaced_at FROM message_edits "
-		"WHERE message_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3" },
+		"SELECT id, content, written_at, replaced_at, "
+		"id = (SELECT min(id) FROM message_edits WHERE message_id = ?1) FROM message_edits "
+		"WHERE message_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3" },
 };
 
 int pl_message_edit_keep_locked(struct pl_db *db, int64_t id, const char *new_content,
@@ -46,7 +47,7 @@ int pl_message_edits_drop_locked(struct pl_db *db, int64_t id, struct pl_err *er
 }
 
 /* Appends the page's rows to `arr`. Returns 0 or -1 (`err` 500). */
-static int page(struct pl_db *db, int64_t id, int64_t before, int limit, cJSON *arr,
+static int page(struct pl_db *db, int64_t id, int64_t after, int limit, cJSON *arr,
 		struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &edits_stmts[EDITS_STMT_PAGE], err);
@@ -55,13 +56,16 @@ static int page(struct pl_db *db, int64_t id, int64_t before, int limit, cJSON *
 	if (!st)
 		return -1;
 	pl_stmt_bind_int64(st, 1, id);
-	pl_stmt_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	pl_stmt_bind_int64(st, 2, after);
 	pl_stmt_bind_int64(st, 3, limit);
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		cJSON *e = cJSON_CreateObject();
 
 		pl_json_add_id(e, "id", pl_stmt_int64(st, 0));
 		cJSON_AddStringToObject(e, "content", pl_stmt_text(st, 1));
+		/* API.md: edited_at is the version's own edited_at, null for
+		 * the text the message was created with (the oldest row) */
+		pl_json_add_time(e, "edited_at", pl_stmt_int(st, 4) ? 0 : pl_stmt_int64(st, 2));
 		pl_json_add_time(e, "written_at", pl_stmt_int64(st, 2));
 		pl_json_add_time(e, "replaced_at", pl_stmt_int64(st, 3));
 		cJSON_AddItemToArray(arr, e);
@@ -70,7 +74,7 @@ static int page(struct pl_db *db, int64_t id, int64_t before, int limit, cJSON *
 	return step == PL_DONE ? 0 : pl_err_internal(err, "edit history: %s", pl_db_last_error(db));
 }
 
-int pl_message_edits(struct pl_db *db, int64_t user_id, int64_t id, int64_t before, int limit,
+int pl_message_edits(struct pl_db *db, int64_t user_id, int64_t id, int64_t after, int limit,
 		     cJSON **out, struct pl_err *err)
 {
 	cJSON *body;
@@ -78,8 +82,8 @@ int pl_message_edits(struct pl_db *db, int64_t user_id, int64_t id, int64_t befo
 	*out = NULL;
 	if (pl_authz_message(db, user_id, id, PL_MSG_READ, NULL, err) < 0)
 		return -1;
-	body = cJSON_CreateObject();
-	if (page(db, id, before, limit, cJSON_AddArrayToObject(body, "edits"), err) < 0) {
+	body = cJSON_CreateArray();
+	if (page(db, id, after, limit, body, err) < 0) {
 		cJSON_Delete(body);
 		return -1;
 	}

@@ -41,6 +41,9 @@ cJSON *pl_message_view(struct pl_db *db, const struct pl_message *m, int64_t vie
 	if (m->has_attachments)
 		pl_message_attachments(db, m->id, attachments);
 	cJSON_AddItemToObjectCS(o, "attachments", attachments);
+	cJSON_AddItemToObjectCS(o, "pinned", cJSON_CreateBool(m->pinned));
+	cJSON_AddItemToObjectCS(o, "reply_count", cJSON_CreateNumber((double)m->reply_count));
+	pl_json_add_time(o, "last_reply_at", m->last_reply_at);
 	return o;
 }
 

@@ -1,7 +1,8 @@
 /*
  * message_view.h — the message object of the contract (API.md, Objects):
  * {"id","channel_id","user_id","username","content","created_at",
- * "edited_at","deleted","reply_to","client_msg_id","reactions"}, as one
+ * "edited_at","deleted","reply_to","client_msg_id","reactions",
+ * "attachments","pinned","reply_count","last_reply_at"} (API.md v2), as one
  * viewer sees it (each reaction's "me"). A deleted message shows content
  * "" and no reactions; an erased author shows as "deleted-user-N".
  * No authorization here: callers decide with authz.h first.

@@ -14,6 +14,7 @@
 #include "pins.h"
 #include "reactions.h"
 #include "search.h"
+#include "threads.h"
 #include "util.h"
 
 enum messages_stmt {
@@ -201,6 +202,8 @@ static cJSON *store(struct pl_db *db, int64_t user_id, const struct pl_message_n
 	cJSON_Delete(payload);
 	if (rc == 0)
 		rc = pl_notify_message_locked(db, msg, kind, err);
+	if (rc == 0 && in->reply_to)
+		rc = pl_thread_reply_locked(db, msg, in->reply_to, err);
 	/* the full-text index follows in batches (search.h) */
 	if (rc == 0 && pl_search_catch_up(db, PL_SEARCH_BATCH, err) < 0)
 		rc = -1;
@@ -443,6 +446,7 @@ static int tombstone(struct pl_db *db, int64_t user_id, int64_t id, int64_t chan
 	if (change(db, MESSAGES_STMT_DROP_REACTIONS, id, NULL, 0, err) < 0 ||
 	    pl_message_edits_drop_locked(db, id, err) < 0 ||
 	    pl_pins_drop_locked(db, id, err) < 0 ||
+	    pl_thread_reply_gone_locked(db, user_id, id, err) < 0 ||
 	    pl_files_detach_locked(db, id, err) < 0 ||
 	    change(db, MESSAGES_STMT_DROP_NOTIFICATIONS, id, NULL, 0, err) < 0 ||
 	    !(msg = announce(db, "message.deleted", user_id, id, channel_id, err)))

@@ -14,6 +14,7 @@ enum notifications_stmt {
 	NOTIFICATIONS_STMT_INSERT,
 	NOTIFICATIONS_STMT_DM_OTHERS,
 	NOTIFICATIONS_STMT_MENTIONED,
+	NOTIFICATIONS_STMT_FOLLOWERS,
 	NOTIFICATIONS_STMT_LIST_ALL,
 	NOTIFICATIONS_STMT_LIST_UNREAD,
 	NOTIFICATIONS_STMT_ONE,
@@ -33,6 +34,10 @@ static const struct pl_sql notifications_stmts[NOTIFICATIONS_STMT__MAX] = {
 	[NOTIFICATIONS_STMT_MENTIONED] = {
 		"SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = ?2 "
 		"WHERE u.username = ?1 AND u.deleted_at IS NULL" },
+	[NOTIFICATIONS_STMT_FOLLOWERS] = {
+		"SELECT f.user_id FROM thread_follows f JOIN users u ON u.id = f.user_id "
+		"WHERE f.message_id = ?1 AND f.following = 1 AND f.user_id <> ?2 "
+		"AND u.deleted_at IS NULL ORDER BY f.user_id" },
 	[NOTIFICATIONS_STMT_LIST_ALL] = {
 		"SELECT id, kind, message_id, created_at, read_at FROM notifications "
 		"WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2" },
@@ -209,6 +214,32 @@ int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kin
 			return -1;
 	}
 	return 0;
+}
+
+int pl_notify_thread_locked(struct pl_db *db, const cJSON *msg, int64_t root_id,
+			    struct pl_err *err)
+{
+	int64_t author = num(msg, "user_id"), channel = num(msg, "channel_id");
+	size_t n = 0;
+	int64_t *ids = collect(db, NOTIFICATIONS_STMT_FOLLOWERS, NULL, root_id, author, &n, err);
+	int rc = 0;
+
+	if (!ids && err->status)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct pl_err denied = { 0 };
+
+		/* the one authorization module decides who may still read it */
+		if (pl_authz_channel(db, ids[i], channel, PL_ACT_READ, NULL, &denied) < 0) {
+			if (denied.status >= 500)
+				rc = pl_err_internal(err, "thread follower %lld: %s",
+						     (long long)ids[i], denied.message);
+			continue;
+		}
+		rc = notify(db, ids[i], "reply", msg, err);
+	}
+	free(ids);
+	return rc;
 }
 
 /* Storage: the current row of NOTIFICATIONS_STMT_ONE / _LIST_* (strings

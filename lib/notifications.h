@@ -1,7 +1,8 @@
 /*
  * notifications.h — per-user notifications: "mention" (a message naming
- * the user as @username while they are a member of its channel) and "dm"
- * (a message in a dm channel, for its other members). Object:
+ * the user as @username while they are a member of its channel), "dm"
+ * (a message in a dm channel, for its other members) and "reply" (a reply
+ * in a thread the user follows, threads.h; an addition to API.md). Object:
  * {"id","kind","message","created_at","read"}.
  */
 #ifndef PL_NOTIFICATIONS_H
@@ -25,6 +26,17 @@
  * inside the message's write transaction. Returns 0 or -1 (`err` 500).
  */
 int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kind, struct pl_err *err);
+
+/*
+ * pl_notify_thread_locked: a "reply" notification of the newly stored
+ * reply `msg` (borrowed) for each follower of the thread of message
+ * `root_id` (threads.h) other than its author who may read its channel
+ * now (pl_authz_channel READ), unless the message already notified them
+ * (mention, dm). Must run inside the reply's write transaction. Returns 0
+ * or -1 (`err` 500).
+ */
+int pl_notify_thread_locked(struct pl_db *db, const cJSON *msg, int64_t root_id,
+			    struct pl_err *err);
 
 /*
  * pl_mention_next: finds the next "@name" in `s` from *pos (a byte

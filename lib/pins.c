@@ -125,7 +125,7 @@ int pl_pins_list(struct pl_db *db, int64_t user_id, int64_t channel_id, cJSON **
 		 struct pl_err *err)
 {
 	struct pl_stmt *st;
-	cJSON *body, *arr;
+	cJSON *arr, *p;
 	int step;
 
 	*out = NULL;
@@ -135,12 +135,11 @@ int pl_pins_list(struct pl_db *db, int64_t user_id, int64_t channel_id, cJSON **
 		return -1;
 	pl_stmt_bind_int64(st, 1, channel_id);
 	pl_stmt_bind_int64(st, 2, PL_PINS_MAX);
-	body = cJSON_CreateObject();
-	arr = cJSON_AddArrayToObject(body, "pins");
+	/* First the pins, {"id","pinned_by","pinned_at"} placeholders... */
+	arr = cJSON_CreateArray();
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
-		cJSON *p = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(p, "message_id", (double)pl_stmt_int64(st, 0));
+		p = cJSON_CreateObject();
+		cJSON_AddNumberToObject(p, "id", (double)pl_stmt_int64(st, 0));
 		if (pl_stmt_null(st, 1))
 			cJSON_AddNullToObject(p, "pinned_by");
 		else
@@ -150,26 +149,26 @@ int pl_pins_list(struct pl_db *db, int64_t user_id, int64_t channel_id, cJSON **
 	}
 	pl_db_done(st);
 	if (step != PL_DONE) {
-		cJSON_Delete(body);
+		cJSON_Delete(arr);
 		return pl_err_internal(err, "pins: %s", pl_db_last_error(db));
 	}
-	/* The messages, rendered after the statement is done (one statement
-	 * at a time per connection). */
-	{
-		cJSON *p;
+	/* ...then each replaced by its message object with those two fields
+	 * added, rendered after the statement is done (one statement at a
+	 * time per connection). */
+	for (int i = 0; i < cJSON_GetArraySize(arr); i++) {
+		cJSON *pin = cJSON_GetArrayItem(arr, i);
+		cJSON *m = pl_message_json(db, user_id,
+					   (int64_t)cJSON_GetObjectItemCaseSensitive(pin, "id")->valuedouble,
+					   err);
 
-		cJSON_ArrayForEach(p, arr) {
-			cJSON *id = cJSON_DetachItemFromObjectCaseSensitive(p, "message_id");
-			cJSON *m = pl_message_json(db, user_id, (int64_t)id->valuedouble, err);
-
-			cJSON_Delete(id);
-			if (!m) {
-				cJSON_Delete(body);
-				return -1;
-			}
-			cJSON_AddItemToObject(p, "message", m);
+		if (!m) {
+			cJSON_Delete(arr);
+			return -1;
 		}
+		cJSON_AddItemToObject(m, "pinned_by", cJSON_DetachItemFromObject(pin, "pinned_by"));
+		cJSON_AddItemToObject(m, "pinned_at", cJSON_DetachItemFromObject(pin, "pinned_at"));
+		cJSON_ReplaceItemInArray(arr, i, m);
 	}
-	*out = body;
+	*out = arr;
 	return 0;
 }

@@ -5,8 +5,8 @@
  * read the channel lists them. Pinning writes `pin.added`, unpinning
  * `pin.removed` ({"message_id","user_id"}, channel-scoped like reactions),
  * only when something changed. Deleting a message drops its pin (the
- * tombstone, messages.c). Object of a pin: {"message","pinned_by",
- * "pinned_at"}.
+ * tombstone, messages.c). A pinned message's object says "pinned": true
+ * (message_view.h).
  */
 #ifndef PL_PINS_H
 #define PL_PINS_H
@@ -38,8 +38,10 @@ int pl_pins_drop_locked(struct pl_db *db, int64_t message_id, struct pl_err *err
 
 /*
  * pl_pins_list: channel `channel_id`'s pins as `user_id` sees them
- * (pl_authz_channel READ: 404 otherwise), newest pin first. *out receives
- * {"pins":[...]} (caller frees). Returns 0 or -1 (`err` 404, 500).
+ * (pl_authz_channel READ: 404 otherwise), most recently pinned first
+ * (API.md v2): an array of message objects, each with "pinned_by" (null
+ * once that account is gone) and "pinned_at" added. *out receives the
+ * array (caller frees). Returns 0 or -1 (`err` 404, 500).
  */
 int pl_pins_list(struct pl_db *db, int64_t user_id, int64_t channel_id, cJSON **out,
 		 struct pl_err *err);

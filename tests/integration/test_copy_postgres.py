@@ -31,7 +31,8 @@ TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
           "email_codes", "phone_codes", "channels", "channel_members", "messages", "reactions", "files",
           "notifications", "presence", "presence_state", "events",
           "outgoing_webhooks", "outgoing_webhook_deliveries", "outgoing_webhook_cursor",
-          "audit_log", "invites", "api_tokens", "webhooks", "message_edits", "pins"]
+          "audit_log", "invites", "api_tokens", "webhooks", "message_edits", "pins",
+          "thread_follows"]
 
 
 def ctl(server, *args):

@@ -1,6 +1,6 @@
 """Edit history (issue 17): every edit that changes a message's text keeps
-the text it replaced; GET /api/messages/{id}/edits shows it, newest edit
-first, paged with before= and limit=, to exactly those who may read the
+the text it replaced; GET /api/messages/{id}/edits shows it, oldest
+version first (API.md v2), paged with after= and limit=, to exactly those who may read the
 message (the same answer as GET /api/messages/{id}); deleting the message
 deletes its history. Runs on both engines and under every front."""
 
@@ -32,7 +32,9 @@ def edits(api, user, mid, status=200, **params):
     if status != 200:
         assert_error(r, status, "not_found" if status == 404 else "bad_request")
         return None
-    return assert_json(r, 200)["edits"]
+    body = assert_json(r, 200)
+    assert isinstance(body, list), body
+    return body
 
 
 def test_each_edit_keeps_the_text_it_replaced(api, room):
@@ -43,18 +45,20 @@ def test_each_edit_keeps_the_text_it_replaced(api, room):
     e2 = edit(api, alice, m["id"], "v2 first draft")     # the same text: no new row
     e3 = edit(api, alice, m["id"], "v3 final")
     hist = edits(api, carol, m["id"])
-    assert [h["content"] for h in hist] == ["v2 first draft", "v1 frist draft"]
-    assert set(hist[0]) == {"id", "content", "written_at", "replaced_at"}
-    assert hist[0]["id"] > hist[1]["id"]
+    assert [h["content"] for h in hist] == ["v1 frist draft", "v2 first draft"]
+    assert set(hist[0]) == {"id", "content", "edited_at", "written_at", "replaced_at"}
+    assert hist[0]["id"] < hist[1]["id"]
     for h in hist:
         assert_time(h["written_at"])
         assert_time(h["replaced_at"])
-    # the oldest text was written when the message was and replaced by the
-    # first edit; the next text was last set by the edit that repeated it
-    assert hist[1]["written_at"] == m["created_at"]
-    assert hist[1]["replaced_at"] == e1["edited_at"]
-    assert hist[0]["written_at"] == e2["edited_at"]
-    assert hist[0]["replaced_at"] == e3["edited_at"]
+    # the oldest text was written when the message was (edited_at null, as
+    # the message showed it then) and replaced by the first edit; the next
+    # text was last set by the edit that repeated it
+    assert hist[0]["edited_at"] is None
+    assert hist[0]["written_at"] == m["created_at"]
+    assert hist[0]["replaced_at"] == e1["edited_at"]
+    assert hist[1]["edited_at"] == e2["edited_at"] == hist[1]["written_at"]
+    assert hist[1]["replaced_at"] == e3["edited_at"]
     # the message itself has the newest text
     now = assert_json(api.get("/api/messages/%d" % m["id"], token=carol.token), 200)
     assert now["content"] == "v3 final"
@@ -95,7 +99,7 @@ def test_deleting_the_message_deletes_its_history(server, api, room):
     got = api.get("/api/messages/%d/edits" % m["id"], token=carol.token)
     assert got.status_code in (200, 404), got.text
     if got.status_code == 200:
-        assert got.json()["edits"] == []
+        assert got.json() == []
     # a deleted message cannot be edited into a new history either
     r = api.request("PATCH", "/api/messages/%d" % m["id"], token=alice.token,
                     json_body={"content": "back"})
@@ -104,17 +108,17 @@ def test_deleting_the_message_deletes_its_history(server, api, room):
                (m["id"],))[0][0] == 0
 
 
-def test_pages_newest_first(api, room):
+def test_pages_oldest_first(api, room):
     alice, _, carol, _, ch = room
     m = api.send(alice.token, ch["id"], "t0")
     for i in range(1, 6):
         edit(api, alice, m["id"], "t%d" % i)
     page1 = edits(api, carol, m["id"], limit=2)
-    assert [h["content"] for h in page1] == ["t4", "t3"]
-    page2 = edits(api, carol, m["id"], limit=2, before=page1[-1]["id"])
-    assert [h["content"] for h in page2] == ["t2", "t1"]
-    page3 = edits(api, carol, m["id"], limit=2, before=page2[-1]["id"])
-    assert [h["content"] for h in page3] == ["t0"]
-    assert edits(api, carol, m["id"], before=page3[-1]["id"]) == []
-    for bad in ({"limit": "0"}, {"limit": "201"}, {"before": "abc"}, {"before": "-1"}):
+    assert [h["content"] for h in page1] == ["t0", "t1"]
+    page2 = edits(api, carol, m["id"], limit=2, after=page1[-1]["id"])
+    assert [h["content"] for h in page2] == ["t2", "t3"]
+    page3 = edits(api, carol, m["id"], limit=2, after=page2[-1]["id"])
+    assert [h["content"] for h in page3] == ["t4"]
+    assert edits(api, carol, m["id"], after=page3[-1]["id"]) == []
+    for bad in ({"limit": "0"}, {"limit": "201"}, {"after": "abc"}, {"after": "-1"}):
         edits(api, carol, m["id"], status=400, **bad)

@@ -36,7 +36,9 @@ def pins(api, user, cid, status=200):
     if status != 200:
         assert_error(r, status, {403: "forbidden", 404: "not_found"}[status])
         return None
-    return assert_json(r, 200)["pins"]
+    body = assert_json(r, 200)
+    assert isinstance(body, list), body      # API.md v2: an array of messages
+    return body
 
 
 def last_event_id(api, user):
@@ -56,10 +58,17 @@ def test_members_pin_and_everyone_who_reads_sees_them(api, room):
     assert pin(api, alice, m1["id"]).status_code == 204        # idempotent: no second event
     assert pin(api, carol, m2["id"]).status_code == 204
     listed = pins(api, carol, ch["id"])
-    assert [p["message"]["id"] for p in listed] == [m2["id"], m1["id"]]
-    assert set(listed[0]) == {"message", "pinned_by", "pinned_at"}
+    assert [p["id"] for p in listed] == [m2["id"], m1["id"]]
+    assert {"id", "content", "pinned", "pinned_by", "pinned_at"} <= set(listed[0])
+    assert all(p["pinned"] is True for p in listed)
     assert listed[0]["pinned_by"] == carol.id and listed[1]["pinned_by"] == alice.id
-    assert listed[1]["message"]["content"] == "the agenda"
+    assert listed[1]["content"] == "the agenda"
+    # the message objects everywhere say whether they are pinned
+    got = assert_json(api.get("/api/messages/%d" % m1["id"], token=carol.token), 200)
+    assert got["pinned"] is True
+    hist = assert_json(api.get("/api/messages/history", token=carol.token,
+                               params={"channel": ch["id"]}), 200)
+    assert {m["id"]: m["pinned"] for m in hist} == {m1["id"]: True, m2["id"]: True}
     evs = polled(api, carol, since[carol.username])
     assert [(e["type"], e["message_id"], e["user_id"], e["channel_id"]) for e in evs] == [
         ("pin.added", m1["id"], alice.id, ch["id"]), ("pin.added", m2["id"], carol.id, ch["id"])]
@@ -72,7 +81,9 @@ def test_members_pin_and_everyone_who_reads_sees_them(api, room):
     since_a = last_event_id(api, alice)
     assert pin(api, bob, m1["id"], on=False).status_code == 204
     assert pin(api, bob, m1["id"], on=False).status_code == 204
-    assert [p["message"]["id"] for p in pins(api, alice, ch["id"])] == [m2["id"]]
+    assert [p["id"] for p in pins(api, alice, ch["id"])] == [m2["id"]]
+    got = assert_json(api.get("/api/messages/%d" % m1["id"], token=alice.token), 200)
+    assert got["pinned"] is False
     assert [(e["type"], e["message_id"]) for e in polled(api, alice, since_a)] == [
         ("pin.removed", m1["id"])]
 
@@ -86,7 +97,7 @@ def test_public_channel_rules(api, room):
     assert_error(pin(api, dave, m["id"]), 403, "forbidden")
     assert api.post("/api/channels/%d/join" % pub["id"], {}, token=dave.token).status_code == 200
     assert pin(api, dave, m["id"]).status_code == 204
-    assert [p["message"]["id"] for p in pins(api, alice, pub["id"])] == [m["id"]]
+    assert [p["id"] for p in pins(api, alice, pub["id"])] == [m["id"]]
 
 
 def test_deleting_the_message_drops_its_pin(api, room):
@@ -109,7 +120,7 @@ def test_at_most_100_pins_and_repinning_stays_204(server, api, room):
     assert_error(pin(api, alice, ms[100]["id"]), 409, "conflict")
     assert pin(api, alice, ms[0]["id"]).status_code == 204      # already pinned: no change
     assert len(pins(api, alice, ch["id"])) == 100
-    assert ms[100]["id"] not in [p["message"]["id"] for p in pins(api, alice, ch["id"])]
+    assert ms[100]["id"] not in [p["id"] for p in pins(api, alice, ch["id"])]
     assert polled(api, alice, since) == []                      # the refused pin said nothing
     assert pin(api, alice, ms[0]["id"], on=False).status_code == 204
     assert pin(api, alice, ms[100]["id"]).status_code == 204    # room again
@@ -126,7 +137,7 @@ def test_only_owner_and_admins_when_members_may_not():
         assert_error(pin(api, member, m["id"]), 403, "forbidden")
         assert pin(api, owner, m["id"]).status_code == 204
         assert_error(pin(api, member, m["id"], on=False), 403, "forbidden")
-        assert [p["message"]["id"] for p in pins(api, member, ch["id"])] == [m["id"]]
+        assert [p["id"] for p in pins(api, member, ch["id"])] == [m["id"]]
 
 
 @needs_ws

@@ -1,7 +1,7 @@
 /*
  * test_message_edits.c — unit tests of message_edits.h against a migrated
  * temporary database: an edit keeps the text it replaced (the same text
- * keeps nothing), pages come newest first below `before`, the history is
+ * keeps nothing), pages come oldest first above `after`, the history is
  * readable exactly as the message is (404 for a non-member of a private
  * channel), a deleted message takes its history with it, and the page
  * reads the (message_id, id) index. message_edits.c is included so the
@@ -38,7 +38,7 @@ static void edit_ok(struct pl_db *db, int64_t user, int64_t id, const char *cont
 
 /* The contents of message `id`'s history page as `user` sees it, joined
  * by "|" into `buf`; or NULL with *status set when refused. */
-static const char *page_of(struct pl_db *db, int64_t user, int64_t id, int64_t before, int limit,
+static const char *page_of(struct pl_db *db, int64_t user, int64_t id, int64_t after, int limit,
 			   int *status, char *buf, size_t len)
 {
 	struct pl_err err = { 0 };
@@ -47,11 +47,11 @@ static const char *page_of(struct pl_db *db, int64_t user, int64_t id, int64_t b
 
 	*status = 200;
 	buf[0] = '\0';
-	if (pl_message_edits(db, user, id, before, limit, &out, &err) < 0) {
+	if (pl_message_edits(db, user, id, after, limit, &out, &err) < 0) {
 		*status = err.status;
 		return NULL;
 	}
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "edits")) {
+	cJSON_ArrayForEach(e, out) {
 		int n = snprintf(buf + at, len - at, "%s%s", at ? "|" : "",
 				 cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring);
 		at += (size_t)n < len - at ? (size_t)n : len - at - 1;
@@ -63,7 +63,7 @@ static const char *page_of(struct pl_db *db, int64_t user, int64_t id, int64_t b
 static void test_edits_keep_replaced_text(void **state)
 {
 	struct dom *d = *state;
-	int64_t m = post(d->db, d->alice, d->pub, "one"), newest;
+	int64_t m = post(d->db, d->alice, d->pub, "one"), oldest;
 	char buf[256];
 	int status;
 
@@ -71,12 +71,12 @@ static void test_edits_keep_replaced_text(void **state)
 	edit_ok(d->db, d->alice, m, "two");
 	edit_ok(d->db, d->alice, m, "two");     /* the same text: nothing kept */
 	edit_ok(d->db, d->alice, m, "three");
-	assert_string_equal(page_of(d->db, d->bob, m, 0, 50, &status, buf, sizeof(buf)), "two|one");
+	assert_string_equal(page_of(d->db, d->bob, m, 0, 50, &status, buf, sizeof(buf)), "one|two");
 	assert_int_equal(count_rows(d->db, "message_edits", "1"), 2);
-	/* pages: newest first, below `before` */
-	assert_string_equal(page_of(d->db, d->bob, m, 0, 1, &status, buf, sizeof(buf)), "two");
-	newest = unit_int(d->db, "SELECT max(id) FROM message_edits");
-	assert_string_equal(page_of(d->db, d->bob, m, newest, 50, &status, buf, sizeof(buf)), "one");
+	/* pages: oldest first, above `after` */
+	assert_string_equal(page_of(d->db, d->bob, m, 0, 1, &status, buf, sizeof(buf)), "one");
+	oldest = unit_int(d->db, "SELECT min(id) FROM message_edits");
+	assert_string_equal(page_of(d->db, d->bob, m, oldest, 50, &status, buf, sizeof(buf)), "two");
 }
 
 static void test_edits_follow_message_visibility(void **state)
@@ -118,7 +118,7 @@ static void test_edits_plan(void **state)
 	struct unit_env *env = *state;
 
 	unit_expect_plan(env->db, edits_stmts[EDITS_STMT_PAGE].sql,
-			 "SEARCH message_edits USING INDEX message_edits_message (message_id=? AND id<?)",
+			 "SEARCH message_edits USING INDEX message_edits_message (message_id=? AND id>?)",
 			 "TEMP B-TREE");
 	unit_expect_plan(env->db, edits_stmts[EDITS_STMT_DROP].sql,
 			 "SEARCH message_edits USING COVERING INDEX message_edits_message (message_id=?)",
