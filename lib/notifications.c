@@ -37,7 +37,8 @@ static const struct pl_sql notifications_stmts[NOTIFICATIONS_STMT__MAX] = {
 	[NOTIFICATIONS_STMT_FOLLOWERS] = {
 		"SELECT f.user_id FROM thread_follows f JOIN users u ON u.id = f.user_id "
 		"WHERE f.message_id = ?1 AND f.following = 1 AND f.user_id <> ?2 "
-		"AND u.deleted_at IS NULL ORDER BY f.user_id" },
+		"AND u.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM notifications n "
+		"WHERE n.user_id = f.user_id AND n.message_id = ?3) ORDER BY f.user_id" },
 	[NOTIFICATIONS_STMT_LIST_ALL] = {
 		"SELECT id, kind, message_id, created_at, read_at FROM notifications "
 		"WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2" },
@@ -219,12 +220,21 @@ int pl_notify_message_locked(struct pl_db *db, const cJSON *msg, const char *kin
 int pl_notify_thread_locked(struct pl_db *db, const cJSON *msg, int64_t root_id,
 			    struct pl_err *err)
 {
-	int64_t author = num(msg, "user_id"), channel = num(msg, "channel_id");
+	struct pl_stmt *st = pl_db_prepare(db, &notifications_stmts[NOTIFICATIONS_STMT_FOLLOWERS], err);
+	int64_t author = num(msg, "user_id"), channel = num(msg, "channel_id"), *ids;
 	size_t n = 0;
-	int64_t *ids = collect(db, NOTIFICATIONS_STMT_FOLLOWERS, NULL, root_id, author, &n, err);
+	bool ok;
 	int rc = 0;
 
-	if (!ids && err->status)
+	if (!st)
+		return -1;
+	/* those the message notified already (mention, dm) are left out: a
+	 * conflicting insert would still use up a notification id */
+	pl_stmt_bind_int64(st, 1, root_id);
+	pl_stmt_bind_int64(st, 2, author);
+	pl_stmt_bind_int64(st, 3, num(msg, "id"));
+	ids = step_ids(db, st, &n, &ok, err);
+	if (!ok)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct pl_err denied = { 0 };
