@@ -30,7 +30,7 @@ enum mm_stmt {
 	"FROM notifications n JOIN messages m ON m.id = n.message_id " \
 	"JOIN channels c ON c.id = m.channel_id " \
 	"LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = n.user_id " \
-	"WHERE n.user_id = " u " AND n.read_at IS NULL AND m.deleted = 0 " \
+	"WHERE n.user_id = " u " AND n.read_at IS NULL AND m.deleted = 0 AND n.kind <> 'reply' " \
 	"AND n.created_at > " last_s " * 1000 AND n.created_at <= ?2 AND " \
 	PL_AUTHZ_SQL_CAN_READ("c", "me")
 
@@ -59,7 +59,7 @@ static const struct pl_sql mm_stmts[MM_STMT__MAX] = {
 		"FROM notifications n JOIN messages m ON m.id = n.message_id "
 		"JOIN channels c ON c.id = m.channel_id JOIN users a ON a.id = m.user_id "
 		"LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = n.user_id "
-		"WHERE n.user_id = ?1 AND n.read_at IS NULL AND m.deleted = 0 "
+		"WHERE n.user_id = ?1 AND n.read_at IS NULL AND m.deleted = 0 AND n.kind <> 'reply' "
 		"AND n.created_at > ?3 * 1000 AND n.created_at <= ?2 AND "
 		PL_AUTHZ_SQL_CAN_READ("c", "me") " ORDER BY n.id" },
 };

@@ -2,12 +2,13 @@
  * mention_mail.h — one batched email of the mentions and direct messages
  * a user missed: sent when the user has been offline (presence.h:
  * presence_state) for mention_mail_delay seconds and has unread mention/dm
- * notifications (notifications.h) at least that old and newer than their
+ * notifications (notifications.h; "reply" ones, of followed threads, are
+ * not mailed) at least that old and newer than their
  * last such mail, at most one per mention_mail_interval, only to a
  * verified address, only while users.mention_mail is 1 (the user's
  * opt-out) and the server's mention_mail setting is 1 with a mail_command
  * (mail.h). users.mention_mail_at (seconds since the epoch, schema 010)
- * records the last send. Run by the ws-daemon's housekeeping and by
+ * records the last send. Run by parley-hookd every 2 s and by
  * `parleyctl send-mention-mail`; any number of them may run at once:
  * each user is claimed with one conditional UPDATE of mention_mail_at
  * (the one whose UPDATE changed the row sends), so nobody gets a mail

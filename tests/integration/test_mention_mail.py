@@ -115,6 +115,25 @@ def test_dm_is_mailed(mm):
     assert "direct message from %s" % mm.author.username in body and "a private word" in body
 
 
+def test_thread_replies_are_not_mailed(mm):
+    """A "reply" notification (a thread the user follows) is not a missed
+    mention: no mail for it, while a mention in the same thread is."""
+    api = mm.api
+    dan = make_user(api, "mmd")
+    addr = with_address(mm, dan)
+    ch = channel_with(mm, dan)
+    root = api.send(dan.token, ch["id"], "my question")       # dan follows his thread
+    r = api.send(mm.author.token, ch["id"], "an answer", reply_to=root["id"])
+    kinds = sql(mm.db, "SELECT kind FROM notifications WHERE user_id = ? AND message_id = ?",
+                (dan.id, r["id"]))
+    assert kinds == [("reply",)]
+    time.sleep(DELAY + 5)
+    assert mails_to(mm.maildir, addr) == []
+    api.send(mm.author.token, ch["id"], "@%s see above" % dan.username, reply_to=root["id"])
+    got = wait_mails(mm.maildir, addr, 1)
+    assert len(got) == 1 and "1 unread mention" in got[0]["Subject"]
+
+
 def test_no_mail_when_opted_out_online_unverified_or_read(mm):
     api = mm.api
     control, out, online, unverified, reader = (make_user(api, p) for p in
