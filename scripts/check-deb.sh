@@ -11,13 +11,14 @@
 #      and /ws reaches the daemon (401 without a ticket);
 #   4. a reinstall keeps the key, the config's mode and the data;
 #   5. apt-get remove keeps /var/lib/parley and the key; purge removes them.
-# The base chroot (mmdebstrap --variant=apt bookworm, plus lighttpd) is
+# The base chroot (mmdebstrap --variant=apt bookworm, plus lighttpd and
+# lighttpd-mod-deflate, which the example loads) is
 # built once and kept in $PARLEY_DEB_CACHE (default /var/cache/parley-test).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 CACHE=${PARLEY_DEB_CACHE:-/var/cache/parley-test}
-BASE=$CACHE/bookworm-apt
+BASE=$CACHE/bookworm-apt-deflate
 MIRROR=${PARLEY_DEB_MIRROR:-http://deb.debian.org}
 
 [ "$(id -u)" -eq 0 ] || { echo "check-deb: needs root (chroot, mount)" >&2; exit 1; }
@@ -32,7 +33,7 @@ start=$(date +%s)
 if [ ! -d "$BASE" ]; then
 	mkdir -p "$CACHE"
 	echo "check-deb: building the base chroot in $BASE (once)"
-	mmdebstrap --variant=apt --include=lighttpd bookworm "$BASE.tmp" \
+	mmdebstrap --variant=apt --include=lighttpd,lighttpd-mod-deflate bookworm "$BASE.tmp" \
 		"deb $MIRROR/debian bookworm main" "deb $MIRROR/debian bookworm-updates main" \
 		"deb $MIRROR/debian-security bookworm-security main"
 	mv "$BASE.tmp" "$BASE"

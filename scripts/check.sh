@@ -116,7 +116,7 @@ CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/
 	tests/integration/test_files.py)
 LONG_POLL=(tests/integration/test_realtime.py::test_long_poll)
 echo "== core integration tests (nginx + spawn-fcgi)"
-PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}"
+PARLEY_FRONTEND=nginx pytest_run integration-nginx "${CORE[@]}" tests/integration/test_static.py
 echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
 PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}" "${LONG_POLL[@]}"
 echo "== core integration tests (Apache mod_cgi + cgi-bin/htaccess.example: shared host)"

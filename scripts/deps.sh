@@ -15,7 +15,7 @@ RUN_PKGS=(
 	gcc make pkg-config
 	libfcgi-dev libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libcjson-dev
 	libwebsockets-dev libev-dev libmagic-dev libcurl4-openssl-dev libgraphicsmagick1-dev
-	lighttpd sqlite3 curl jq python3-websocket
+	lighttpd lighttpd-mod-deflate sqlite3 curl jq python3-websocket
 )
 # What the tests need besides (make check: every frontend, the sanitizer
 # and fuzz builds, the browser).

@@ -47,7 +47,7 @@ PROCS=${PARLEY_PROCS:-2}
 EVENTS_PROCS=${PARLEY_EVENTS_PROCS:-$((PROCS > 4 ? PROCS : 4))}
 FRONTEND=${PARLEY_FRONTEND:-lighttpd}
 
-mkdir -p "$VAR/log" "$VAR/run"
+mkdir -p "$VAR/log" "$VAR/run" "$VAR/cache/deflate"
 # Logs name users and client addresses: the owner's only. (The database
 # and its -wal/-shm are made 0600 by the programs, the key below.)
 chmod 700 "$VAR/log"

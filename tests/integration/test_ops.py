@@ -358,7 +358,8 @@ def _prune_events_checks(server, api, token):
 # www-data, so the socket and directory permissions are exercised.
 
 RELOCATED = ("/usr/local/", "/etc/parley", "/etc/nginx", "/var/lib/parley",
-             "/run/parley", "/run/lighttpd.pid", "/var/log/nginx", "/var/log/parley")
+             "/run/parley", "/run/lighttpd.pid", "/var/log/nginx", "/var/log/parley",
+             "/var/cache/parley")
 
 
 def _relocate(text, dest):
