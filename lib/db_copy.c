@@ -39,6 +39,7 @@ static struct copy_table tables[] = {
 	{ .name = "notifications", .order = "id" },
 	{ .name = "presence" },
 	{ .name = "presence_state" },
+	{ .name = "presence_sockets" },
 	{ .name = "events", .order = "id" },
 	{ .name = "outgoing_webhooks", .order = "id" },
 	{ .name = "outgoing_webhook_deliveries", .order = "id" },

@@ -23,6 +23,10 @@ enum presence_stmt {
 	PRESENCE_STMT_GO_OFFLINE,
 	PRESENCE_STMT_BACKDATE,
 	PRESENCE_STMT_FORGET_USER,
+	PRESENCE_STMT_SOCKET_SEEN,
+	PRESENCE_STMT_SOCKET_GONE,
+	PRESENCE_STMT_SOCKET_ELSEWHERE,
+	PRESENCE_STMT_NODE_GONE,
 	PRESENCE_STMT__MAX
 };
 
@@ -69,6 +73,16 @@ static const struct pl_sql presence_stmts[PRESENCE_STMT__MAX] = {
 	[PRESENCE_STMT_BACKDATE] = {
 		"UPDATE presence SET last_seen = ?2 WHERE user_id = ?1 AND last_seen > ?2" },
 	[PRESENCE_STMT_FORGET_USER] = { "DELETE FROM presence WHERE user_id = ?1" },
+	[PRESENCE_STMT_SOCKET_SEEN] = {
+		"INSERT INTO presence_sockets (node, user_id, seen_at) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (user_id, node) DO UPDATE SET seen_at = excluded.seen_at" },
+	/* The user's row on this node, and their rows nobody refreshed within
+	 * the window (a daemon that died). */
+	[PRESENCE_STMT_SOCKET_GONE] = {
+		"DELETE FROM presence_sockets WHERE user_id = ?1 AND (node = ?2 OR seen_at < ?3)" },
+	[PRESENCE_STMT_SOCKET_ELSEWHERE] = {
+		"SELECT count(*) FROM presence_sockets WHERE user_id = ?1 AND node <> ?2 AND seen_at >= ?3" },
+	[PRESENCE_STMT_NODE_GONE] = { "DELETE FROM presence_sockets WHERE node = ?1" },
 };
 
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
@@ -179,9 +193,22 @@ static int touch_locked(struct pl_db *db, int64_t user_id, const char *status, s
 	return go_online(db, user_id, true, err);
 }
 
-/* Touches `n` users (status for each, NULL keeps it) in one transaction. */
-static int touch_many_status(struct pl_db *db, const int64_t *user_ids, size_t n,
-					 const char *status, struct pl_err *err)
+static int socket_seen(struct pl_db *db, const char *node, int64_t user_id, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_SOCKET_SEEN], err);
+
+	if (!st)
+		return -1;
+	pl_stmt_bind_text(st, 1, node);
+	pl_stmt_bind_int64(st, 2, user_id);
+	pl_stmt_bind_int64(st, 3, pl_now_ms());
+	return pl_db_step_done(db, st, err);
+}
+
+/* Touches `n` users (status for each, NULL keeps it) in one transaction,
+ * and their socket rows of `node` (NULL: none). */
+static int touch_many_status(struct pl_db *db, const char *node, const int64_t *user_ids,
+			     size_t n, const char *status, struct pl_err *err)
 {
 	int rc = -1;
 
@@ -190,7 +217,8 @@ static int touch_many_status(struct pl_db *db, const int64_t *user_ids, size_t n
 	if (pl_db_begin(db, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (touch_locked(db, user_ids[i], status, err) < 0)
+		if (touch_locked(db, user_ids[i], status, err) < 0 ||
+		    (node && socket_seen(db, node, user_ids[i], err) < 0))
 			goto out;
 	rc = 0;
 out:
@@ -202,26 +230,59 @@ int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, str
 	if (status && strcmp(status, "online") != 0 && strcmp(status, "away") != 0 &&
 	    strcmp(status, "dnd") != 0)
 		return pl_err_set(err, 400, "status must be online, away or dnd");
-	return touch_many_status(db, &user_id, 1, status, err);
+	return touch_many_status(db, NULL, &user_id, 1, status, err);
 }
 
-int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
+int pl_presence_touch_many(struct pl_db *db, const char *node, const int64_t *user_ids, size_t n,
 			   struct pl_err *err)
 {
-	return touch_many_status(db, user_ids, n, NULL, err);
+	return touch_many_status(db, node, user_ids, n, NULL, err);
 }
 
-int pl_presence_socket_gone(struct pl_db *db, int64_t user_id, int window_s, int grace_s,
-			    struct pl_err *err)
+int pl_presence_socket_gone(struct pl_db *db, const char *node, int64_t user_id, int window_s,
+			    int grace_s, struct pl_err *err)
 {
+	int64_t now = pl_now_ms(), fresh = now - (int64_t)window_s * 1000, elsewhere = 0;
 	struct pl_stmt *st;
+	int rc = -1;
 
-	if (grace_s >= window_s)
-		return 0;
-	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_BACKDATE], err)))
+	if (pl_db_begin(db, err) < 0)
 		return -1;
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_SOCKET_GONE], err)))
+		goto out;
 	pl_stmt_bind_int64(st, 1, user_id);
-	pl_stmt_bind_int64(st, 2, pl_now_ms() - (int64_t)(window_s - grace_s) * 1000);
+	pl_stmt_bind_text(st, 2, node);
+	pl_stmt_bind_int64(st, 3, fresh);
+	if (pl_db_step_done(db, st, err) < 0 ||
+	    !(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_SOCKET_ELSEWHERE], err)))
+		goto out;
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_text(st, 2, node);
+	pl_stmt_bind_int64(st, 3, fresh);
+	if (pl_db_step_id(db, st, &elsewhere, err) < 0)
+		goto out;
+	/* Still connected to another daemon, or no grace shorter than the
+	 * window: the window decides as before. */
+	if (elsewhere > 0 || grace_s >= window_s) {
+		rc = 0;
+		goto out;
+	}
+	if (!(st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_BACKDATE], err)))
+		goto out;
+	pl_stmt_bind_int64(st, 1, user_id);
+	pl_stmt_bind_int64(st, 2, now - (int64_t)(window_s - grace_s) * 1000);
+	rc = pl_db_step_done(db, st, err);
+out:
+	return pl_db_end(db, rc, err);
+}
+
+int pl_presence_node_gone(struct pl_db *db, const char *node, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_NODE_GONE], err);
+
+	if (!st)
+		return -1;
+	pl_stmt_bind_text(st, 1, node);
 	return pl_db_step_done(db, st, err);
 }
 

@@ -39,22 +39,33 @@ int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, str
 /*
  * pl_presence_touch_many: pl_presence_touch(status NULL) for `n` user ids
  * (borrowed array) in one write transaction: the ws-daemon's periodic
- * refresh of users holding a socket. Returns 0 or -1 (`err`).
+ * refresh of users holding a socket. With `node` (the daemon's name, see
+ * pl_presence_socket_gone; NULL: none) each user's row in
+ * presence_sockets is refreshed too. Returns 0 or -1 (`err`).
  */
-int pl_presence_touch_many(struct pl_db *db, const int64_t *user_ids, size_t n,
+int pl_presence_touch_many(struct pl_db *db, const char *node, const int64_t *user_ids, size_t n,
 			   struct pl_err *err);
 
 /*
- * pl_presence_socket_gone: `user_id` closed their last socket on this
- * daemon: their last_seen moves back so that the sweep (pl_presence_sweep
- * with the same `window_s`) finds them offline `grace_s` seconds from now
- * unless something touches them first (a new socket, a heartbeat, another
- * daemon's refresh). Nothing changes when grace_s >= window_s or their
+ * pl_presence_socket_gone: `user_id` closed their last socket on daemon
+ * `node`: its presence_sockets row goes, and unless another daemon
+ * refreshed a row of theirs within `window_s` (they still hold a socket
+ * there), their last_seen moves back so that the sweep
+ * (pl_presence_sweep with the same `window_s`) finds them offline
+ * `grace_s` seconds from now unless something touches them first (a new
+ * socket, a heartbeat). Nothing moves when grace_s >= window_s or their
  * last_seen is already older. Issue 17: a closed window no longer shows
  * online for the whole window. Returns 0 or -1 (`err`).
  */
-int pl_presence_socket_gone(struct pl_db *db, int64_t user_id, int window_s, int grace_s,
-			    struct pl_err *err);
+int pl_presence_socket_gone(struct pl_db *db, const char *node, int64_t user_id, int window_s,
+			    int grace_s, struct pl_err *err);
+
+/*
+ * pl_presence_node_gone: daemon `node` is stopping: its presence_sockets
+ * rows go (their users' presence is left to the window: they may be
+ * reconnecting to another daemon). Returns 0 or -1 (`err`).
+ */
+int pl_presence_node_gone(struct pl_db *db, const char *node, struct pl_err *err);
 
 /*
  * pl_presence_sweep: every user announced online whose last_seen is older

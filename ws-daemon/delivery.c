@@ -18,11 +18,13 @@
  * a post or typing frame is checked at once, protocol.c), prunes old events
  * (every minute).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sodium.h>
 #include "delivery.h"
 #include "event_view.h"
 #include "files.h"
@@ -355,7 +357,7 @@ void wsd_presence_touch(struct wsd *w, int64_t user_id)
 {
 	struct pl_err err = { 0 };
 
-	if (pl_presence_touch(w->ctx.db, user_id, NULL, &err) < 0)
+	if (pl_presence_touch_many(w->ctx.db, w->node, &user_id, 1, &err) < 0)
 		pl_warn_log("presence of user %lld: %s", (long long)user_id, err.message);
 	w->dirty = true;
 }
@@ -385,7 +387,7 @@ static void presence_refresh(struct wsd *w)
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || ids[i] != ids[m - 1])
 			ids[m++] = ids[i];
-	if (pl_presence_touch_many(w->ctx.db, ids, m, &err) < 0)
+	if (pl_presence_touch_many(w->ctx.db, w->node, ids, m, &err) < 0)
 		pl_warn_log("presence refresh of %zu users: %s", m, err.message);
 	w->dirty = true;
 	free(ids);
@@ -573,6 +575,18 @@ static void housekeeping_cb(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)WSD_HOUSEKEEPING_MS * LWS_US_PER_MS);
 }
 
+/* This daemon's name in presence_sockets: the host, the process and a
+ * random part (two containers may share a host name and a pid). */
+static void node_name(struct wsd *w)
+{
+	char host[64] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		strcpy(host, "?");
+	snprintf(w->node, sizeof(w->node), "%s/%ld/%08x", host, (long)getpid(),
+		 (unsigned)randombytes_random());
+}
+
 int wsd_delivery_init(struct wsd *w, struct pl_err *err)
 {
 	if (w->ctx.cfg.ws_poll_ms < 1)
@@ -583,6 +597,7 @@ int wsd_delivery_init(struct wsd *w, struct pl_err *err)
 				  pl_db_last_error(w->ctx.db));
 	w->data_version = data_version(w);
 	w->last_read_ms = monotonic_ms();
+	node_name(w);
 	w->live_buf = pl_xcalloc(WSD_BATCH, sizeof(*w->live_buf));
 	w->replay_buf = pl_xcalloc(WSD_BATCH, sizeof(*w->replay_buf));
 	return 0;
@@ -590,6 +605,11 @@ int wsd_delivery_init(struct wsd *w, struct pl_err *err)
 
 void wsd_delivery_release(struct wsd *w)
 {
+	struct pl_err err = { 0 };
+
+	/* Its users' other daemons need not wait for these rows to go stale. */
+	if (w->ctx.db && w->node[0] && pl_presence_node_gone(w->ctx.db, w->node, &err) < 0)
+		pl_warn_log("presence rows of %s: %s", w->node, err.message);
 	free(w->live_buf);
 	free(w->replay_buf);
 	w->live_buf = w->replay_buf = NULL;

@@ -411,7 +411,7 @@ static void on_closed(struct wsd *w, struct wsd_conn *c)
 		/* Their last socket here: offline after the grace (the sweep
 		 * announces it), not after the whole window. */
 		if (!w->stopping && !wsd_user_sockets(w, c->user_id) &&
-		    pl_presence_socket_gone(w->ctx.db, c->user_id, w->ctx.cfg.presence_window,
+		    pl_presence_socket_gone(w->ctx.db, w->node, c->user_id, w->ctx.cfg.presence_window,
 					    w->ctx.cfg.presence_close_grace, &err) < 0)
 			pl_warn_log("presence of user %lld: %s", (long long)c->user_id, err.message);
 	}

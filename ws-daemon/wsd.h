@@ -110,6 +110,7 @@ struct wsd {
 	int64_t last_read_ms;          /* when the live pass last read events */
 	bool dirty;                    /* this process committed: run a pass */
 	bool stopping;                 /* closing every socket at exit: no presence writes */
+	char node[96];                 /* this daemon's name in presence_sockets (presence.h) */
 	struct pl_event *live_buf;     /* WSD_BATCH events for the live pass */
 	struct pl_event *replay_buf;   /* WSD_BATCH events for catch-up reads */
 	lws_sorted_usec_list_t poll_sul;

@@ -29,7 +29,7 @@ SECRET = "copy-test-secret-0123456789abcdef0123"
 CTL = os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")) + "/parleyctl"
 TABLES = ["users", "sessions", "ws_tickets", "refresh_rotated", "rate_limits",
           "email_codes", "phone_codes", "channels", "channel_members", "messages", "reactions", "files",
-          "notifications", "presence", "presence_state", "events",
+          "notifications", "presence", "presence_state", "presence_sockets", "events",
           "outgoing_webhooks", "outgoing_webhook_deliveries", "outgoing_webhook_cursor",
           "audit_log", "invites", "api_tokens", "webhooks", "message_edits", "pins",
           "thread_follows"]

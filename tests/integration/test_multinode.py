@@ -286,3 +286,35 @@ def test_presence_across_daemons(nodes, apis, socks):
     except AssertionError:
         pass
     assert [o for o, _ in presence_of(wb, a.id)] == [True, False]
+
+
+def test_closing_one_of_two_daemons_sockets_keeps_the_user_online(socks):
+    """A user with sockets on both daemons closes the one on the first: the
+    first daemon sees its last socket of theirs go, but the second still
+    holds one (presence_sockets), so they stay online — no offline/online
+    pair while the second daemon's refresh is still seconds away. Closing
+    the other socket too makes them offline after the grace, once."""
+    conf = "presence_window = 30\npresence_close_grace = 1\n"
+    env = {"PARLEY_JWT_SECRET": SECRET}
+    with start_server(extra_conf=conf, env_extra=env) as n1:
+        with start_server(extra_conf=conf, env_extra=env, db_url=n1.db_url) as n2:
+            a1, a2 = Api(n1.base), Api(n2.base)
+            a, b = make_user(a1, "mp"), make_user(a2, "mp")
+            room(a1, a, [b])
+            wb = open_ws(n2.ws_url(b.token), socks)
+            wa1 = WS(n1.ws_url(a.token))
+            wa2 = open_ws(n2.ws_url(a.token), socks)
+            wb.wait_for(lambda f: f.get("type") == "presence" and f.get("user_id") == a.id
+                        and f.get("online") is True, timeout=10, what="a online")
+            wa2.send({"type": "ping"})
+            wa2.wait_for(lambda f: f.get("type") == "pong", timeout=10, what="pong")
+            wa1.close()
+            # grace 1 s, sweeps every second on both daemons: 5 s is plenty
+            time.sleep(5)
+            assert [o for o, _ in presence_of(wb, a.id)] == [True], "a went offline"
+            online = a2.get("/api/presence", token=b.token).json()["online_users"]
+            assert any(p["user_id"] == a.id and p["online"] for p in online), online
+            wa2.close()
+            wb.wait_for(lambda f: f.get("type") == "presence" and f.get("user_id") == a.id
+                        and f.get("online") is False, timeout=10, what="a offline")
+            assert [o for o, _ in presence_of(wb, a.id)] == [True, False]

@@ -38,7 +38,7 @@ static void test_presence_transitions(void **state)
 	assert_int_equal(pl_presence_touch(t->db, t->a, NULL, &err), 0);
 	assert_int_equal(pl_presence_touch(t->db, t->a, "away", &err), 0);
 	assert_int_equal(presence_events(t, "online"), 1);          /* one transition */
-	assert_int_equal(pl_presence_touch_many(t->db, ab, 2, &err), 0);
+	assert_int_equal(pl_presence_touch_many(t->db, NULL, ab, 2, &err), 0);
 	assert_int_equal(presence_events(t, "online"), 2);          /* b came online */
 	assert_int_equal(pl_presence_touch(t->db, t->a, "sleepy", &err), -1);
 	assert_int_equal(err.status, 400);
