@@ -15,6 +15,7 @@ int pl_ctx_open(struct pl_ctx *ctx, const char *program, struct pl_err *err)
 	if (pl_config_load(&ctx->cfg, err) < 0)
 		return -1;
 	pl_log_init(program, (enum pl_log_level)ctx->cfg.log_level);
+	ctx->tokens = pl_token_cache_new();
 	return pl_db_open(ctx->cfg.db_url, ctx->cfg.busy_timeout_ms, &ctx->db, err);
 }
 
@@ -22,4 +23,6 @@ void pl_ctx_close(struct pl_ctx *ctx)
 {
 	pl_db_close(ctx->db);
 	ctx->db = NULL;
+	pl_token_cache_free(ctx->tokens);
+	ctx->tokens = NULL;
 }

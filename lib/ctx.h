@@ -10,12 +10,14 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "token_cache.h"
 
 /* Per-process state shared by every request of one process. */
 struct pl_ctx {
 	const char *program;     /* e.g. "auth" */
 	struct pl_config cfg;
 	struct pl_db *db;        /* owned; one connection per process */
+	struct pl_token_cache *tokens; /* owned; access tokens verified (token_cache.h) */
 };
 
 /*

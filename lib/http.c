@@ -281,7 +281,7 @@ void pl_http_dispatch(struct pl_ctx *ctx, const struct pl_route *routes, size_t 
 		return;
 	}
 	if ((route->flags & PL_ROUTE_AUTH) &&
-	    pl_session_authenticate(ctx->db, &ctx->cfg, req->authorization, false,
+	    pl_session_authenticate(ctx->db, &ctx->cfg, ctx->tokens, req->authorization, false,
 				    &req->principal, &err) < 0) {
 		pl_resp_from_err(resp, &err);
 		return;

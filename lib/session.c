@@ -275,7 +275,7 @@ static int session_active(struct pl_db *db, const struct pl_claims *c, struct pl
 }
 
 int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
-			    const char *authorization, bool bare,
+			    struct pl_token_cache *tokens, const char *authorization, bool bare,
 			    struct pl_claims *claims, struct pl_err *err)
 {
 	const char *token = authorization;
@@ -289,8 +289,8 @@ int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
 	}
 	if (pl_apitoken_is_one(token))  /* a personal API token (apitokens.h) */
 		return pl_apitoken_authenticate(db, token, claims, err);
-	if (pl_token_verify(cfg->jwt_secret, cfg->jwt_secret_len, token,
-			    pl_now_ms() / 1000, claims, err) < 0)
+	if (pl_token_verify_cached(tokens, cfg->jwt_secret, cfg->jwt_secret_len, token,
+				   pl_now_ms() / 1000, claims, NULL, err) < 0)
 		return -1;
 	return session_active(db, claims, err);
 }

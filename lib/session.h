@@ -16,6 +16,7 @@
 #include "db.h"
 #include "config.h"
 #include "token.h"
+#include "token_cache.h"
 #include "err.h"
 
 /* The message of the 403 a deactivated account's login gets (README
@@ -91,14 +92,15 @@ int pl_session_revoke_user_locked(struct pl_db *db, int64_t user_id, int64_t kee
 /*
  * pl_session_authenticate: the bearer check every protected path runs:
  * `authorization` is the raw header ("Bearer <jwt>"; for the WebSocket,
- * pass the bare token with `bare` true). Verifies the token (token.h), then
+ * pass the bare token with `bare` true). Verifies the token (token.h;
+ * through `tokens`, the process's cache, when not NULL: token_cache.h), then
  * that its session is neither revoked nor expired and its user exists
  * and is not deactivated. A token with the API-token prefix ("plt_") is
  * checked by pl_apitoken_authenticate instead (claims->token_id and scope
  * set). Fills `claims`. Returns 0, or -1 with `err` = 401.
  */
 int pl_session_authenticate(struct pl_db *db, const struct pl_config *cfg,
-			    const char *authorization, bool bare,
+			    struct pl_token_cache *tokens, const char *authorization, bool bare,
 			    struct pl_claims *claims, struct pl_err *err);
 
 /*

@@ -308,7 +308,8 @@ static int filter_upgrade(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 			sodium_memzero(token, sizeof(token));
 			return refuse(wsi, 401, "missing ticket or access token");
 		}
-		rc = pl_session_authenticate(w->ctx.db, &w->ctx.cfg, v, true, &claims, &err);
+		rc = pl_session_authenticate(w->ctx.db, &w->ctx.cfg, w->ctx.tokens, v, true,
+					     &claims, &err);
 	}
 	sodium_memzero(token, sizeof(token));
 	if (rc < 0)

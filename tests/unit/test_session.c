@@ -76,7 +76,7 @@ static char *field(cJSON *o, const char *k)
 static int auth(struct acc *a, const char *access, struct pl_claims *c)
 {
 	struct pl_err err = { 0 };
-	return pl_session_authenticate(a->env.db, &a->cfg, access, true, c, &err);
+	return pl_session_authenticate(a->env.db, &a->cfg, NULL, access, true, c, &err);
 }
 
 static void test_refresh_rotation_and_reuse(void **state)
