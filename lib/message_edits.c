@@ -18,9 +18,9 @@ static const struct pl_sql edits_stmts[EDITS_STMT__MAX] = {
 		"WHERE id = ?1 AND deleted = 0 AND content <> ?2" },
 	[EDITS_STMT_DROP] = { "DELETE FROM message_edits WHERE message_id = ?1" },
 	[EDITS_STMT_PAGE] = {
-		"SELECT id, content, written_at, replaced_at, "
-		"id = (SELECT min(id) FROM message_edits WHERE message_id = ?1) FROM message_edits "
-		"WHERE message_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3" },
+		"SELECT e.id, e.content, e.written_at, e.replaced_at, e.written_at = m.created_at "
+		"FROM message_edits e JOIN messages m ON m.id = e.message_id "
+		"WHERE e.message_id = ?1 AND e.id > ?2 ORDER BY e.id LIMIT ?3" },
 };
 
 int pl_message_edit_keep_locked(struct pl_db *db, int64_t id, const char *new_content,
@@ -63,8 +63,9 @@ static int page(struct pl_db *db, int64_t id, int64_t after, int limit, cJSON *a
 
 		pl_json_add_id(e, "id", pl_stmt_int64(st, 0));
 		cJSON_AddStringToObject(e, "content", pl_stmt_text(st, 1));
-		/* API.md: edited_at is the version's own edited_at, null for
-		 * the text the message was created with (the oldest row) */
+		/* API.md: edited_at is the version's own edited_at, null while
+		 * it had never been edited (written when the message was; an
+		 * edit that repeated the text set edited_at without a row) */
 		pl_json_add_time(e, "edited_at", pl_stmt_int(st, 4) ? 0 : pl_stmt_int64(st, 2));
 		pl_json_add_time(e, "written_at", pl_stmt_int64(st, 2));
 		pl_json_add_time(e, "replaced_at", pl_stmt_int64(st, 3));

@@ -40,7 +40,7 @@ static const struct pl_sql messages_stmts[MESSAGES_STMT__MAX] = {
 		"UPDATE messages SET content = '', deleted = 1 WHERE id = ?1 AND deleted = 0" },
 	[MESSAGES_STMT_DROP_REACTIONS] = { "DELETE FROM reactions WHERE message_id = ?1" },
 	[MESSAGES_STMT_DROP_NOTIFICATIONS] = { "DELETE FROM notifications WHERE message_id = ?1" },
-	[MESSAGES_STMT_REPLY_CHANNEL] = { "SELECT channel_id FROM messages WHERE id = ?1" },
+	[MESSAGES_STMT_REPLY_CHANNEL] = { "SELECT channel_id, deleted FROM messages WHERE id = ?1" },
 	[MESSAGES_STMT_INSERT] = {
 		"INSERT INTO messages (channel_id, user_id, content, created_at, reply_to, client_msg_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
@@ -135,14 +135,19 @@ static int64_t find_client_msg(struct pl_db *db, int64_t user_id, const char *cm
 static int check_reply_to(struct pl_db *db, int64_t reply_to, int64_t channel_id, struct pl_err *err)
 {
 	struct pl_stmt *st = pl_db_prepare(db, &messages_stmts[MESSAGES_STMT_REPLY_CHANNEL], err);
-	bool ok;
+	bool ok, deleted = false;
 
 	if (!st)
 		return -1;
 	pl_stmt_bind_int64(st, 1, reply_to);
 	ok = pl_stmt_step(st) == PL_ROW && pl_stmt_int64(st, 0) == channel_id;
+	if (ok)
+		deleted = pl_stmt_int(st, 1) != 0;
 	pl_db_done(st);
-	return ok ? 0 : pl_err_set(err, 400, "reply_to must be a message of the same channel");
+	if (!ok)
+		return pl_err_set(err, 400, "reply_to must be a message of the same channel");
+	/* as reacting to it: a tombstone starts no thread (threads.h) */
+	return deleted ? pl_err_set(err, 409, "reply_to names a deleted message") : 0;
 }
 
 static int64_t insert_message(struct pl_db *db, int64_t user_id, const struct pl_message_new *in,

@@ -27,6 +27,7 @@ enum presence_stmt {
 	PRESENCE_STMT_SOCKET_GONE,
 	PRESENCE_STMT_SOCKET_ELSEWHERE,
 	PRESENCE_STMT_NODE_GONE,
+	PRESENCE_STMT_SOCKETS_PRUNE,
 	PRESENCE_STMT__MAX
 };
 
@@ -83,6 +84,8 @@ static const struct pl_sql presence_stmts[PRESENCE_STMT__MAX] = {
 	[PRESENCE_STMT_SOCKET_ELSEWHERE] = {
 		"SELECT count(*) FROM presence_sockets WHERE user_id = ?1 AND node <> ?2 AND seen_at >= ?3" },
 	[PRESENCE_STMT_NODE_GONE] = { "DELETE FROM presence_sockets WHERE node = ?1" },
+	/* Rows of daemons that died, a day after their last refresh. */
+	[PRESENCE_STMT_SOCKETS_PRUNE] = { "DELETE FROM presence_sockets WHERE seen_at < ?1" },
 };
 
 static int upsert(struct pl_db *db, int64_t user_id, int64_t channel_id, const char *status,
@@ -220,6 +223,15 @@ static int touch_many_status(struct pl_db *db, const char *node, const int64_t *
 		if (touch_locked(db, user_ids[i], status, err) < 0 ||
 		    (node && socket_seen(db, node, user_ids[i], err) < 0))
 			goto out;
+	if (node) {
+		struct pl_stmt *st = pl_db_prepare(db, &presence_stmts[PRESENCE_STMT_SOCKETS_PRUNE], err);
+
+		if (!st)
+			goto out;
+		pl_stmt_bind_int64(st, 1, pl_now_ms() - PL_PRESENCE_SOCKETS_STALE_MS);
+		if (pl_db_step_done(db, st, err) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	return pl_db_end(db, rc, err);

@@ -41,8 +41,12 @@ int pl_presence_touch(struct pl_db *db, int64_t user_id, const char *status, str
  * (borrowed array) in one write transaction: the ws-daemon's periodic
  * refresh of users holding a socket. With `node` (the daemon's name, see
  * pl_presence_socket_gone; NULL: none) each user's row in
- * presence_sockets is refreshed too. Returns 0 or -1 (`err`).
+ * presence_sockets is refreshed too, and rows nobody refreshed for
+ * PL_PRESENCE_SOCKETS_STALE_MS (daemons that died) are deleted. Returns 0
+ * or -1 (`err`).
  */
+#define PL_PRESENCE_SOCKETS_STALE_MS (24LL * 3600 * 1000)
+
 int pl_presence_touch_many(struct pl_db *db, const char *node, const int64_t *user_ids, size_t n,
 			   struct pl_err *err);
 

@@ -22,10 +22,13 @@ enum threads_stmt {
 
 static const struct pl_sql threads_stmts[THREADS_STMT__MAX] = {
 	/* Returns the root's channel and author (RETURNING: SQLite 3.35+,
-	 * PostgreSQL). */
+	 * PostgreSQL). last_reply_at never moves back: with several hosts a
+	 * later reply may carry an earlier clock (the recount's max agrees). */
 	[THREADS_STMT_COUNT_REPLY] = {
 		"UPDATE messages SET reply_count = reply_count + 1, "
-		"last_reply_at = (SELECT r.created_at FROM messages r WHERE r.id = ?2) "
+		"last_reply_at = CASE WHEN last_reply_at IS NULL OR last_reply_at < "
+		"(SELECT r.created_at FROM messages r WHERE r.id = ?2) "
+		"THEN (SELECT r.created_at FROM messages r WHERE r.id = ?2) ELSE last_reply_at END "
 		"WHERE id = ?1 RETURNING channel_id, user_id" },
 	[THREADS_STMT_RECOUNT] = {
 		"UPDATE messages SET "
@@ -44,9 +47,11 @@ static const struct pl_sql threads_stmts[THREADS_STMT__MAX] = {
 		"SELECT following FROM thread_follows WHERE message_id = ?1 AND user_id = ?2" },
 	/* Newest first below ?2 and above ?3; the caller reverses. */
 	[THREADS_STMT_REPLIES_DESC] = { PL_MESSAGE_COLUMNS
-		"WHERE m.reply_to = ?1 AND m.id < ?2 AND m.id > ?3 ORDER BY m.id DESC LIMIT ?4" },
+		"WHERE m.reply_to = ?1 AND m.channel_id = ?5 AND m.id < ?2 AND m.id > ?3 "
+		"ORDER BY m.id DESC LIMIT ?4" },
 	[THREADS_STMT_REPLIES_ASC] = { PL_MESSAGE_COLUMNS
-		"WHERE m.reply_to = ?1 AND m.id > ?3 AND m.id < ?2 ORDER BY m.id ASC LIMIT ?4" },
+		"WHERE m.reply_to = ?1 AND m.channel_id = ?5 AND m.id > ?3 AND m.id < ?2 "
+		"ORDER BY m.id ASC LIMIT ?4" },
 };
 
 static int64_t num(const cJSON *obj, const char *key)
@@ -139,8 +144,9 @@ int pl_thread_reply_gone_locked(struct pl_db *db, int64_t user_id, int64_t id,
 
 /* Appends (oldest first) the replies to `root_id` with after < id <
  * before: the newest `limit` (`ascending` false) or the oldest. */
-static int replies_rows(struct pl_db *db, int64_t user_id, int64_t root_id, int64_t before,
-			int64_t after, int limit, bool ascending, cJSON *arr, struct pl_err *err)
+static int replies_rows(struct pl_db *db, int64_t user_id, int64_t root_id, int64_t channel_id,
+			int64_t before, int64_t after, int limit, bool ascending, cJSON *arr,
+			struct pl_err *err)
 {
 	struct pl_stmt *st;
 	int step;
@@ -152,6 +158,7 @@ static int replies_rows(struct pl_db *db, int64_t user_id, int64_t root_id, int6
 	pl_stmt_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
 	pl_stmt_bind_int64(st, 3, after > 0 ? after : 0);
 	pl_stmt_bind_int(st, 4, limit);
+	pl_stmt_bind_int64(st, 5, channel_id);   /* replies live in the root's channel */
 	while ((step = pl_stmt_step(st)) == PL_ROW) {
 		cJSON *m = pl_message_view_row(db, st, user_id);
 
@@ -167,15 +174,17 @@ static int replies_rows(struct pl_db *db, int64_t user_id, int64_t root_id, int6
 int pl_thread_replies(struct pl_db *db, int64_t user_id, int64_t root_id, int64_t before,
 		      int64_t after, int limit, cJSON **out, struct pl_err *err)
 {
+	int64_t channel_id = 0;
 	cJSON *arr;
 
 	*out = NULL;
 	if (limit < 1 || limit > 200)
 		return pl_err_set(err, 400, "limit must be 1-200");
-	if (pl_authz_message(db, user_id, root_id, PL_MSG_READ, NULL, err) < 0)
+	if (pl_authz_message(db, user_id, root_id, PL_MSG_READ, &channel_id, err) < 0)
 		return -1;
 	arr = cJSON_CreateArray();
-	if (replies_rows(db, user_id, root_id, before, after, limit, before == 0, arr, err) < 0) {
+	if (replies_rows(db, user_id, root_id, channel_id, before, after, limit, before == 0, arr,
+			 err) < 0) {
 		cJSON_Delete(arr);
 		return -1;
 	}

@@ -23,7 +23,7 @@
 
 /*
  * pl_thread_reply_locked: a reply `reply` (its message object, borrowed:
- * "id","user_id","channel_id","created_at" are read) to message `root_id`
+ * "id","user_id","channel_id" are read) to message `root_id`
  * was just stored: counts it on the root, makes the reply's author and the
  * root's author follow (unless they unfollowed), writes `thread.updated`
  * and notifies the other followers. Must run inside the reply's write

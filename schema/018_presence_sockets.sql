@@ -10,7 +10,8 @@
 --   user_id  a user with at least one socket there
 --   seen_at  ms since the epoch of the daemon's last refresh of the row
 --            (rows of a daemon that died stop being fresh after
---            presence_window and are ignored, then removed)
+--            presence_window and are ignored; any daemon's refresh deletes
+--            them a day later)
 CREATE TABLE presence_sockets (
 	node    TEXT    NOT NULL,
 	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,

@@ -64,6 +64,20 @@ def test_each_edit_keeps_the_text_it_replaced(api, room):
     assert now["content"] == "v3 final"
 
 
+def test_an_edit_that_repeats_the_text_still_dates_the_version(api, room):
+    """edited_at of a version is the message's edited_at while it was the
+    text: an edit to the same text (no history row) sets it, so the oldest
+    version is not necessarily "never edited"."""
+    alice, _, carol, _, ch = room
+    m = api.send(alice.token, ch["id"], "same")
+    e1 = edit(api, alice, m["id"], "same")
+    edit(api, alice, m["id"], "different")
+    hist = edits(api, carol, m["id"])
+    assert [h["content"] for h in hist] == ["same"]
+    assert hist[0]["edited_at"] == e1["edited_at"] == hist[0]["written_at"]
+    assert e1["edited_at"] is not None
+
+
 def test_who_may_read_the_history(api, room):
     alice, bob, carol, dave, ch = room
     m = api.send(alice.token, ch["id"], "before")

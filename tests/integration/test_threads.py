@@ -15,6 +15,7 @@ from conftest import NO_WS_DAEMON
 import pg_util
 import rt_util
 from helpers import WS, assert_error, assert_json, assert_time, make_user
+from rt_util import sql
 
 needs_ws = pytest.mark.skipif(NO_WS_DAEMON, reason="no ws-daemon under this front")
 
@@ -128,6 +129,12 @@ def test_who_may_read_a_thread(api, room):
     r = api.post_message(dave.token, pub["id"], "sneaky", reply_to=root["id"])
     assert_error(r, 400, "bad_request")
     assert message(api, bob, root["id"])["reply_count"] == 1
+    # a deleted message starts no thread (409, as reacting to it)
+    gone = api.send(bob.token, ch["id"], "soon deleted")
+    assert api.request("DELETE", "/api/messages/%d" % gone["id"], token=bob.token).status_code == 204
+    assert_error(api.post_message(alice.token, ch["id"], "too late", reply_to=gone["id"]),
+                 409, "conflict")
+    assert message(api, bob, gone["id"])["reply_count"] == 0
     # a removed member loses the thread with the channel
     r = api.request("DELETE", "/api/channels/%d/members/%d" % (ch["id"], carol.id),
                     token=bob.token)
@@ -139,7 +146,13 @@ def test_who_may_read_a_thread(api, room):
     assert [m["content"] for m in replies(api, carol, proot["id"])] == ["public reply"]
 
 
-def test_following_and_reply_notifications(api, room):
+def following_row(server, root_id, user_id):
+    rows = sql(server.db, "SELECT following FROM thread_follows WHERE message_id = ? AND user_id = ?",
+               (root_id, user_id))
+    return rows[0][0] if rows else None
+
+
+def test_following_and_reply_notifications(server, api, room):
     alice, bob, carol, dave, ch = room
     root = api.send(bob.token, ch["id"], "release plan")
     for u in (alice, bob, carol):
@@ -178,6 +191,14 @@ def test_following_and_reply_notifications(api, room):
     r5 = reply(api, alice, ch, root, "after carol left")
     assert not [n for n in reply_notifications(api, carol) if n[1] == r5["id"]]
     assert rt_util.polled_events(api, carol.token, since, lambda e: True) == []
+    # not merely hidden while she is out: none was made (she still follows,
+    # and back in the channel she does not find it)
+    assert following_row(server, root["id"], carol.id) == 1
+    r = api.post("/api/channels/%d/members" % ch["id"], {"user_id": carol.id}, token=bob.token)
+    assert r.status_code == 201, r.text
+    assert not [n for n in reply_notifications(api, carol) if n[1] == r5["id"]]
+    r6 = reply(api, alice, ch, root, "welcome back")
+    assert ("reply", r6["id"]) in reply_notifications(api, carol)
     # the outsider never follows or hears
     assert not [n for n in reply_notifications(api, dave) if n[0] == "reply"]
 

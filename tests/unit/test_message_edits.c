@@ -118,7 +118,7 @@ static void test_edits_plan(void **state)
 	struct unit_env *env = *state;
 
 	unit_expect_plan(env->db, edits_stmts[EDITS_STMT_PAGE].sql,
-			 "SEARCH message_edits USING INDEX message_edits_message (message_id=? AND id>?)",
+			 "SEARCH e USING INDEX message_edits_message (message_id=? AND id>?)",
 			 "TEMP B-TREE");
 	unit_expect_plan(env->db, edits_stmts[EDITS_STMT_DROP].sql,
 			 "SEARCH message_edits USING COVERING INDEX message_edits_message (message_id=?)",
