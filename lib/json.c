@@ -252,56 +252,109 @@ struct out {
 	size_t len, cap;
 };
 
-static void out_reserve(struct out *o, size_t n)
+/* Grows the buffer to hold `n` more bytes (the slow path of the puts). */
+static void out_grow(struct out *o, size_t n)
 {
-	if (o->len + n <= o->cap)
-		return;
 	while (o->len + n > o->cap)
-		o->cap = o->cap ? o->cap * 2 : 256;
+		o->cap = o->cap ? o->cap * 2 : 1024;
 	o->p = pl_xrealloc(o->p, o->cap);
 }
 
-static void out_put(struct out *o, const char *s, size_t n)
+static inline void out_reserve(struct out *o, size_t n)
+{
+	if (o->len + n > o->cap)
+		out_grow(o, n);
+}
+
+static inline void out_put(struct out *o, const char *s, size_t n)
 {
 	out_reserve(o, n);
 	memcpy(o->p + o->len, s, n);
 	o->len += n;
 }
 
+static inline void out_ch(struct out *o, char c)
+{
+	out_reserve(o, 1);
+	o->p[o->len++] = c;
+}
+
+/* The bytes a JSON string must escape (RFC 8259 section 7): controls,
+ * the quotation mark and the reverse solidus. */
+static inline bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Whether any of the 8 bytes of `x` needs an escape: the "has a byte
+ * less than n" and "has a zero byte" tests of Bit Twiddling Hacks (Sean
+ * Anderson), exact as a yes/no for the word; the bytes are then looked at
+ * one by one. */
+static inline bool word_needs_escape(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * (unsigned char)'"'), b = x ^ (ones * (unsigned char)'\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+/* The length of the prefix of u[0..len) that needs no escape. */
+static inline size_t plain_run(const unsigned char *u, size_t len)
+{
+	size_t run = 0;
+	uint64_t x;
+
+	for (; run + 8 <= len; run += 8) {
+		memcpy(&x, u + run, 8);
+		if (word_needs_escape(x))
+			break;
+	}
+	while (run < len && !needs_escape(u[run]))
+		run++;
+	return run;
+}
+
 static void out_string(struct out *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	size_t run;
+	size_t len = strlen((const char *)u), run;
+	char *w;
 
-	out_put(o, "\"", 1);
-	while (*u) {
-		/* copy the longest run that needs no escape in one go */
-		for (run = 0; u[run] >= 0x20 && u[run] != '"' && u[run] != '\\'; run++)
-			;
-		out_put(o, (const char *)u, run);
+	/* Room for the common case (nothing to escape) at once: the quotes
+	 * and the bytes; an escape reserves its own few bytes. */
+	out_reserve(o, len + 2);
+	o->p[o->len++] = '"';
+	for (;;) {
+		run = plain_run(u, len);
+		memcpy(o->p + o->len, u, run);
+		o->len += run;
 		u += run;
-		if (!*u)
+		len -= run;
+		if (len == 0)
 			break;
-		out_reserve(o, 6);
-		o->p[o->len++] = '\\';
+		out_reserve(o, 6 + len + 1);
+		w = o->p + o->len;
+		*w++ = '\\';
 		switch (*u) {
-		case '"': o->p[o->len++] = '"'; break;
-		case '\\': o->p[o->len++] = '\\'; break;
-		case '\b': o->p[o->len++] = 'b'; break;
-		case '\f': o->p[o->len++] = 'f'; break;
-		case '\n': o->p[o->len++] = 'n'; break;
-		case '\r': o->p[o->len++] = 'r'; break;
-		case '\t': o->p[o->len++] = 't'; break;
+		case '"': *w++ = '"'; break;
+		case '\\': *w++ = '\\'; break;
+		case '\b': *w++ = 'b'; break;
+		case '\f': *w++ = 'f'; break;
+		case '\n': *w++ = 'n'; break;
+		case '\r': *w++ = 'r'; break;
+		case '\t': *w++ = 't'; break;
 		default:
-			memcpy(o->p + o->len, "u00", 3);
-			o->p[o->len + 3] = hex[*u >> 4];
-			o->p[o->len + 4] = hex[*u & 15];
-			o->len += 5;
+			memcpy(w, "u00", 3);
+			w[3] = hex[*u >> 4];
+			w[4] = hex[*u & 15];
+			w += 5;
 		}
+		o->len = (size_t)(w - o->p);
 		u++;
+		len--;
 	}
-	out_put(o, "\"", 1);
+	o->p[o->len++] = '"';
 }
 
 static void out_number(struct out *o, double d)
@@ -348,24 +401,24 @@ static void out_value(struct out *o, const cJSON *v)
 			out_put(o, v->valuestring, strlen(v->valuestring));
 		break;
 	case cJSON_Array:
-		out_put(o, "[", 1);
+		out_ch(o, '[');
 		for (c = v->child; c; c = c->next) {
 			out_value(o, c);
 			if (c->next)
-				out_put(o, ",", 1);
+				out_ch(o, ',');
 		}
-		out_put(o, "]", 1);
+		out_ch(o, ']');
 		break;
 	case cJSON_Object:
-		out_put(o, "{", 1);
+		out_ch(o, '{');
 		for (c = v->child; c; c = c->next) {
 			out_string(o, c->string);
-			out_put(o, ":", 1);
+			out_ch(o, ':');
 			out_value(o, c);
 			if (c->next)
-				out_put(o, ",", 1);
+				out_ch(o, ',');
 		}
-		out_put(o, "}", 1);
+		out_ch(o, '}');
 		break;
 	default:
 		abort(); /* cJSON_Invalid: a construction bug, never input */

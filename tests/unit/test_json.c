@@ -575,6 +575,24 @@ static void test_print_matches_cjson(void **state)
 		expect_print_like_cjson(s);
 		cJSON_Delete(s);
 	}
+	/* Long strings, escapes at the start, the end and in runs (the
+	 * buffer grows inside a string: the room reserved per escape). */
+	{
+		static char buf[20000];
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i + 1 < sizeof(buf); i++)
+			buf[i] = (char)(1 + i % 127);          /* every byte 0x01-0x7f */
+		buf[sizeof(buf) - 1] = '\0';
+		cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+		memset(buf, '\n', 5000);
+		buf[5000] = '\0';
+		cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+		cJSON_AddItemToArray(arr, cJSON_CreateString("\"starts and ends\\"));
+		cJSON_AddItemToArray(arr, cJSON_CreateString("\x01"));
+		expect_print_like_cjson(arr);
+		cJSON_Delete(arr);
+	}
 }
 
 int main(void)
