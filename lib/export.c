@@ -28,6 +28,7 @@ enum export_stmt {
 	EXPORT_STMT_REACTIONS,
 	EXPORT_STMT_FILES,
 	EXPORT_STMT_NOTIFICATIONS,
+	EXPORT_STMT_THREAD_FOLLOWS,
 	EXPORT_STMT_CHANNEL,
 	EXPORT_STMT_MEMBERS,
 	EXPORT_STMT_CHANNEL_MESSAGES,
@@ -62,6 +63,11 @@ static const struct pl_sql export_stmts[EXPORT_STMT__MAX] = {
 		"FROM notifications n JOIN messages m ON m.id = n.message_id "
 		"JOIN channels c ON c.id = m.channel_id " READABLE
 		"n.user_id = ?1 AND n.id > ?2 ORDER BY n.id LIMIT 200" },
+	[EXPORT_STMT_THREAD_FOLLOWS] = {
+		"SELECT f.message_id, m.channel_id, f.following, f.updated_at "
+		"FROM thread_follows f JOIN messages m ON m.id = f.message_id "
+		"JOIN channels c ON c.id = m.channel_id " READABLE
+		"f.user_id = ?1 AND f.message_id > ?2 ORDER BY f.message_id LIMIT 200" },
 	[EXPORT_STMT_CHANNEL] = {
 		"SELECT id, name, kind, topic, created_by, created_at FROM channels WHERE id = ?1" },
 	[EXPORT_STMT_MEMBERS] = {
@@ -254,6 +260,17 @@ static cJSON *notification_row(struct pl_stmt *st)
 	return o;
 }
 
+static cJSON *thread_follow_row(struct pl_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "message_id", (double)pl_stmt_int64(st, 0));
+	cJSON_AddNumberToObject(o, "channel_id", (double)pl_stmt_int64(st, 1));
+	cJSON_AddBoolToObject(o, "following", pl_stmt_int(st, 2) != 0);
+	pl_json_add_time(o, "updated_at", pl_stmt_int64(st, 3));
+	return o;
+}
+
 static cJSON *member_row(struct pl_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -333,6 +350,7 @@ static const struct section user_sections[] = {
 	{ "reactions", EXPORT_STMT_REACTIONS, reaction_row, 2, NULL },
 	{ "files", EXPORT_STMT_FILES, file_row, -1, NULL },
 	{ "notifications", EXPORT_STMT_NOTIFICATIONS, notification_row, -1, NULL },
+	{ "thread_follows", EXPORT_STMT_THREAD_FOLLOWS, thread_follow_row, -1, NULL },
 };
 
 static const struct section channel_sections[] = {

@@ -17,7 +17,8 @@
  * created_at, edited_at, reply_to}] (not deleted ones), reactions
  * [{message_id, channel_id, emoji, created_at}], files [{id, purpose,
  * name, size, content_type, width, height, message_id, created_at}],
- * notifications [{id, kind, message_id, channel_id, created_at, read_at}].
+ * notifications [{id, kind, message_id, channel_id, created_at, read_at}],
+ * thread_follows [{message_id, channel_id, following, updated_at}] (threads.h).
  *
  * Channel document ("format": "parley-channel-export/1"): exported_at,
  * channel {id, name, kind, topic, created_by, created_at}, members

@@ -59,10 +59,16 @@ def world():
                      token=w.bob.token)
         assert r.status_code == 201, r.text
         w.m_left = api.send(w.alice.token, w.left["id"], "alice wrote this before removal")
+        # a thread there alice follows by replying: gone from her export with the channel
+        w.m_left_root = api.send(w.bob.token, w.left["id"], "bob's question before removal")
+        api.send(w.alice.token, w.left["id"], "alice answered before removal",
+                 reply_to=w.m_left_root["id"])
         r = api.request("DELETE", "/api/channels/%d/members/%d" % (w.left["id"], w.alice.id),
                         token=w.bob.token)
         assert r.status_code == 204, r.text
         w.m_pub = [api.send(w.alice.token, w.pub["id"], "pub %d" % i) for i in range(230)]
+        r = api.request("PUT", "/api/messages/%d/follow" % w.m_pub[0]["id"], token=w.alice.token)
+        assert r.status_code == 204, r.text
         w.m_priv = api.send(w.alice.token, w.priv["id"], "alice private \"quoted\" \u00e9")
         w.m_bob_priv = api.send(w.bob.token, w.priv["id"], "bob in shared private")
         w.m_bob_secret = api.send(w.bob.token, w.bobs["id"], "bob secret")
@@ -117,6 +123,10 @@ def test_user_export_contents(world):
     assert doc["files"][0]["name"] == "notes.txt" and doc["files"][0]["size"] == 5
     assert doc["files"][0]["message_id"] == w.m_att["id"]
     assert isinstance(doc["notifications"], list)
+    # the threads she follows, only where she can still read
+    follows = {(f["message_id"], f["following"]) for f in doc["thread_follows"]}
+    assert (w.m_pub[0]["id"], True) in follows
+    assert w.m_left_root["id"] not in {f["message_id"] for f in doc["thread_follows"]}
 
 
 def test_export_needs_auth_and_is_rate_limited(world):
@@ -140,10 +150,11 @@ def test_parleyctl_export_user_matches(world):
     doc = json.loads(r.stdout)
     assert doc["format"] == "parley-user-export/1" and doc["user"]["id"] == w.bob.id
     ids = {m["id"] for m in doc["messages"]}
-    assert ids == {w.m_bob_priv["id"], w.m_bob_secret["id"]}
+    assert ids == {w.m_bob_priv["id"], w.m_bob_secret["id"], w.m_left_root["id"]}
     assert {m["channel_id"] for m in doc["memberships"]} == {w.priv["id"], w.bobs["id"], w.left["id"]}
     api_doc = export(w.api, w.bob.token).json()
-    for key in ("user", "memberships", "messages", "reactions", "files", "notifications"):
+    for key in ("user", "memberships", "messages", "reactions", "files", "notifications",
+                "thread_follows"):
         assert api_doc[key] == doc[key], key
     bad = parleyctl(w.srv, "export-user", "no-such-user-xyz")
     assert bad.returncode != 0 and bad.stdout == ""
