@@ -20,7 +20,7 @@ RUN_PKGS=(
 	lighttpd sqlite3 curl jq python3-websocket
 )
 # What the tests need besides (make check: every frontend, the sanitizer
-# and fuzz builds, the browser).
+# and fuzz builds, the browser, compose.yaml's lint).
 PKGS=(
 	"${RUN_PKGS[@]}"
 	clang libclang-rt-14-dev libcmocka-dev
@@ -28,6 +28,7 @@ PKGS=(
 	python3 python3-requests python3-websocket python3-pytest python3-pytest-xdist
 	postgresql-15 python3-psycopg2
 	dpkg-dev binutils chromium
+	python3-yaml
 )
 # What make deb / make check-deb need (never make deps: lintian and
 # debhelper are no part of building or testing parley itself).
@@ -35,8 +36,8 @@ DEB_DEPS=(debhelper dpkg-dev fakeroot lintian mmdebstrap libcmocka-dev)
 # What make check-container needs on the test host (the image installs its
 # own packages with apt inside the build): podman with Debian's runc (crun
 # is refused in some sandboxes), mmdebstrap for the base images,
-# podman-compose to bring up compose.yaml, python3-yaml to read it.
-CONTAINER_DEPS=(podman runc mmdebstrap podman-compose python3-yaml python3-requests)
+# python3-yaml to read compose.yaml, pytest for the suite.
+CONTAINER_DEPS=(podman runc mmdebstrap python3-yaml python3-requests python3-pytest)
 if [ "${1:-}" = --container ]; then
 	PKGS=("${CONTAINER_DEPS[@]}")
 	shift
