@@ -18,7 +18,7 @@
 #   4. the core acceptance suite (scripts/check.sh's CORE) runs against it
 #      (conftest.py's PARLEY_FRONTEND=external), with the volume's mount
 #      point for the tests that read the key or the database, and
-#      `podman exec ... parleyctl` for parleyctl;
+#      `podman exec ... parley-entrypoint parleyctl` for parleyctl;
 #   5. the volume keeps the data and the key: a post, `podman stop`, start
 #      again, a new container on the same volume: the message is there and
 #      the old access token still valid;
@@ -195,7 +195,7 @@ echo "healthy on 127.0.0.1:$PORT; $n parley processes, every process the user pa
 echo "== core acceptance suite against the container"
 VOLDIR=$(podman volume inspect --format '{{.Mountpoint}}' "$vol")
 if ! (cd "$ROOT" && PARLEY_FRONTEND=external PARLEY_BASE_URL="http://127.0.0.1:$PORT" \
-	PARLEY_EXTERNAL_VAR="$VOLDIR" PARLEY_EXTERNAL_CTL="podman exec $NAME parleyctl" \
+	PARLEY_EXTERNAL_VAR="$VOLDIR" PARLEY_EXTERNAL_CTL="podman exec $NAME parley-entrypoint parleyctl" \
 	PARLEY_EXTERNAL_LOGS="podman logs --tail 60 $NAME" \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider -rs "${CORE[@]}" 2>&1 | tee "$tmp/suite.log" | tail -15); then
 	fail "the core suite"
@@ -294,6 +294,9 @@ PY
 	done
 	psql -X -At -d "$conninfo" -c "SELECT content FROM messages WHERE id = $message" | grep -qx 'still here?' ||
 		fail "the post is not in PostgreSQL"
+	# parleyctl beside the servers, through the entrypoint: db_url from the file.
+	stats=$(podman exec "$NAME-pg2" parley-entrypoint parleyctl stats) || fail "parleyctl stats in frontend 2"
+	grep -qx 'messages 1' <<<"$stats" || fail "parleyctl stats in frontend 2: $stats"
 	echo "db_url and the token key from 0444 files; a post, an upload and a token of frontend 1 on frontend 2: ok"
 else
 	echo "check-container: postgresql-15 is not installed (make deps): skipped"

@@ -17,7 +17,8 @@
 #   PARLEY_HOOKD=0          no parley-hookd (outgoing webhooks, mention mail)
 #   PARLEY_MIGRATE=0        no parleyctl migrate at start
 # A command given to the container (podman run IMAGE parleyctl stats) runs
-# instead, with the same secrets.
+# instead, with the same secrets; so does `podman exec CONTAINER
+# parley-entrypoint parleyctl stats` beside the running servers.
 set -euo pipefail
 
 STATE=/var/lib/parley
@@ -33,7 +34,6 @@ umask 027
 
 [ -w "$STATE" ] || die "$STATE is not writable by $(id -un) (uid $(id -u)): chown it to $(id -u):$(id -g)"
 mkdir -p "$STATE/files" "$RUN"
-rm -f "$RUN"/*.sock* # left by the previous run of this container
 
 # db_url from a file (it holds the PostgreSQL password): exported to this
 # process tree only, so it shows in neither the image nor `podman inspect`.
@@ -53,7 +53,8 @@ elif [ -n "${PARLEY_JWT_SECRET_FILE:-}" ]; then
 	[ -r "$PARLEY_JWT_SECRET_FILE" ] ||
 		die "cannot read PARLEY_JWT_SECRET_FILE $PARLEY_JWT_SECRET_FILE as uid $(id -u)"
 	if [ "$(($(stat -L -c '%#a' "$PARLEY_JWT_SECRET_FILE") & 6))" -ne 0 ]; then
-		(umask 077 && cat "$PARLEY_JWT_SECRET_FILE" >"$RUN/jwt_secret")
+		(umask 077 && cat "$PARLEY_JWT_SECRET_FILE" >"$RUN/jwt_secret.$$" &&
+			mv -f "$RUN/jwt_secret.$$" "$RUN/jwt_secret")
 		export PARLEY_JWT_SECRET_FILE=$RUN/jwt_secret
 	fi
 else
@@ -64,10 +65,15 @@ else
 	fi
 fi
 
-# A command instead of the servers: parleyctl and the like, same settings.
+# A command instead of the servers, with the same settings and secrets:
+# podman run ... IMAGE parleyctl stats, or beside the running servers
+# podman exec CONTAINER parley-entrypoint parleyctl stats (a bare
+# `podman exec ... parleyctl` has the container's environment, not what
+# this script makes of it: no db_url from PARLEY_DB_URL_FILE).
 if [ $# -gt 0 ]; then
 	exec "$@"
 fi
+rm -f "$RUN"/*.sock* # left by the previous run of this container
 
 # Safe on every start and on every frontend at once (a lock makes each
 # migration once); a PostgreSQL that is not up yet is waited for a while.

@@ -10,7 +10,9 @@ PARLEY_EXTERNAL_VAR is that server's data directory as seen from here (a
 volume's mount point: its key, SQLite file and uploads), PARLEY_EXTERNAL_CTL
 the command that runs its parleyctl, PARLEY_EXTERNAL_LOGS the one that
 prints its logs; a test that needs one that is not given is skipped, and so
-is every test that starts a server of its own (start_server).
+is every test that starts a server of its own (start_server). Run it in one
+process (no -n): xdist workers would share the one server, and tests that
+count rows would see each other's.
 """
 
 import contextlib
