@@ -21,7 +21,8 @@
 #      `podman exec ... parley-entrypoint parleyctl` for parleyctl;
 #   5. the volume keeps the data and the key: a post, `podman stop`, start
 #      again, a new container on the same volume: the message is there and
-#      the old access token still valid;
+#      the old access token still valid; a killed parley-wsd ends the
+#      container with a non-zero status, and it starts again;
 #   6. secrets from files: two containers on one PostgreSQL 15 cluster
 #      (scripts/pg.sh, its socket directory mounted), db_url from a file
 #      (PARLEY_DB_URL_FILE), one token key from a 0444 file
@@ -242,8 +243,24 @@ wait_healthy "$NAME"
 /usr/bin/python3 "$tmp/check.py" "http://127.0.0.1:$PORT" "$token" "$channel" "$message" || fail "in a new container"
 [ "$(sha256sum <"$VOLDIR/jwt_secret")" = "$key" ] || fail "the token key changed"
 [ "$(stat -c '%a %u' "$VOLDIR/jwt_secret")" = "600 10001" ] || fail "jwt_secret: $(stat -c '%a %u' "$VOLDIR/jwt_secret")"
-"${PODMAN[@]}" rm -f -t 10 "$NAME" >/dev/null
 echo "stop/start and a new container on the volume: message, key and session kept: ok"
+# A server process that dies ends the container, non-zero (the restart
+# policy's cue); started again it serves the same data.
+wsd=$(podman top "$NAME" hpid comm | awk '$2 == "parley-wsd" { print $1 }')
+[ -n "$wsd" ] || fail "no parley-wsd to kill"
+kill -KILL "$wsd"
+for _ in $(seq 1 40); do
+	[ "$(podman inspect --format '{{.State.Running}}' "$NAME")" = false ] && break
+	sleep 0.25
+done
+[ "$(podman inspect --format '{{.State.Running}}' "$NAME")" = false ] || fail "the container kept running without parley-wsd"
+code=$(podman inspect --format '{{.State.ExitCode}}' "$NAME")
+[ "$code" != 0 ] || fail "the container exited 0 after parley-wsd died"
+"${PODMAN[@]}" start "$NAME" >/dev/null
+wait_healthy "$NAME"
+/usr/bin/python3 "$tmp/check.py" "http://127.0.0.1:$PORT" "$token" "$channel" "$message" || fail "after parley-wsd died"
+"${PODMAN[@]}" rm -f -t 10 "$NAME" >/dev/null
+echo "parley-wsd killed: the container exited $code; started again, it serves the same data: ok"
 
 echo "== secrets from files: two frontends on one PostgreSQL"
 if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
