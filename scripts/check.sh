@@ -210,5 +210,16 @@ else
 	echo "check: the package's install test is make check-deb (or PARLEY_CHECK_DEB=1 make check)"
 fi
 
+# The container image (issue 18): building it and running the core suite
+# against it takes minutes and root (make check-container); here only the
+# lint of the Containerfile, its helpers and compose.yaml (seconds).
+echo "== container files"
+if /usr/bin/python3 scripts/lint-container.py; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+echo "check: the image's build and run test is make check-container"
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -5,6 +5,8 @@
 #   scripts/deps.sh --run    the same for what serving needs only (make run)
 #   scripts/deps.sh --check  installs nothing: names what is missing and the
 #                            command that installs it, and fails (make check)
+#   scripts/deps.sh --deb    what make deb / make check-deb need
+#   scripts/deps.sh --container  what make check-container needs
 # Node.js (the client checks: @redocly/cli wants node >= 20.19) is not in
 # Debian 12 at that version, so it is only checked, never installed.
 set -euo pipefail
@@ -18,7 +20,7 @@ RUN_PKGS=(
 	lighttpd lighttpd-mod-deflate sqlite3 curl jq python3-websocket
 )
 # What the tests need besides (make check: every frontend, the sanitizer
-# and fuzz builds, the browser).
+# and fuzz builds, the browser, compose.yaml's lint).
 PKGS=(
 	"${RUN_PKGS[@]}"
 	clang libclang-rt-14-dev libcmocka-dev
@@ -26,10 +28,21 @@ PKGS=(
 	python3 python3-requests python3-websocket python3-pytest python3-pytest-xdist
 	postgresql-15 python3-psycopg2
 	dpkg-dev binutils chromium
+	python3-yaml
 )
 # What make deb / make check-deb need (never make deps: lintian and
 # debhelper are no part of building or testing parley itself).
 DEB_DEPS=(debhelper dpkg-dev fakeroot lintian mmdebstrap libcmocka-dev)
+# What make check-container needs on the test host (the image installs its
+# own packages with apt inside the build): podman with Debian's runc (crun
+# is refused in some sandboxes), mmdebstrap for the base images,
+# python3-yaml to read compose.yaml, pytest for the suite.
+CONTAINER_DEPS=(podman runc mmdebstrap python3-yaml python3-requests python3-pytest)
+if [ "${1:-}" = --container ]; then
+	PKGS=("${CONTAINER_DEPS[@]}")
+	shift
+	set -- --no-optional
+fi
 if [ "${1:-}" = --deb ]; then
 	PKGS=("${DEB_DEPS[@]}")
 	shift

@@ -4,8 +4,10 @@
 #   debian/changelog   the newest entry's upstream version (before "-N")
 #   CHANGELOG.md       a "## [X.Y.Z]" section
 #   man/*.[1-8]        the .TH footer "parley X.Y.Z"
+#   Containerfile      ARG PARLEY_VERSION's default (the image label)
 # Usage: scripts/version.sh --check [ROOT]   says what differs, fails if any
-#        scripts/version.sh --set X.Y.Z      writes VERSION and the man pages
+#        scripts/version.sh --set X.Y.Z      writes VERSION, the man pages and
+#                                            the Containerfile
 #                                            (the changelogs are written by hand)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +37,11 @@ case ${1:-} in
 			bad=1
 		fi
 	done
-	[ $bad -eq 0 ] && echo "version $v: VERSION, debian/changelog, CHANGELOG.md and man pages agree"
+	if [ -f Containerfile ] && ! grep -qxF "ARG PARLEY_VERSION=$v" Containerfile; then
+		echo "version: Containerfile's ARG PARLEY_VERSION default is not $v (scripts/version.sh --set $v)" >&2
+		bad=1
+	fi
+	[ $bad -eq 0 ] && echo "version $v: VERSION, debian/changelog, CHANGELOG.md, man pages and Containerfile agree"
 	exit $bad
 	;;
 --set)
@@ -43,7 +49,8 @@ case ${1:-} in
 	cd "$ROOT"
 	printf '%s\n' "$v" >VERSION
 	sed -i -E "1,5s/^(\.TH .*)\"parley [^\"]*\"/\1\"parley $v\"/" man/*.[1-8]
-	echo "version: VERSION and man pages say $v; now add CHANGELOG.md's section and a debian/changelog entry" >&2
+	sed -i -E "s/^ARG PARLEY_VERSION=.*/ARG PARLEY_VERSION=$v/" Containerfile
+	echo "version: VERSION, man pages and Containerfile say $v; now add CHANGELOG.md's section and a debian/changelog entry" >&2
 	;;
 *)
 	echo "usage: scripts/version.sh --check [ROOT] | --set X.Y.Z" >&2

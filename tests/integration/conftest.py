@@ -3,16 +3,28 @@
 The server is started the way an operator would: `scripts/serve.sh` with
 PORT, WS_PORT and PARLEY_VAR in the environment, in its own process group so
 teardown can stop lighttpd, the FastCGI apps and the ws-daemon together.
+
+PARLEY_FRONTEND=external starts nothing: the suite talks to a server that
+already runs at PARLEY_BASE_URL (the container image: scripts/check-container.sh).
+PARLEY_EXTERNAL_VAR is that server's data directory as seen from here (a
+volume's mount point: its key, SQLite file and uploads), PARLEY_EXTERNAL_CTL
+the command that runs its parleyctl, PARLEY_EXTERNAL_LOGS the one that
+prints its logs; a test that needs one that is not given is skipped, and so
+is every test that starts a server of its own (start_server). Run it in one
+process (no -n): xdist workers would share the one server, and tests that
+count rows would see each other's.
 """
 
 import contextlib
 import os
 import shutil
+import shlex
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -27,6 +39,11 @@ REPO = Path(__file__).resolve().parents[2]
 # no daemon may run: no /ws, real time through the long poll).
 FRONTEND = os.environ.get("PARLEY_FRONTEND", "lighttpd")
 NO_WS_DAEMON = FRONTEND == "apache"
+EXTERNAL = FRONTEND == "external"
+# The web server that answers requests: the frontend's own, and lighttpd in
+# the container image (PARLEY_EXTERNAL_WEB_SERVER for another).
+WEB_SERVER = os.environ.get("PARLEY_EXTERNAL_WEB_SERVER", "lighttpd") if EXTERNAL else FRONTEND
+CTL = os.path.join(os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
 SERVE = REPO / "scripts" / "serve.sh"
 READY_TIMEOUT = 20.0
 
@@ -178,6 +195,86 @@ class Server:
         return WS(self.ws_url(token), timeout=timeout)
 
 
+class ExternalServer(Server):
+    """The server at PARLEY_BASE_URL, started by someone else (EXTERNAL)."""
+
+    def __init__(self, base, var):
+        url = urllib.parse.urlsplit(base)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        super().__init__(port, None, var or "", None)
+        self.base = base.rstrip("/")
+        self.ws = ("wss" if url.scheme == "https" else "ws") + "://%s/ws" % url.netloc
+        self._var = var
+
+    @property
+    def var(self):
+        if not self._var:
+            pytest.skip("needs the server's data directory (PARLEY_EXTERNAL_VAR)")
+        return self._var
+
+    @var.setter
+    def var(self, value):
+        self._var = value
+
+    @property
+    def db(self):
+        return os.path.join(self.var, "parley.db")
+
+    @db.setter
+    def db(self, value):
+        pass
+
+    def alive(self):
+        return True          # the suite checks /api/health after each test
+
+    def logs(self):
+        cmd = os.environ.get("PARLEY_EXTERNAL_LOGS")
+        if not cmd:
+            return "(PARLEY_EXTERNAL_LOGS not given: no server logs)"
+        r = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=30)
+        return "--- %s ---\n%s%s" % (cmd, r.stdout[-6000:], r.stderr[-6000:])
+
+    def processes(self):
+        return {}            # not visible from here
+
+
+def parleyctl(srv, *args, timeout=60):
+    """Runs parleyctl ARGS on srv's database and returns the CompletedProcess
+    (text): this tree's parleyctl with srv's parley.conf, or for the
+    external server the command PARLEY_EXTERNAL_CTL names (e.g. podman exec
+    CONTAINER parleyctl)."""
+    if EXTERNAL:
+        cmd = os.environ.get("PARLEY_EXTERNAL_CTL")
+        if not cmd:
+            pytest.skip("needs the server's parleyctl (PARLEY_EXTERNAL_CTL)")
+        return subprocess.run(shlex.split(cmd) + list(args), capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    env = dict(os.environ, PARLEY_CONFIG=os.path.join(srv.var, "parley.conf"))
+    return subprocess.run([CTL] + list(args), env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def external_server():
+    """The ExternalServer, once /api/health answers (READY_TIMEOUT)."""
+    base = os.environ.get("PARLEY_BASE_URL")
+    if not base:
+        pytest.fail("PARLEY_FRONTEND=external needs PARLEY_BASE_URL", pytrace=False)
+    srv = ExternalServer(base, os.environ.get("PARLEY_EXTERNAL_VAR"))
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        try:
+            r = requests.get(srv.base + "/api/health", timeout=2)
+            if r.status_code == 200:
+                return srv
+            last = "%d %s" % (r.status_code, r.text[:200])
+        except requests.RequestException as e:
+            last = repr(e)
+        if time.monotonic() > deadline:
+            pytest.fail("%s not ready after %.0f s (last: %s)\n%s"
+                        % (srv.base, READY_TIMEOUT, last, srv.logs()), pytrace=False)
+        time.sleep(0.2)
+
+
 def _stop(proc):
     if proc.poll() is not None:
         return
@@ -229,6 +326,9 @@ def start_server(extra_conf="", env_extra=None, db_url=None):
     `extra_conf` is appended to the generated parley.conf. `db_url`: a
     PostgreSQL database another server already uses (a second frontend on
     the same database); by default each server gets its own."""
+    if EXTERNAL:
+        pytest.skip("starts a server of its own (PARLEY_FRONTEND=external tests the one "
+                    "at PARLEY_BASE_URL)")
     assert SERVE.exists(), "%s missing: build the server first" % SERVE
     port, ws_port = _free_ports(2)
     var = tempfile.mkdtemp(prefix="parley-it-")
@@ -297,6 +397,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def server():
+    if EXTERNAL:
+        yield external_server()
+        return
     with start_server() as srv:
         yield srv
 

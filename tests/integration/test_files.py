@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import time
 import zlib
 
@@ -19,12 +18,11 @@ import pytest
 import requests
 
 
-from conftest import FRONTEND, NO_WS_DAEMON, REPO, start_server
+from conftest import FRONTEND, NO_WS_DAEMON, WEB_SERVER, parleyctl, start_server
 from helpers import WS, Api, assert_error, auth, db_count, make_user
-from rt_util import sql
+from rt_util import last_event_id, sql
 
-OFFLOADED = FRONTEND in ("lighttpd", "nginx")
-CTL = os.path.join(os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
+OFFLOADED = WEB_SERVER in ("lighttpd", "nginx")
 
 
 def _png(width, height, idat):
@@ -264,7 +262,7 @@ def test_over_the_size_limit_is_413_and_nothing_stays(small):
     r = requests.post(small.base + "/api/files", params={"name": "chunked.bin"}, data=gen(),
                       headers=dict(auth(u.token), **{"Content-Type": "application/octet-stream"}),
                       timeout=30)
-    if FRONTEND in ("lighttpd", "cgi"):
+    if WEB_SERVER in ("lighttpd", "cgi"):
         # lighttpd cannot stream a body of unknown length to a program
         # (FastCGI and CGI need CONTENT_LENGTH): 411, as JSON
         assert_error(r, 411, "length_required")
@@ -424,8 +422,7 @@ def test_attachments_in_history_websocket_replay_and_long_poll(server, api):
     a, b, c = (make_user(api, "fw") for _ in range(3))
     ch = _private_channel(api, a, b)
     f = uploaded(server, a.token, png(), name="w.png", ctype="image/png")
-    r = api.get("/api/events", token=b.token, params={"since": 0, "timeout": 0})
-    since = r.json()["last_event_id"]
+    since = last_event_id(api, b.token)   # (a server with a long history pages it)
     ws_b = ws_c = None
     if not NO_WS_DAEMON:
         ws_b, ws_c = server.connect(b.token), server.connect(c.token)
@@ -484,7 +481,7 @@ def test_range_etag_and_head(server, api):
     assert r.status_code == 206 and r.content == data[-10:]
     r = fetch(server, u.token, f["id"], headers={"Range": "bytes=%d-" % (len(data) + 5)})
     assert_error(r, 416, "range_not_satisfiable")
-    if FRONTEND != "lighttpd":   # (lighttpd's own 416 names no Content-Range)
+    if WEB_SERVER != "lighttpd":   # (lighttpd's own 416 names no Content-Range)
         assert r.headers["Content-Range"] == "bytes */%d" % len(data)
     r = fetch(server, u.token, f["id"])
     etag = r.headers["ETag"]
@@ -524,14 +521,12 @@ def test_prune_files_collects_unattached_files_only(small):
     os.makedirs(os.path.dirname(orphan), exist_ok=True)
     with open(orphan, "wb") as fh:
         fh.write(b"orphan")
-    env = dict(os.environ, PARLEY_CONFIG=os.path.join(small.var, "parley.conf"))
     # a fresh upload is within the grace period: nothing goes
-    out = subprocess.run([CTL, "prune-files"], env=env, capture_output=True, text=True, timeout=60)
+    out = parleyctl(small, "prune-files")
     assert out.returncode == 0, out.stderr
     assert "0 unattached" in out.stdout
     assert fetch(small, a.token, drop["id"]).status_code == 200
-    out = subprocess.run([CTL, "prune-files", "0"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = parleyctl(small, "prune-files", "0")
     assert out.returncode == 0, out.stderr
     assert_error(fetch(small, a.token, drop["id"]), 404, "not_found")
     assert fetch(small, a.token, keep["id"]).status_code == 200
@@ -636,8 +631,7 @@ def test_avatar_upload_is_resized_and_readable_by_anyone_signed_in(server, api):
     assert r.status_code == 200, r.text
     new = r.json()["avatar_url"]
     assert new != url
-    env = dict(os.environ, PARLEY_CONFIG=os.path.join(server.var, "parley.conf"))
-    out = subprocess.run([CTL, "prune-files"], env=env, capture_output=True, text=True, timeout=60)
+    out = parleyctl(server, "prune-files")
     assert out.returncode == 0, out.stderr
     assert_error(requests.get(server.base + url, headers=auth(b.token), timeout=30), 404, "not_found")
     assert requests.get(server.base + new, headers=auth(b.token), timeout=30).status_code == 200
@@ -671,8 +665,7 @@ def test_an_erased_accounts_avatar_goes(server, api):
     r = api.request("DELETE", "/api/users/me", token=a.token, json_body={"password": a.password})
     assert r.status_code == 204, r.text
     assert api.get("/api/users/%d" % a.id, token=b.token).json().get("avatar_url", "") == ""
-    env = dict(os.environ, PARLEY_CONFIG=os.path.join(server.var, "parley.conf"))
-    out = subprocess.run([CTL, "prune-files"], env=env, capture_output=True, text=True, timeout=60)
+    out = parleyctl(server, "prune-files")
     assert out.returncode == 0, out.stderr
     assert_error(requests.get(server.base + url, headers=auth(b.token), timeout=30), 404, "not_found")
     fid = int(url.rsplit("/", 1)[1])

@@ -1,7 +1,7 @@
 """The release number comes from one place, the file VERSION: every
 program's --version, parleyctl version and GET /api/health say it, and
-scripts/version.sh --check fails when debian/changelog, CHANGELOG.md or a
-man page names another."""
+scripts/version.sh --check fails when debian/changelog, CHANGELOG.md, the
+Containerfile or a man page names another."""
 import json
 import os
 import shutil
@@ -54,7 +54,7 @@ def test_version_files_agree():
 
 
 def test_version_drift_fails(tmp_path):
-    for f in ("VERSION", "CHANGELOG.md"):
+    for f in ("VERSION", "CHANGELOG.md", "Containerfile"):
         shutil.copy(REPO / f, tmp_path / f)
     shutil.copytree(REPO / "debian", tmp_path / "debian")
     shutil.copytree(REPO / "man", tmp_path / "man")
@@ -63,5 +63,5 @@ def test_version_drift_fails(tmp_path):
     (tmp_path / "VERSION").write_text("9.9.9\n")
     r = subprocess.run(check, capture_output=True, text=True)
     assert r.returncode != 0
-    for name in ("debian/changelog", "CHANGELOG.md", "parleyctl.8"):
+    for name in ("debian/changelog", "CHANGELOG.md", "parleyctl.8", "Containerfile"):
         assert name in r.stderr, (name, r.stderr)
