@@ -50,9 +50,10 @@ pm() {
 # What podman run needs in this sandbox (../shared/FACTS.md, "Containers"):
 # belongs to the test, not to the Containerfile.
 RUN_FLAGS=(--runtime /usr/sbin/runc --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --net=host)
-# scripts/check.sh's CORE: the core acceptance suite.
+# scripts/check.sh's CORE: the core acceptance suite, and how the image serves the
+# client's files (test_static: compression, caching, favicon).
 CORE=(tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_websocket.py
-	tests/integration/test_files.py)
+	tests/integration/test_files.py tests/integration/test_static.py)
 
 [ "$(id -u)" -eq 0 ] || { echo "check-container: needs root (podman storage, mmdebstrap)" >&2; exit 1; }
 for tool in podman /usr/sbin/runc mmdebstrap; do

@@ -14,7 +14,9 @@ import requests
 from conftest import FRONTEND
 
 WWW = Path(__file__).resolve().parents[2] / "www"
-COMPRESSING = FRONTEND in ("lighttpd", "nginx")
+# external: the container image (contrib/container/lighttpd.conf), lighttpd
+COMPRESSING = FRONTEND in ("lighttpd", "nginx", "external")
+BROTLI = FRONTEND in ("lighttpd", "external")
 
 
 def raw_get(base, path, **headers):
@@ -41,7 +43,7 @@ def test_client_files_are_compressed_when_accepted(server, path, file):
     assert body == want
 
 
-@pytest.mark.skipif(FRONTEND != "lighttpd", reason="brotli: lighttpd's mod_deflate")
+@pytest.mark.skipif(not BROTLI, reason="brotli: lighttpd's mod_deflate")
 def test_brotli_when_preferred(server):
     r, body = raw_get(server.base, "/app.js", **{"Accept-Encoding": "br, gzip"})
     assert r.status_code == 200 and r.headers.get("Content-Encoding") == "br", r.headers
