@@ -3,6 +3,7 @@
 #   scripts/deps.sh          installs the missing ones, saying which (make deps,
 #                            make fuzz; apt-get as root or through sudo)
 #   scripts/deps.sh --run    the same for what serving needs only (make run)
+#   scripts/deps.sh --bundle the host tools of make bundle and check-bundle
 #   scripts/deps.sh --check  installs nothing: names what is missing and the
 #                            command that installs it, and fails (make check)
 # Node.js (the client checks: @redocly/cli wants node >= 20.19) is not in
@@ -30,6 +31,14 @@ PKGS=(
 # What make deb / make check-deb need (never make deps: lintian and
 # debhelper are no part of building or testing parley itself).
 DEB_DEPS=(debhelper dpkg-dev fakeroot lintian mmdebstrap libcmocka-dev)
+# What make bundle / make check-bundle need on this machine (the build
+# itself happens in a Debian 11 chroot: scripts/bundle.sh).
+BUNDLE_DEPS=(mmdebstrap binutils python3-requests)
+if [ "${1:-}" = --bundle ]; then
+	PKGS=("${BUNDLE_DEPS[@]}")
+	shift
+	set -- --no-optional
+fi
 if [ "${1:-}" = --deb ]; then
 	PKGS=("${DEB_DEPS[@]}")
 	shift
