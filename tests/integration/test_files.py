@@ -24,7 +24,10 @@ from helpers import WS, Api, assert_error, auth, db_count, make_user
 from rt_util import sql
 
 OFFLOADED = FRONTEND in ("lighttpd", "nginx")
-CTL = os.path.join(os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
+# PARLEY_CTL_BIN as in scripts/serve.sh (check-bundle.sh: the bundle's, run
+# in the older Debian's chroot).
+CTL = os.environ.get("PARLEY_CTL_BIN") or os.path.join(
+    os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
 
 
 def _png(width, height, idat):
