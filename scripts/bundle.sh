@@ -88,17 +88,24 @@ if [ ! -s "$SQLITE/libsqlite3.a" ]; then
 		cd /build/sqlite/sqlite3-'"$SQLITE_VERSION"'
 		./configure --disable-tcl >/dev/null
 		make -s sqlite3.c >/dev/null
-		# What Debian 12 builds libsqlite3-0 with (debian/rules), FTS5 and
-		# JSON included; thread-safe, as its library is.
-		gcc -O2 -fPIC -c -o sqlite3.o sqlite3.c -DSQLITE_THREADSAFE=1 \
-			-DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_FTS4 -DSQLITE_ENABLE_FTS3 \
-			-DSQLITE_ENABLE_FTS3_PARENTHESIS -DSQLITE_ENABLE_RTREE=1 \
-			-DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_SECURE_DELETE \
-			-DSQLITE_ENABLE_UNLOCK_NOTIFY -DSQLITE_ENABLE_DBSTAT_VTAB \
-			-DSQLITE_ENABLE_UPDATE_DELETE_LIMIT=1 -DSQLITE_MAX_SCHEMA_RETRY=25 \
-			-DSQLITE_ENABLE_PREUPDATE_HOOK -DSQLITE_ENABLE_SESSION \
-			-DSQLITE_ENABLE_STMTVTAB -DSQLITE_MAX_VARIABLE_NUMBER=250000 \
-			-DSQLITE_SOUNDEX=1 -DSQLITE_ENABLE_MATH_FUNCTIONS
+		# What Debian 12 builds libsqlite3-0 with: the CFLAGS of its
+		# debian/rules, and what its configure options (fts4, fts5, json,
+		# math, threadsafe, load-extension) turn on.
+		gcc -O2 -fno-strict-aliasing -fPIC -c -o sqlite3.o sqlite3.c \
+			-DSQLITE_SECURE_DELETE -DSQLITE_ENABLE_COLUMN_METADATA \
+			-DSQLITE_ENABLE_FTS3 -DSQLITE_ENABLE_FTS3_PARENTHESIS \
+			-DSQLITE_ENABLE_RTREE=1 -DSQLITE_SOUNDEX=1 \
+			-DSQLITE_ENABLE_UNLOCK_NOTIFY \
+			-DSQLITE_OMIT_LOOKASIDE=1 -DSQLITE_ENABLE_DBSTAT_VTAB \
+			-DSQLITE_ALLOW_ROWID_IN_VIEW \
+			-DSQLITE_ENABLE_UPDATE_DELETE_LIMIT=1 \
+			-DSQLITE_ENABLE_LOAD_EXTENSION -DSQLITE_ENABLE_JSON1 \
+			-DSQLITE_LIKE_DOESNT_MATCH_BLOBS -DSQLITE_THREADSAFE=1 \
+			-DSQLITE_ENABLE_FTS3_TOKENIZER=1 -DSQLITE_USE_URI=1 \
+			-DSQLITE_MAX_SCHEMA_RETRY=25 -DSQLITE_ENABLE_PREUPDATE_HOOK \
+			-DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_STMTVTAB \
+			-DSQLITE_MAX_VARIABLE_NUMBER=250000 \
+			-DSQLITE_ENABLE_FTS4 -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_MATH_FUNCTIONS
 		ar rcs libsqlite3.a sqlite3.o'
 	d=$R/build/sqlite/sqlite3-$SQLITE_VERSION
 	mkdir -p "$SQLITE.tmp"
@@ -184,8 +191,9 @@ for f in "$S"/cgi-bin/*.cgi "$S/parleyctl"; do
 done
 
 glibc_note=$newest
+(cd "$S/lib" && ls | grep -v '^magic\.mgc$' | paste -sd' ' | fold -s -w 70 | sed 's/^/    /') >"$tmp/libs"
 sed -e "s|@VERSION@|$VERSION|g" -e "s|@GLIBC_MIN@|$GLIBC_MIN|g" -e "s|@NAME@|$NAME|g" \
-	-e "s|@LIBS@|$(cd "$S/lib" && ls | grep -v magic.mgc | tr '\n' ' ')|g" \
+	-e "/@LIBS@/{r $tmp/libs" -e "d}" \
 	"$ROOT/scripts/bundle-INSTALL.in" >"$S/INSTALL"
 mkdir -p "$ROOT/build"
 tar -C "$tmp" --owner=0 --group=0 --numeric-owner --sort=name -czf "$OUT.tmp" "$NAME"
