@@ -191,7 +191,7 @@ for f in "$S"/cgi-bin/*.cgi "$S/parleyctl"; do
 done
 
 glibc_note=$newest
-(cd "$S/lib" && ls | grep -v '^magic\.mgc$' | paste -sd' ' | fold -s -w 70 | sed 's/^/    /') >"$tmp/libs"
+(cd "$S/lib" && ls | grep -v '^magic\.mgc$' | paste -sd' ' | fold -s -w 70 | sed -e 's/^/    /' -e 's/ *$//') >"$tmp/libs"
 sed -e "s|@VERSION@|$VERSION|g" -e "s|@GLIBC_MIN@|$GLIBC_MIN|g" -e "s|@NAME@|$NAME|g" \
 	-e "/@LIBS@/{r $tmp/libs" -e "d}" \
 	"$ROOT/scripts/bundle-INSTALL.in" >"$S/INSTALL"
