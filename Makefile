@@ -61,7 +61,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps check-deps run check unit integration clean install uninstall cgi sanitize fuzz fuzz-build docs \
-	dist check-dist deb check-deb check-container
+	dist check-dist deb check-deb check-container bundle check-bundle
 
 # Installation (FHS): make install PREFIX=/usr/local DESTDIR=
 PREFIX     ?= /usr/local
@@ -294,6 +294,21 @@ check-deb: deb
 check-container:
 	@scripts/deps.sh --container
 	@scripts/check-container.sh
+
+# make bundle: build/parley-cgi-$(VERSION)-linux-x86_64.tar.gz, the CGI
+# programs and parleyctl for shared hosts, built in a Debian 11 chroot
+# (glibc 2.31) with every library but glibc in them or in its lib/
+# (scripts/bundle.sh says which is which). As root; the chroot is cached in
+# /var/cache/parley-test. make check-bundle: unpacked into a minimal
+# Debian 11 with Apache and none of the libraries, the core and long-poll
+# suites through that Apache (scripts/check-bundle.sh; a few minutes).
+BUNDLE := $(B)/parley-cgi-$(VERSION)-linux-x86_64.tar.gz
+bundle:
+	@scripts/deps.sh --bundle
+	@scripts/bundle.sh
+
+check-bundle: bundle
+	@scripts/check-bundle.sh $(BUNDLE)
 
 # The .d files the compiles above wrote (missing ones are skipped: a first
 # build needs none).

@@ -27,6 +27,21 @@ static int split_args(char *buf, char *argv[MAX_ARGS + 1])
 	return argc;
 }
 
+/* closefrom(3) came with glibc 2.34; the shared-host bundle is built
+ * against 2.31 (scripts/bundle.sh), where every descriptor up to the
+ * limit is closed instead (in the mail child only). */
+static void close_from(int lowfd)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	closefrom(lowfd);
+#else
+	long max = sysconf(_SC_OPEN_MAX);
+
+	for (long fd = lowfd; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
+#endif
+}
+
 /* In the child: stdin from the pipe, stdout/stderr to /dev/null, nothing
  * else inherited (the FastCGI socket, the database), default signals. */
 static void child_exec(int in_fd, char *argv[])
@@ -35,7 +50,7 @@ static void child_exec(int in_fd, char *argv[])
 
 	if (dup2(in_fd, 0) < 0 || devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
 		_exit(127);
-	closefrom(3);
+	close_from(3);
 	signal(SIGPIPE, SIG_DFL);
 	execv(argv[0], argv);
 	_exit(127);

@@ -221,5 +221,17 @@ else
 fi
 echo "check: the image's build and run test is make check-container"
 
+# The shared-host bundle (make bundle, make check-bundle: root, a Debian 11
+# chroot, a few minutes): here only that its scripts parse.
+echo "== shared-host bundle scripts"
+if bash -n scripts/bundle.sh && bash -n scripts/check-bundle.sh &&
+	grep -q '@GLIBC_MIN@' scripts/bundle-INSTALL.in; then
+	passed=$((passed + 1))
+	echo "check: the bundle's own test is make check-bundle (as root)"
+else
+	echo "check: scripts/bundle.sh or scripts/check-bundle.sh do not parse"
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -3,6 +3,7 @@
 #   scripts/deps.sh          installs the missing ones, saying which (make deps,
 #                            make fuzz; apt-get as root or through sudo)
 #   scripts/deps.sh --run    the same for what serving needs only (make run)
+#   scripts/deps.sh --bundle the host tools of make bundle and check-bundle
 #   scripts/deps.sh --check  installs nothing: names what is missing and the
 #                            command that installs it, and fails (make check)
 #   scripts/deps.sh --deb    what make deb / make check-deb need
@@ -40,6 +41,14 @@ DEB_DEPS=(debhelper dpkg-dev fakeroot lintian mmdebstrap libcmocka-dev)
 CONTAINER_DEPS=(podman runc mmdebstrap python3-yaml python3-requests python3-pytest)
 if [ "${1:-}" = --container ]; then
 	PKGS=("${CONTAINER_DEPS[@]}")
+	shift
+	set -- --no-optional
+fi
+# What make bundle / make check-bundle need on this machine (the build
+# itself happens in a Debian 11 chroot: scripts/bundle.sh).
+BUNDLE_DEPS=(mmdebstrap binutils python3-requests)
+if [ "${1:-}" = --bundle ]; then
+	PKGS=("${BUNDLE_DEPS[@]}")
 	shift
 	set -- --no-optional
 fi

@@ -29,13 +29,26 @@
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
 #   programs, default build/bin),
 #   PARLEY_WSD_BIN, PARLEY_CTL_BIN, PARLEY_SCHEMA_DIR, PARLEY_WWW (to serve
-#   from an installed tree).
+#   from an installed tree),
+#   PARLEY_BUNDLE (apache only: an unpacked shared-host bundle, make bundle;
+#   its programs, lib/, parleyctl, schema, www and .htaccess are laid out as
+#   its INSTALL says), PARLEY_APACHE_CHROOT (apache only: run apache2, and
+#   so the CGI programs, chrooted there; the paths must be the same inside
+#   and out, as scripts/check-bundle.sh arranges with a bind mount).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-8080}
 WS_PORT=${WS_PORT:-$((PORT + 1))}
 VAR=${PARLEY_VAR:-$ROOT/var}
+BUNDLE=${PARLEY_BUNDLE:-}
+HTACCESS=$ROOT/cgi-bin/htaccess.example
+if [ -n "$BUNDLE" ]; then
+	BUNDLE=$(cd "$BUNDLE" && pwd)
+	: "${PARLEY_BIN:=$BUNDLE/cgi-bin}" "${PARLEY_CTL_BIN:=$BUNDLE/parleyctl}"
+	: "${PARLEY_SCHEMA_DIR:=$BUNDLE/schema}" "${PARLEY_WWW:=$BUNDLE/www}"
+	HTACCESS=$BUNDLE/cgi-bin/htaccess.example
+fi
 BIN=${PARLEY_BIN:-$ROOT/build/bin}
 BIN=$(cd "$BIN" && pwd)   # lighttpd needs absolute program paths
 WSD_BIN=${PARLEY_WSD_BIN:-$BIN/parley-wsd}
@@ -117,6 +130,7 @@ export PARLEY_CONFIG="$VAR/parley.conf"
 apps=()
 for app in "$BIN"/parley-*; do
 	name=${app##*/parley-}
+	name=${name%.cgi}   # a bundle's programs are already named for CGI
 	case $name in wsd | ctl | hookd) continue ;; esac
 	apps+=("$name")
 done
@@ -213,13 +227,24 @@ apache)
 	mkdir -p "$HTDOCS/cgi-bin"
 	cp -R "$WWW/." "$HTDOCS/"
 	for name in "${apps[@]}"; do
-		install -m 0755 "$BIN/parley-$name" "$HTDOCS/cgi-bin/parley-$name.cgi"
+		src=$BIN/parley-$name
+		[ -e "$src" ] || src=$src.cgi
+		install -m 0755 "$src" "$HTDOCS/cgi-bin/parley-$name.cgi"
 	done
-	# the same substitution as the sed line of cgi-bin/README.md
-	sed "s|/home/YOU/parley/parley.conf|$VAR/parley.conf|" \
-		"$ROOT/cgi-bin/htaccess.example" >"$HTDOCS/.htaccess"
+	if [ -n "$BUNDLE" ]; then
+		# The bundle's INSTALL: lib/ beside the programs and in the
+		# directory of parley.conf (libmagic's database: SetEnv MAGIC),
+		# and its sed line.
+		cp -R "$BUNDLE/lib" "$HTDOCS/cgi-bin/lib"
+		rm -rf "$VAR/lib" && cp -R "$BUNDLE/lib" "$VAR/lib"
+		sed "s|/home/YOU/parley/|$VAR/|" "$HTACCESS" >"$HTDOCS/.htaccess"
+	else
+		# the same substitution as the sed line of cgi-bin/README.md
+		sed "s|/home/YOU/parley/parley.conf|$VAR/parley.conf|" \
+			"$HTACCESS" >"$HTDOCS/.htaccess"
+	fi
 	grep -q "^SetEnv PARLEY_CONFIG $VAR/parley.conf\$" "$HTDOCS/.htaccess" || {
-		echo "parley: cgi-bin/htaccess.example has no SetEnv PARLEY_CONFIG line" >&2
+		echo "parley: $HTACCESS has no SetEnv PARLEY_CONFIG line" >&2
 		exit 2
 	}
 	AUSER=${APACHE_USER:-www-data}
@@ -249,8 +274,14 @@ apache)
 		-e "s|@MPM_LOAD@|LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_$mpm.so|" \
 		-e "s|@CGI_LOAD@|LoadModule ${cgimod}_module /usr/lib/apache2/modules/mod_$cgimod.so|" \
 		"$VAR/apache2.conf"
-	out=$(apache2 -t -f "$VAR/apache2.conf" 2>&1) || { printf '%s\n' "$out" >&2; exit 1; }
-	apache2 -DFOREGROUND -f "$VAR/apache2.conf" &
+	# PARLEY_APACHE_CHROOT: Apache of another system (check-bundle.sh's
+	# older Debian), which then runs the programs there.
+	APACHE2=(apache2)
+	if [ -n "${PARLEY_APACHE_CHROOT:-}" ]; then
+		APACHE2=(chroot "$PARLEY_APACHE_CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C apache2)
+	fi
+	out=$("${APACHE2[@]}" -t -f "$VAR/apache2.conf" 2>&1) || { printf '%s\n' "$out" >&2; exit 1; }
+	"${APACHE2[@]}" -DFOREGROUND -f "$VAR/apache2.conf" &
 	pids+=($!)
 	;;
 *)

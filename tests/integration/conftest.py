@@ -43,7 +43,10 @@ EXTERNAL = FRONTEND == "external"
 # The web server that answers requests: the frontend's own, and lighttpd in
 # the container image (PARLEY_EXTERNAL_WEB_SERVER for another).
 WEB_SERVER = os.environ.get("PARLEY_EXTERNAL_WEB_SERVER", "lighttpd") if EXTERNAL else FRONTEND
-CTL = os.path.join(os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
+# PARLEY_CTL_BIN as in scripts/serve.sh (check-bundle.sh: the bundle's
+# parleyctl, run in the older Debian's chroot).
+CTL = os.environ.get("PARLEY_CTL_BIN") or os.path.join(
+    os.environ.get("PARLEY_BIN", str(REPO / "build" / "bin")), "parleyctl")
 SERVE = REPO / "scripts" / "serve.sh"
 READY_TIMEOUT = 20.0
 
@@ -368,6 +371,19 @@ def start_server(extra_conf="", env_extra=None, db_url=None):
             pytest.fail("server not ready after %.0f s (last: %s)\n%s"
                         % (READY_TIMEOUT, last, srv.logs()), pytrace=False)
         time.sleep(0.2)
+    # PARLEY_APACHE_CHROOT (scripts/check-bundle.sh): the Apache answering
+    # must be the one serve.sh started in that chroot, not one of this host.
+    chroot = os.environ.get("PARLEY_APACHE_CHROOT")
+    if chroot and FRONTEND == "apache":
+        roots = set()
+        for pid, cmd in srv.processes().items():
+            if "apache2" in cmd:
+                with contextlib.suppress(OSError):
+                    roots.add(os.readlink("/proc/%d/root" % pid))
+        if roots != {os.path.realpath(chroot)}:
+            _stop(proc)
+            log.close()
+            pytest.fail("Apache is not running in %s: %r" % (chroot, roots), pytrace=False)
     try:
         yield srv
     finally:
