@@ -33,7 +33,8 @@ CHANNEL_KEYS = {"id", "name", "kind", "topic", "created_by", "created_at",
                 "member_count", "role", "unread_count", "last_message_id", "archived"}
 MESSAGE_KEYS = {"id", "channel_id", "user_id", "username", "content",
                 "created_at", "edited_at", "deleted", "reply_to",
-                "client_msg_id", "reactions", "attachments"}
+                "client_msg_id", "reactions", "attachments",
+                "pinned", "reply_count", "last_reply_at"}   # API.md v2
 PRESENCE_KEYS = {"user_id", "username", "channel_id", "online", "status",
                  "last_seen"}
 
