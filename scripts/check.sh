@@ -121,7 +121,7 @@ echo "== core integration tests (lighttpd mod_cgi: plain CGI)"
 PARLEY_FRONTEND=cgi pytest_run integration-cgi "${CORE[@]}" "${LONG_POLL[@]}"
 echo "== core integration tests (Apache mod_cgi + cgi-bin/htaccess.example: shared host)"
 PARLEY_FRONTEND=apache pytest_run integration-apache \
-	tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_files.py \
+	tests/integration/test_core_flow.py tests/integration/test_abuse.py tests/integration/test_files.py tests/integration/test_static.py \
 	"${LONG_POLL[@]}"
 
 # The whole integration suite again on PostgreSQL 15 (issue 14): every
