@@ -16,12 +16,13 @@
  * costs at most that many rows, whoever wrote them, so the list stays cheap
  * in a channel of a million unread messages (clients show "999+") and in one
  * where the user wrote them all. The capped subquery is aliased (`AS
- * capped`): PostgreSQL requires a name for every subquery in FROM.
+ * capped`): PostgreSQL requires a name for every subquery in FROM. The
+ * member count is the channel row's, kept by triggers (schema 020).
  */
 #define PL_UNREAD_CAP_STR "1000"
 #define CHANNEL_COLUMNS_WITH(unread_after) \
 	"SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, " \
-	"(SELECT count(*) FROM channel_members n WHERE n.channel_id = c.id), me.role, " \
+	"c.member_count, me.role, " \
 	"(SELECT max(x.id) FROM messages x WHERE x.channel_id = c.id), " \
 	"CASE WHEN me.role IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT u.user_id AS uid, " \
 	"u.deleted AS del FROM messages u WHERE u.channel_id = c.id AND " unread_after " " \

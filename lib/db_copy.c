@@ -71,7 +71,7 @@ static bool known(const char *name)
 
 enum copy_stmt {
 	COPY_STMT_SRC_TABLES, COPY_STMT_SRC_NCOLS, COPY_STMT_DST_COLUMNS,
-	COPY_STMT_SETVAL, COPY_STMT__MAX
+	COPY_STMT_SETVAL, COPY_STMT_RECOUNT_MEMBERS, COPY_STMT__MAX
 };
 
 static const struct pl_sql copy_stmts[COPY_STMT__MAX] = {
@@ -85,6 +85,11 @@ static const struct pl_sql copy_stmts[COPY_STMT__MAX] = {
 		"AND is_generated = 'NEVER' ORDER BY ordinal_position" },
 	[COPY_STMT_SETVAL] = {
 		"SELECT setval(pg_get_serial_sequence(?1, 'id'), ?2)" },
+	/* channel_members' trigger (schema 020) counted the copied members on
+	 * top of the copied counts: count them once more, from the rows. */
+	[COPY_STMT_RECOUNT_MEMBERS] = {
+		"UPDATE channels SET member_count = "
+		"(SELECT count(*) FROM channel_members m WHERE m.channel_id = channels.id)" },
 };
 
 static int64_t count_of(struct pl_db *db, const struct pl_sql *q, struct pl_err *err)
@@ -283,6 +288,13 @@ static int set_sequence(struct pl_db *src, struct pl_db *dst, const struct copy_
 	return 0;
 }
 
+static int recount_members(struct pl_db *dst, struct pl_err *err)
+{
+	struct pl_stmt *st = pl_db_prepare(dst, &copy_stmts[COPY_STMT_RECOUNT_MEMBERS], err);
+
+	return st ? pl_db_step_done(dst, st, err) : -1;
+}
+
 static int copy_all(struct pl_db *src, struct pl_db *dst, FILE *report, struct pl_err *err)
 {
 	int64_t n, copied[NTABLES], max_id;
@@ -302,6 +314,8 @@ static int copy_all(struct pl_db *src, struct pl_db *dst, FILE *report, struct p
 		if (copy_rows(src, dst, &tables[i], &copied[i], &max_id, err) < 0 ||
 		    set_sequence(src, dst, &tables[i], max_id, err) < 0)
 			return -1;
+	if (recount_members(dst, err) < 0)
+		return -1;
 	for (i = 0; i < NTABLES; i++) {
 		int64_t a = count_of(src, &tables[i].src_count, err);
 		int64_t b = count_of(dst, &tables[i].dst_count, err);
