@@ -1,7 +1,8 @@
 // app.js — parley's bundled browser client: plain ES modules, no build step.
 // REST in js/api.js, the event stream in js/realtime.js, element helpers
 // (text-only rendering of user data) in js/dom.js, attachments and avatars
-// (file bytes through blob: URLs) in js/files.js, message markdown (the one
+// (file bytes through blob: URLs) in js/files.js, sending and the offline
+// queue in js/outbox.js, message markdown (the one
 // sanitized markup path) in js/format.js, grouping, day separators and the
 // unread line in js/timeline.js.
 
@@ -9,6 +10,7 @@ import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
 import { $, el, clear, setText, fmtTime, fmtSize, newClientId } from './js/dom.js';
 import { Files } from './js/files.js';
+import { Outbox } from './js/outbox.js';
 import { formatMessage } from './js/format.js';
 import { decorate, shortTime, fullTime } from './js/timeline.js';
 
@@ -45,8 +47,17 @@ const rt = new Realtime(api, {
 	resync: () => reloadAll(),
 });
 const files = new Files(api, (e) => report(e));
+// Messages being sent, queued while offline (js/outbox.js).
+const outbox = new Outbox(api, S.pending, {
+	sent: (m) => onSent(m),
+	changed: (cid) => {
+		const p = S.pending.get(cid);
+		if (p) document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
+	},
+	error: (e) => report(e),
+});
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, files, state: S };
+window.parley = { api, rt, files, outbox, state: S };
 
 const me = () => api.user;
 const room = (id) => {
@@ -146,7 +157,7 @@ function onHello(_msg, first) {
 		const r = room(S.current);
 		if (!r.loaded || r.latest) loadHistory(S.current, !r.loaded, r.loaded);
 	}
-	flushQueue();
+	outbox.flush();
 }
 
 async function reloadAll() {
@@ -693,7 +704,7 @@ function pendingEl(cid, p) {
 		p.content ? el('div', { class: 'content' }, p.content) : null,
 		p.attachments.length ? el('div', { class: 'hint' }, summary({ content: '', attachments: p.attachments })) : null,
 		p.failed ? el('div', { class: 'actions' },
-			el('button', { type: 'button', onclick: () => sendPending(cid) }, 'Retry'),
+			el('button', { type: 'button', onclick: () => outbox.send(cid) }, 'Retry'),
 			el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard'))
 			: p.queued ? el('div', { class: 'actions' },
 				el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard')) : null);
@@ -814,73 +825,17 @@ $('composer').addEventListener('submit', (ev) => {
 	} else {
 		jumpToLatest(); // the newest page, with the pending echo at its end
 	}
-	sendPending(cid);
+	outbox.send(cid);
 });
 
-const isNetworkError = (e) => e instanceof TypeError || (e instanceof ApiError && e.status === 0);
-
-async function sendPending(cid) {
-	const p = S.pending.get(cid);
-	if (!p || p.sending) return;
-	const body = { channel_id: p.channel_id, content: p.content, client_msg_id: cid };
-	if (p.reply_to) body.reply_to = p.reply_to;
-	if (p.attachments.length) body.attachments = p.attachments.map((f) => f.id);
-	if (p.failed) {
-		p.failed = false;
-		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
-	}
-	p.sending = true;
-	try {
-		// A repeat of the same client_msg_id returns the first message: retries are safe.
-		const m = await api.post('/api/messages', body);
-		upsert(m, true);
-		const c = S.channels.get(m.channel_id);
-		if (c && !c.role) { c.role = 'member'; renderChannels(); $('join-button').hidden = true; $('leave-button').hidden = false; }
-		if (m.channel_id === S.current && S.stick) markRead();
-	} catch (e) {
-		if (!S.pending.has(cid)) return;
-		if (isNetworkError(e) || e.status >= 500) {
-			// Offline (or the server is down): kept, in order, and sent by
-			// itself once the connection is back (flushQueue).
-			p.queued = true;
-			retryQueueSoon();
-		} else {
-			p.failed = true;
-			report(e);
-		}
-		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
-	} finally {
-		p.sending = false;
-	}
+// The server's message replaces the pending echo (upsert); sending
+// makes the sender a member of a public channel.
+function onSent(m) {
+	upsert(m, true);
+	const c = S.channels.get(m.channel_id);
+	if (c && !c.role) { c.role = 'member'; renderChannels(); $('join-button').hidden = true; $('leave-button').hidden = false; }
+	if (m.channel_id === S.current && S.stick) markRead();
 }
-
-// Sends the queued messages, oldest first, one at a time; stops at the
-// first that still cannot get through. Runs on reconnect (hello), when the
-// browser says it is online, and on a backoff timer.
-let flushing = false, queueTimer = null, queueDelay = 2000;
-async function flushQueue() {
-	if (flushing) return;
-	flushing = true;
-	clearTimeout(queueTimer);
-	queueTimer = null;
-	try {
-		for (const [cid, p] of [...S.pending]) {
-			if (!p.queued || !S.pending.has(cid)) continue;
-			p.queued = false;
-			await sendPending(cid);
-			if (S.pending.get(cid)?.queued) return; // still offline: the timer tries again
-		}
-		queueDelay = 2000;
-	} finally {
-		flushing = false;
-	}
-}
-function retryQueueSoon() {
-	if (queueTimer) return;
-	queueTimer = setTimeout(() => { queueTimer = null; flushQueue(); }, queueDelay);
-	queueDelay = Math.min(queueDelay * 2, 30000);
-}
-window.addEventListener('online', () => { queueDelay = 2000; flushQueue(); });
 
 $('composer-input').addEventListener('keydown', (ev) => {
 	if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
@@ -891,7 +846,6 @@ $('composer-input').addEventListener('keydown', (ev) => {
 $('composer-input').addEventListener('input', () => {
 	renderCount();
 	const now = Date.now();
-
 	if (!S.current || now - S.lastTypingSent < 3000 || !$('composer-input').value) return;
 	S.lastTypingSent = now;
 	if (!rt.send({ type: 'typing', channel_id: S.current })) {
