@@ -655,11 +655,14 @@ function messageEl(m) {
 		presenceDot(m.user_id),
 		m.username ? authorEl(m.user_id, m.username) : el('strong', { class: 'author' }, 'deleted user'),
 		' ',
-		el('time', { datetime: m.created_at, title: fullTime(m.created_at) }, shortTime(m.created_at)),
+		// The time links to the message (#/c/<channel>/m/<id>: copy it to share).
+		el('a', { class: 'permalink', href: `#/c/${m.channel_id}/m/${m.id}` },
+			el('time', { datetime: m.created_at, title: fullTime(m.created_at) }, shortTime(m.created_at))),
 		m.edited_at && !m.deleted ? el('span', { class: 'edited', title: 'edited ' + fullTime(m.edited_at) }, ' (edited)') : null));
 	if (m.reply_to) {
 		li.append(el('a', { class: 'reply-quote', href: `#/c/${m.channel_id}/m/${m.reply_to}` },
-			'↪ ', parent ? nameOf(parent.user_id, parent.username) + ': ' : 'a message',
+			'↪ ', parent ? el('span', { dataset: { authorUser: parent.user_id } }, nameOf(parent.user_id, parent.username)) : 'a message',
+			parent ? ': ' : '',
 			parent ? (parent.deleted ? '(deleted)' : summary(parent).slice(0, 140)) : ''));
 	}
 	const atts = !m.deleted && Array.isArray(m.attachments) ? m.attachments : [];

@@ -240,6 +240,8 @@ test('messages are grouped by author within five minutes, under day separators, 
 	assert.equal(norm(await time.textContent()), norm(d.toLocaleTimeString('en-US', { timeZone: TZ, hour: '2-digit', minute: '2-digit' })));
 	assert.equal(norm(await time.getAttribute('title')), norm(d.toLocaleString('en-US', { timeZone: TZ, dateStyle: 'full', timeStyle: 'medium' })));
 	assert.equal(await time.getAttribute('datetime'), w1.created_at);
+	// The time is the message's permalink.
+	assert.equal(await li(pageR, w1.id).locator('a.permalink').getAttribute('href'), `#/c/${ch.id}/m/${w1.id}`);
 
 	// The grouping and day rules themselves, on messages of other days and
 	// gaps (the server stamps messages with the present).
