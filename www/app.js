@@ -1084,6 +1084,7 @@ function onEvent(ev) {
 		if (ev.user_id === me().id && S.channels.has(ev.channel_id) && ev.channel_id !== S.current) {
 			S.channels.get(ev.channel_id).unread_count = 0;
 			renderChannels();
+			if (S.reloading || S.reloadTimer) S.reloadWanted = true; // a list in flight may predate it
 		}
 		break;
 	case 'typing':

@@ -382,6 +382,9 @@ test('the unread line, "new messages below" and jump to latest; the read marker 
 	for (let i = 11; i <= 40; i++) ids.push((await post(walt.token, ch.id, `unread test ${i}`)).id);
 	const firstUnread = ids[10];
 	assert.equal((await channelOf(rita.token, ch.id)).unread_count, 30);
+	// A fresh start: the channel list as the server counts it.
+	await pageR.reload();
+	await pageR.waitForFunction(() => document.getElementById('conn').dataset.state === 'online', null, { timeout: WAIT });
 	await pageR.locator('#channel-list li', { hasText: ch.name }).locator('.badge', { hasText: '30' }).waitFor({ timeout: WAIT });
 
 	await openChannel(pageR, ch.name);
