@@ -9,7 +9,9 @@
 #   1. the OpenAPI lint of docs/openapi.yaml (@redocly/cli),
 #   2. tests/client/routes.test.mjs (described routes <=> served routes),
 #   3. tests/client/browser.test.mjs (playwright-core + Chromium; screenshots
-#      in build/screenshots/),
+#      in build/screenshots/) and tests/client/reading.test.mjs (the reading
+#      experience: markdown, grouping and days, jumps to a message, the unread
+#      line, the character counter, the offline queue),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -148,6 +150,7 @@ run_node_tests "OpenAPI route coverage" routes.test.mjs
 
 # --- 3. the web client in Chromium ----------------------------------------
 run_node_tests "web client in Chromium" browser.test.mjs
+run_node_tests "web client in Chromium: reading" reading.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

@@ -1,14 +1,22 @@
 // app.js — parley's bundled browser client: plain ES modules, no build step.
 // REST in js/api.js, the event stream in js/realtime.js, element helpers
 // (text-only rendering of user data) in js/dom.js, attachments and avatars
-// (file bytes through blob: URLs) in js/files.js.
+// (file bytes through blob: URLs) in js/files.js, sending and the offline
+// queue in js/outbox.js, message markdown (the one
+// sanitized markup path) in js/format.js, grouping, day separators and the
+// unread line in js/timeline.js.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
 import { $, el, clear, setText, fmtTime, fmtSize, newClientId } from './js/dom.js';
 import { Files } from './js/files.js';
+import { Outbox } from './js/outbox.js';
+import { formatMessage } from './js/format.js';
+import { decorate, shortTime, fullTime } from './js/timeline.js';
 
 const PAGE = 50;
+const MAX_CHARS = 4000;    // code points after trimming (API.md)
+const COUNT_FROM = 500;    // the counter shows when this few are left
 const MAX_ATTACHMENTS = 10;
 const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏'];
 
@@ -16,8 +24,10 @@ const api = new Api();
 const S = {
 	channels: new Map(),   // id -> channel object
 	current: null,         // id of the open channel
-	rooms: new Map(),      // channel id -> { byId: Map, complete: bool, loaded: bool }
-	pending: new Map(),    // client_msg_id -> { channel_id, content, reply_to, attachments, failed }
+	rooms: new Map(),      // channel id -> { byId: Map, complete: bool (oldest held), latest: bool (newest held), loaded: bool }
+	pending: new Map(),    // client_msg_id -> { channel_id, content, reply_to, attachments, failed, queued, at }
+	unreadFrom: null,      // open channel: id of the first unread message (the "New" line)
+	newBelow: false,       // open channel: live messages arrived while scrolled up
 	users: new Map(),      // user id -> username
 	profiles: new Map(),   // user id -> user object (null: not found), for avatars
 	profileLoads: new Set(), // user ids asked for
@@ -37,12 +47,21 @@ const rt = new Realtime(api, {
 	resync: () => reloadAll(),
 });
 const files = new Files(api, (e) => report(e));
+// Messages being sent, queued while offline (js/outbox.js).
+const outbox = new Outbox(api, S.pending, {
+	sent: (m) => onSent(m),
+	changed: (cid) => {
+		const p = S.pending.get(cid);
+		if (p) document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
+	},
+	error: (e) => report(e),
+});
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, files, state: S };
+window.parley = { api, rt, files, outbox, state: S };
 
 const me = () => api.user;
 const room = (id) => {
-	if (!S.rooms.has(id)) S.rooms.set(id, { byId: new Map(), complete: false, loaded: false });
+	if (!S.rooms.has(id)) S.rooms.set(id, { byId: new Map(), complete: false, latest: true, loaded: false });
 	return S.rooms.get(id);
 };
 
@@ -118,6 +137,7 @@ async function enterChat() {
 	rt.start();
 	loadPresence();
 	loadNotifications();
+	if (parseHash() && await followHash()) return;
 	const want = Number(sessionStorage.getItem('parley.current')) || 0;
 	const first = S.channels.has(want) ? want
 		: [...S.channels.values()].find((c) => c.role)?.id;
@@ -131,8 +151,13 @@ function setComposer(on) {
 
 // The first hello: events from now on come live; (re)load what REST knows.
 // A later hello (reconnect with since=) needs nothing: missed events follow.
+// Queued messages go out on every (re)connect.
 function onHello(_msg, first) {
-	if (first && S.current) loadHistory(S.current, true);
+	if (first && S.current) {
+		const r = room(S.current);
+		if (!r.loaded || r.latest) loadHistory(S.current, !r.loaded, r.loaded);
+	}
+	outbox.flush();
 }
 
 async function reloadAll() {
@@ -292,17 +317,28 @@ $('nav-toggle').addEventListener('click', () => {
 
 /* ---------- a channel's messages ---------- */
 
-async function openChannel(id) {
+// Opens a channel; with `at`, at that message (GET history?around=), which
+// is scrolled into view and highlighted.
+async function openChannel(id, at) {
 	const c = S.channels.get(id);
 	if (!c) return;
+	const switching = S.current !== id;
+	// A permalink in the address bar names the message it opened; leave it
+	// behind when the reader goes elsewhere.
+	if (!at && location.hash.startsWith('#/c/')) history.replaceState(null, '', location.pathname + location.search);
+	const unread = c.role && switching ? c.unread_count || 0 : 0;
 	S.current = id;
 	sessionStorage.setItem('parley.current', String(id));
 	document.body.classList.remove('nav-open');
-	S.replyTo = null;
-	$('reply-bar').hidden = true;
-	for (const t of S.typing.values()) clearTimeout(t);
-	S.typing.clear();
-	renderTyping();
+	if (switching) {
+		S.replyTo = null;
+		$('reply-bar').hidden = true;
+		for (const t of S.typing.values()) clearTimeout(t);
+		S.typing.clear();
+		renderTyping();
+		S.unreadFrom = null;
+		S.newBelow = false;
+	}
 	setText($('room-name'), label(c));
 	setText($('room-topic'), c.topic || '');
 	$('join-button').hidden = !!c.role || c.kind !== 'public';
@@ -310,49 +346,179 @@ async function openChannel(id) {
 	$('members-button').hidden = false;
 	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
-	clear($('messages'));
 	renderChannels();
 	// Messages of a channel never opened came from events only: start from
 	// its newest page so that scroll-back has no holes.
 	if (S.rooms.has(id) && !S.rooms.get(id).loaded) S.rooms.delete(id);
 	const r = room(id);
-	if (r.loaded) {
-		renderRoom(id);
-		scrollToBottom();
-		markRead();
+	if (at) {
+		if (!r.byId.has(at)) await loadAround(id, at);
+		else renderRoom(id);
+		if (S.current === id) {
+			showMessage(at);
+			// The next page below (appended, so the view stays): whether
+			// this stretch reaches the newest message.
+			await loadNewer();
+			if (S.current === id && room(id).latest && S.stick) markRead();
+		}
+	} else if (r.loaded && r.latest) {
+		if (switching) {
+			S.unreadFrom = firstUnread(r, unread);
+			renderRoom(id);
+			scrollToUnread();
+		}
 		await loadHistory(id, false, true); // catch up on anything newer
 	} else {
-		await loadHistory(id, true);
+		S.rooms.delete(id);
+		clear($('messages'));
+		await loadHistory(id, true, false, unread);
 	}
 	if (!$('panel').hidden && $('panel').dataset.kind === 'members') showMembers();
+}
+
+// The first unread message: `count` back from the newest, counting what
+// the server counts (others' messages, not deleted).
+function firstUnread(r, count) {
+	if (!count) return null;
+	let first = null;
+	for (const m of [...r.byId.values()].sort((a, b) => b.id - a.id)) {
+		if (m.deleted || m.user_id === me().id) continue;
+		first = m.id;
+		if (--count === 0) break;
+	}
+	return first;
 }
 
 function renderRoom(id) {
 	const list = clear($('messages'));
 	const r = room(id);
 	for (const m of [...r.byId.values()].sort((a, b) => a.id - b.id)) list.append(messageEl(m));
-	for (const [cid, p] of S.pending) if (p.channel_id === id) list.append(pendingEl(cid, p));
+	if (r.latest) for (const [cid, p] of S.pending) if (p.channel_id === id) list.append(pendingEl(cid, p));
+	redecorate();
+}
+
+// The timeline's separators and groups (js/timeline.js), now or once
+// after a burst of changes.
+function redecorate() {
+	S.decorateWanted = false;
+	const id = S.current;
+	if (!id) return;
+	const r = room(id), c = S.channels.get(id);
+	decorate($('messages'), (li) => {
+		if (li.dataset.id) return r.byId.get(Number(li.dataset.id));
+		const p = S.pending.get(li.dataset.clientId);
+		return p ? { user_id: me().id, created_at: p.at } : null;
+	}, {
+		unreadFrom: S.unreadFrom,
+		start: r.complete && c ? (c.kind === 'dm' ? `This is the start of your conversation with ${dmName(c)}.`
+			: `This is the start of ${label(c)}.`) : null,
+	});
 	$('older').hidden = r.complete;
+	$('newer').hidden = r.latest;
+	renderJump();
+}
+function redecorateSoon() {
+	if (S.decorateWanted) return;
+	S.decorateWanted = true;
+	queueMicrotask(() => { if (S.decorateWanted) redecorate(); });
+}
+
+// "Jump to latest" while scrolled up (or holding an older stretch);
+// "New messages below" when live ones arrived meanwhile.
+function renderJump() {
+	const r = S.current ? room(S.current) : null;
+	const show = !!r && r.loaded && (!r.latest || !atBottom() || S.newBelow);
+	const b = $('jump-latest');
+	b.hidden = !show;
+	setText(b, S.newBelow ? 'New messages below' : 'Jump to latest');
+}
+$('jump-latest').addEventListener('click', jumpToLatest);
+async function jumpToLatest() {
+	const id = S.current;
+	if (!id) return;
+	S.newBelow = false;
+	if (!room(id).latest) {
+		S.rooms.delete(id);
+		clear($('messages'));
+		await loadHistory(id, true);
+	} else {
+		S.stick = true;
+		scrollToBottom();
+		markRead();
+		renderJump();
+	}
+}
+
+// Scrolls the message into view and highlights it for a moment.
+function showMessage(mid) {
+	redecorate();
+	const li = document.getElementById('msg-' + mid);
+	if (!li) { toast('That message is not there any more.'); return; }
+	li.scrollIntoView({ block: 'center' });
+	S.stick = atBottom();
+	li.classList.remove('highlight');
+	void li.offsetWidth; // restart the animation
+	li.classList.add('highlight');
+	setTimeout(() => li.classList.remove('highlight'), 3000);
+	renderJump();
+	if (room(S.current).latest && S.stick) markRead();
+}
+
+// Shows the "New" line near the top when it would be out of view, or the
+// bottom; the read marker moves only once the reader is at the bottom.
+function scrollToUnread() {
+	redecorate();
+	const line = $('messages').querySelector('li.unread-line');
+	const box = $('messages-scroll');
+	scrollToBottom();
+	if (line && line.getBoundingClientRect().top < box.getBoundingClientRect().top) {
+		line.scrollIntoView({ block: 'start' });
+	}
+	S.stick = atBottom();
+	if (S.stick) markRead();
+	renderJump();
 }
 
 // Loads the newest page (initial) or, with `newer`, the messages after the
 // newest one held.
-async function loadHistory(id, initial, newer) {
+async function loadHistory(id, initial, newer, unread) {
 	const r = room(id);
 	let q = `/api/messages/history?channel=${id}&limit=${PAGE}`;
 	if (newer && r.byId.size) q += '&after=' + Math.max(...r.byId.keys());
 	try {
 		const msgs = await api.get(q);
-		if (initial && !r.loaded) r.complete = msgs.length < PAGE;
+		if (room(id) !== r) return; // a jump replaced this stretch meanwhile
+		if (initial && !r.loaded) { r.complete = msgs.length < PAGE; r.latest = true; }
 		r.loaded = true;
-		for (const m of msgs) upsert(m, false);
+		for (const m of msgs) upsert(m, false, true);
 		if (S.current === id) {
-			$('older').hidden = r.complete;
-			scrollToBottom();
-			markRead();
+			if (initial && unread) S.unreadFrom = firstUnread(r, unread) || [...r.byId.keys()].sort((a, b) => a - b)[0];
+			if (initial) scrollToUnread();
+			else if (S.stick) { scrollToBottom(); markRead(); }
+			redecorate();
 		}
+		if (newer && msgs.length >= PAGE) await loadHistory(id, false, true);
 	} catch (e) {
 		if (e.status === 404 || e.status === 403) toast('You cannot read that channel.');
+		else report(e);
+	}
+}
+
+// The stretch of a channel around one message: what was held is replaced
+// (it may not join up with it); older and newer pages follow on scrolling.
+async function loadAround(id, mid) {
+	try {
+		const msgs = await api.get(`/api/messages/history?channel=${id}&around=${mid}&limit=${PAGE}`);
+		S.rooms.delete(id);
+		const r = room(id);
+		r.loaded = true;
+		r.complete = false;
+		r.latest = false;
+		for (const m of msgs) { r.byId.set(m.id, m); S.users.set(m.user_id, m.username); }
+		if (!msgs.length) r.latest = true;
+		if (S.current === id) renderRoom(id);
+	} catch (e) {
+		if (e.status === 404 || e.status === 403) toast('You cannot read that message.');
 		else report(e);
 	}
 }
@@ -361,23 +527,54 @@ async function loadOlder() {
 	const id = S.current, r = room(id);
 	if (!id || r.complete || r.loadingOlder || !r.byId.size) return;
 	r.loadingOlder = true;
-	const box = $('messages-scroll'), before = box.scrollHeight - box.scrollTop;
+	const box = $('messages-scroll');
 	try {
 		const oldest = Math.min(...r.byId.keys());
 		const msgs = await api.get(`/api/messages/history?channel=${id}&before=${oldest}&limit=${PAGE}`);
+		if (S.current !== id || room(id) !== r) return; // another channel or stretch meanwhile
+		// Measured now, not before the request: the reader (or a jump) may
+		// have scrolled meanwhile.
+		const before = box.scrollHeight - box.scrollTop;
 		if (msgs.length < PAGE) r.complete = true;
-		for (const m of msgs) upsert(m, false);
+		for (const m of msgs) upsert(m, false, true);
 		if (S.current === id) {
-			$('older').hidden = r.complete;
+			redecorate();
 			box.scrollTop = box.scrollHeight - before; // keep the reader's place
 			S.stick = atBottom();
 		}
 	} catch (e) { report(e); } finally { r.loadingOlder = false; }
 }
+
+// After a jump into the past: the next page towards the present (after=).
+async function loadNewer() {
+	const id = S.current, r = room(id);
+	if (!id || r.latest || r.loadingNewer || !r.byId.size) return;
+	r.loadingNewer = true;
+	try {
+		const newest = Math.max(...r.byId.keys());
+		const msgs = await api.get(`/api/messages/history?channel=${id}&after=${newest}&limit=${PAGE}`);
+		if (room(id) !== r) return; // a jump elsewhere meanwhile
+		if (msgs.length < PAGE) r.latest = true;
+		for (const m of msgs) upsert(m, false, true);
+		if (S.current === id) {
+			if (r.latest) for (const [cid, p] of S.pending) if (p.channel_id === id) $('messages').append(pendingEl(cid, p));
+			redecorate();
+		}
+	} catch (e) { report(e); } finally { r.loadingNewer = false; }
+}
 $('older').addEventListener('click', loadOlder);
+$('newer').addEventListener('click', loadNewer);
 $('messages-scroll').addEventListener('scroll', () => {
+	const box = $('messages-scroll');
 	S.stick = atBottom();
-	if ($('messages-scroll').scrollTop < 40) loadOlder();
+	if (box.scrollTop < 40) loadOlder();
+	const r = S.current ? room(S.current) : null;
+	if (r && !r.latest && box.scrollHeight - box.scrollTop - box.clientHeight < 200) loadNewer();
+	if (S.stick && r && r.latest && (S.newBelow || (S.channels.get(S.current)?.unread_count || 0) > 0)) {
+		S.newBelow = false;
+		markRead();
+	}
+	renderJump();
 });
 
 const atBottom = () => {
@@ -387,23 +584,26 @@ const atBottom = () => {
 const scrollToBottom = () => { const b = $('messages-scroll'); b.scrollTop = b.scrollHeight; };
 // A reader at the bottom stays there when the list grows by itself (image
 // previews arriving) or its box shrinks (attachment chips above the composer).
-const stickObserver = new ResizeObserver(() => { if (S.stick) scrollToBottom(); });
+const stickObserver = new ResizeObserver(() => { if (S.stick && room(S.current).latest) scrollToBottom(); });
 stickObserver.observe($('messages'));
 stickObserver.observe($('messages-scroll'));
 
 // Adds or replaces a message (deduped by id; a pending echo with the same
 // client_msg_id is replaced by it).
-function upsert(m, live) {
+function upsert(m, live, paged) {
 	if (!m || typeof m.id !== 'number') return;
 	S.users.set(m.user_id, m.username);
 	const r = room(m.channel_id);
 	const prev = r.byId.get(m.id);
 	const had = !!prev;
-	r.byId.set(m.id, m);
 	if (m.client_msg_id && S.pending.has(m.client_msg_id) && m.user_id === me().id) {
 		S.pending.delete(m.client_msg_id);
 		document.querySelector(`li[data-client-id="${CSS.escape(m.client_msg_id)}"]`)?.remove();
 	}
+	// Holding an older stretch (after a jump): a newer message is fetched
+	// with its page when the reader gets there, not added past a gap.
+	if (!had && !paged && !r.latest && r.byId.size && m.id > Math.max(...r.byId.keys())) return had;
+	r.byId.set(m.id, m);
 	if (m.channel_id !== S.current) return had;
 	const stick = atBottom();
 	const list = $('messages');
@@ -417,7 +617,7 @@ function upsert(m, live) {
 	} else {
 		let next = null;
 		for (const li of list.children) {
-			if (!li.dataset.id || Number(li.dataset.id) > m.id) { next = li; break; }
+			if (li.dataset.clientId || (li.dataset.id && Number(li.dataset.id) > m.id)) { next = li; break; }
 		}
 		list.insertBefore(node, next);
 	}
@@ -426,8 +626,20 @@ function upsert(m, live) {
 		const mm = r.byId.get(Number(q.dataset.id));
 		if (mm) q.replaceWith(messageEl(mm));
 	}
+	redecorateSoon();
 	if (live && (stick || m.user_id === me().id)) scrollToBottom();
 	return had;
+}
+
+// The name a user goes by in the message list: their display name when they
+// have one (from their profile), else their username.
+function nameOf(id, username) {
+	const u = S.profiles.get(id);
+	return (u && u.display_name) || username || (u && u.username) || S.users.get(id) || 'deleted user';
+}
+function authorEl(id, username) {
+	return el('strong', { class: 'author', dataset: { authorUser: id }, title: '@' + (username || S.users.get(id) || '') },
+		nameOf(id, username));
 }
 
 function messageEl(m) {
@@ -436,23 +648,26 @@ function messageEl(m) {
 	const parent = m.reply_to ? r.byId.get(m.reply_to) : null;
 	const li = el('li', {
 		class: 'msg' + (mine ? ' mine' : '') + (m.deleted ? ' deleted' : ''),
-		dataset: { id: m.id, replyTo: m.reply_to || null }, id: 'msg-' + m.id,
+		dataset: { id: m.id, replyTo: m.reply_to || null, userId: m.user_id }, id: 'msg-' + m.id,
 	});
 	li.append(el('div', { class: 'meta' },
 		avatarOf(m.user_id, false, m.username),
 		presenceDot(m.user_id),
-		el('strong', { class: 'author' }, m.username || 'deleted user'),
+		m.username ? authorEl(m.user_id, m.username) : el('strong', { class: 'author' }, 'deleted user'),
 		' ',
-		el('time', { datetime: m.created_at, title: m.created_at }, fmtTime(m.created_at)),
-		m.edited_at && !m.deleted ? el('span', { class: 'edited', title: m.edited_at }, ' (edited)') : null));
+		// The time links to the message (#/c/<channel>/m/<id>: copy it to share).
+		el('a', { class: 'permalink', href: `#/c/${m.channel_id}/m/${m.id}` },
+			el('time', { datetime: m.created_at, title: fullTime(m.created_at) }, shortTime(m.created_at))),
+		m.edited_at && !m.deleted ? el('span', { class: 'edited', title: 'edited ' + fullTime(m.edited_at) }, ' (edited)') : null));
 	if (m.reply_to) {
-		li.append(el('a', { class: 'reply-quote', href: '#msg-' + m.reply_to },
-			'↪ ', parent ? (parent.username || '') + ': ' : 'a message',
+		li.append(el('a', { class: 'reply-quote', href: `#/c/${m.channel_id}/m/${m.reply_to}` },
+			'↪ ', parent ? el('span', { dataset: { authorUser: parent.user_id } }, nameOf(parent.user_id, parent.username)) : 'a message',
+			parent ? ': ' : '',
 			parent ? (parent.deleted ? '(deleted)' : summary(parent).slice(0, 140)) : ''));
 	}
 	const atts = !m.deleted && Array.isArray(m.attachments) ? m.attachments : [];
 	if (m.deleted || m.content || !atts.length) {
-		li.append(el('div', { class: 'content' }, m.deleted ? 'This message was deleted.' : m.content));
+		li.append(el('div', { class: 'content' }, m.deleted ? 'This message was deleted.' : formatMessage(m.content)));
 	}
 	if (atts.length) li.append(el('div', { class: 'attachments' }, ...atts.map((f) => files.attachment(f))));
 	if (!m.deleted && m.reactions && m.reactions.length) {
@@ -486,14 +701,16 @@ function summary(m) {
 }
 
 function pendingEl(cid, p) {
-	return el('li', { class: 'msg mine pending' + (p.failed ? ' failed' : ''), dataset: { clientId: cid } },
-		el('div', { class: 'meta' }, avatarOf(me().id), presenceDot(me().id), el('strong', { class: 'author' }, me().username), ' ',
-			el('span', { class: 'state' }, p.failed ? 'not sent' : 'sending…')),
+	return el('li', { class: 'msg mine pending' + (p.failed ? ' failed' : '') + (p.queued ? ' queued' : ''), dataset: { clientId: cid } },
+		el('div', { class: 'meta' }, avatarOf(me().id), presenceDot(me().id), authorEl(me().id, me().username), ' ',
+			el('span', { class: 'state' }, p.failed ? 'not sent' : p.queued ? 'waiting for the connection…' : 'sending…')),
 		p.content ? el('div', { class: 'content' }, p.content) : null,
 		p.attachments.length ? el('div', { class: 'hint' }, summary({ content: '', attachments: p.attachments })) : null,
 		p.failed ? el('div', { class: 'actions' },
-			el('button', { type: 'button', onclick: () => sendPending(cid) }, 'Retry'),
-			el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard')) : null);
+			el('button', { type: 'button', onclick: () => outbox.send(cid) }, 'Retry'),
+			el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard'))
+			: p.queued ? el('div', { class: 'actions' },
+				el('button', { type: 'button', onclick: () => { S.pending.delete(cid); renderRoom(S.current); } }, 'Discard')) : null);
 }
 
 function togglePicker(btn, m) {
@@ -517,7 +734,7 @@ async function react(m, emoji, add) {
 
 function startReply(m) {
 	S.replyTo = m;
-	setText($('reply-author'), m.username);
+	setText($('reply-author'), nameOf(m.user_id, m.username));
 	setText($('reply-text'), summary(m).slice(0, 80));
 	$('reply-bar').hidden = false;
 	$('composer-input').focus();
@@ -557,11 +774,34 @@ async function removeMessage(m) {
 
 /* ---------- sending ---------- */
 
+// The length the server checks: code points after trimming.
+const charCount = (text) => [...text.trim()].length;
+
+// The composer's counter: shown near the limit, red over it.
+function renderCount() {
+	const n = charCount($('composer-input').value), left = MAX_CHARS - n;
+	const p = $('composer-count');
+	p.hidden = left > COUNT_FROM;
+	p.classList.toggle('over', left < 0);
+	setText(p, left >= 0 ? `${left} ${left === 1 ? 'character' : 'characters'} left`
+		: `${-left} ${left === -1 ? 'character' : 'characters'} over the limit of ${MAX_CHARS}`);
+	if (left >= 0 && $('composer-error').dataset.tooLong) { composerError(''); delete $('composer-error').dataset.tooLong; }
+}
+
 $('composer').addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	const input = $('composer-input');
 	const content = input.value.trim();
 	if (!S.current) return;
+	const n = charCount(content);
+	if (n > MAX_CHARS) {
+		// Refused here, never cut: the text stays in the box to be shortened.
+		composerError(`This message is ${n - MAX_CHARS} ${n - MAX_CHARS === 1 ? 'character' : 'characters'} too long: `
+			+ `at most ${MAX_CHARS} can be sent (it has ${n}).`);
+		$('composer-error').dataset.tooLong = '1';
+		input.focus();
+		return;
+	}
 	if (S.uploads.some((u) => u.state === 'uploading')) {
 		composerError('Wait until the uploads finish, or remove them.');
 		return;
@@ -573,38 +813,31 @@ $('composer').addEventListener('submit', (ev) => {
 	renderUploads();
 	const cid = newClientId();
 	S.pending.set(cid, { channel_id: S.current, content, reply_to: S.replyTo ? S.replyTo.id : null, failed: false,
-		attachments: ready.map((u) => u.result) });
+		queued: false, at: new Date().toISOString(), attachments: ready.map((u) => u.result) });
 	input.value = '';
+	renderCount();
 	S.replyTo = null;
 	S.lastTypingSent = 0;
 	$('reply-bar').hidden = true;
-	$('messages').append(pendingEl(cid, S.pending.get(cid)));
-	scrollToBottom();
-	sendPending(cid);
+	S.newBelow = false;
+	if (room(S.current).latest) {
+		$('messages').append(pendingEl(cid, S.pending.get(cid)));
+		redecorate();
+		S.stick = true;
+		scrollToBottom();
+	} else {
+		jumpToLatest(); // the newest page, with the pending echo at its end
+	}
+	outbox.send(cid);
 });
 
-async function sendPending(cid) {
-	const p = S.pending.get(cid);
-	if (!p) return;
-	const body = { channel_id: p.channel_id, content: p.content, client_msg_id: cid };
-	if (p.reply_to) body.reply_to = p.reply_to;
-	if (p.attachments.length) body.attachments = p.attachments.map((f) => f.id);
-	if (p.failed) {
-		p.failed = false;
-		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
-	}
-	try {
-		// A repeat of the same client_msg_id returns the first message: retries are safe.
-		const m = await api.post('/api/messages', body);
-		upsert(m, true);
-		const c = S.channels.get(m.channel_id);
-		if (c && !c.role) { c.role = 'member'; renderChannels(); $('join-button').hidden = true; $('leave-button').hidden = false; }
-		markRead();
-	} catch (e) {
-		p.failed = true;
-		document.querySelector(`li[data-client-id="${CSS.escape(cid)}"]`)?.replaceWith(pendingEl(cid, p));
-		if (!(e instanceof TypeError)) report(e);
-	}
+// The server's message replaces the pending echo (upsert); sending
+// makes the sender a member of a public channel.
+function onSent(m) {
+	upsert(m, true);
+	const c = S.channels.get(m.channel_id);
+	if (c && !c.role) { c.role = 'member'; renderChannels(); $('join-button').hidden = true; $('leave-button').hidden = false; }
+	if (m.channel_id === S.current && S.stick) markRead();
 }
 
 $('composer-input').addEventListener('keydown', (ev) => {
@@ -614,6 +847,7 @@ $('composer-input').addEventListener('keydown', (ev) => {
 	}
 });
 $('composer-input').addEventListener('input', () => {
+	renderCount();
 	const now = Date.now();
 	if (!S.current || now - S.lastTypingSent < 3000 || !$('composer-input').value) return;
 	S.lastTypingSent = now;
@@ -762,9 +996,10 @@ function markRead() {
 	const id = S.current, c = S.channels.get(id);
 	if (!c || !c.role) return;
 	const r = room(id);
-	if (!r.byId.size) return;
+	if (!r.byId.size || !r.latest) return;
 	const newest = Math.max(...r.byId.keys());
 	c.unread_count = 0;
+	S.newBelow = false;
 	renderChannels();
 	clearTimeout(S.readTimer);
 	S.readTimer = setTimeout(() => {
@@ -773,7 +1008,7 @@ function markRead() {
 	}, 300);
 }
 document.addEventListener('visibilitychange', () => {
-	if (document.visibilityState === 'visible') { markRead(); rt.nudge(); }
+	if (document.visibilityState === 'visible') { if (S.stick) markRead(); rt.nudge(); }
 });
 window.addEventListener('online', () => rt.nudge());
 
@@ -787,8 +1022,15 @@ function onEvent(ev) {
 		upsert(m, true);
 		const c = S.channels.get(m.channel_id);
 		if (!c) { reloadChannelsSoon(); break; }
+		c.last_message_id = Math.max(c.last_message_id || 0, m.id);
 		if (had || m.user_id === me().id) break;
-		if (m.channel_id === S.current && document.visibilityState !== 'hidden') markRead();
+		if (m.channel_id === S.current && document.visibilityState !== 'hidden' && (!S.stick || !room(m.channel_id).latest)) {
+			// Scrolled up: the read marker stays; a bar says there is more below.
+			c.unread_count = (c.unread_count || 0) + 1;
+			if (!S.unreadFrom) S.unreadFrom = m.id;
+			S.newBelow = true;
+			redecorate();
+		} else if (m.channel_id === S.current && document.visibilityState !== 'hidden') markRead();
 		else {
 			c.unread_count = (c.unread_count || 0) + 1;
 			renderChannels();
@@ -842,6 +1084,7 @@ function onEvent(ev) {
 		if (ev.user_id === me().id && S.channels.has(ev.channel_id) && ev.channel_id !== S.current) {
 			S.channels.get(ev.channel_id).unread_count = 0;
 			renderChannels();
+			if (S.reloading || S.reloadTimer) S.reloadWanted = true; // a list in flight may predate it
 		}
 		break;
 	case 'typing':
@@ -894,7 +1137,7 @@ function clearTyping(uid) {
 	renderTyping();
 }
 function renderTyping() {
-	const names = [...S.typing.keys()].map((id) => S.users.get(id) || 'someone');
+	const names = [...S.typing.keys()].map((id) => (S.users.has(id) || S.profiles.get(id) ? nameOf(id, S.users.get(id)) : 'someone'));
 	setText($('typing'), names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…`
 		: `${names.join(', ')} are typing…`);
 }
@@ -965,6 +1208,10 @@ function learnUser(u) {
 	}
 	if (!old || old.avatar_url !== u.avatar_url || old.display_name !== u.display_name) {
 		for (const n of document.querySelectorAll(`[data-avatar-user="${u.id}"]`)) n.replaceWith(avatarOf(u.id, n.classList.contains('big')));
+	}
+	if (!old || old.display_name !== u.display_name || old.username !== u.username) {
+		for (const n of document.querySelectorAll(`[data-author-user="${u.id}"]`)) setText(n, nameOf(u.id, u.username));
+		if (S.typing.has(u.id)) renderTyping();
 	}
 }
 
@@ -1041,11 +1288,13 @@ $('search-form').addEventListener('submit', async (ev) => {
 	} catch (e) { report(e); }
 });
 
-function resultItem(m, prefix) {
+// A search hit or a notification: a click opens its channel at it.
+function resultItem(m, prefix, onopen) {
 	const c = S.channels.get(m.channel_id);
-	return el('li', {}, el('button', { type: 'button', class: 'result', onclick: () => openChannel(m.channel_id) },
-		el('span', { class: 'hint' }, (prefix ? prefix + ' · ' : '') + (c ? label(c) : 'channel ' + m.channel_id) + ' · ' + fmtTime(m.created_at)),
-		el('strong', { class: 'author' }, m.username || ''),
+	return el('li', {}, el('button', { type: 'button', class: 'result', dataset: { messageId: m.id },
+		onclick: () => { if (onopen) onopen(); goToMessage(m.channel_id, m.id); } },
+		el('span', { class: 'hint', title: fullTime(m.created_at) }, (prefix ? prefix + ' · ' : '') + (c ? label(c) : 'channel ' + m.channel_id) + ' · ' + fmtTime(m.created_at)),
+		el('strong', { class: 'author' }, m.username ? nameOf(m.user_id, m.username) : ''),
 		el('span', { class: 'content' }, m.deleted ? '(deleted)' : summary(m))));
 }
 
@@ -1067,12 +1316,21 @@ function showNotifications() {
 	const list = openPanel('notifications', 'Notifications', { text: 'Mark all read', run: markAllRead });
 	if (!S.notifications.length) list.append(el('li', { class: 'empty' }, 'Nothing yet.'));
 	for (const n of S.notifications) {
-		const item = n.message ? resultItem(n.message, n.kind === 'dm' ? 'Direct message' : 'Mention')
-			: el('li', {}, n.kind);
+		const kind = n.kind === 'dm' ? 'Direct message' : n.kind === 'reply' ? 'Reply' : 'Mention';
+		const item = n.message ? resultItem(n.message, kind, () => markNotificationRead(n)) : el('li', {}, n.kind);
 		if (!n.read) item.classList.add('unread');
 		list.append(item);
 	}
 }
+async function markNotificationRead(n) {
+	if (n.read) return;
+	n.read = true;
+	renderNotifCount();
+	try {
+		await api.post('/api/notifications/read', { ids: [n.id] });
+	} catch (e) { n.read = false; renderNotifCount(); report(e); }
+}
+
 async function markAllRead() {
 	try {
 		await api.post('/api/notifications/read', { all: true });
@@ -1097,6 +1355,33 @@ document.addEventListener('keydown', (ev) => {
 		$('panel-close').click();
 	}
 });
+
+/* ---------- permalinks: #/c/<channel id>/m/<message id> ---------- */
+
+function parseHash() {
+	const mm = /^#\/c\/(\d+)(?:\/m\/(\d+))?$/.exec(location.hash);
+	return mm ? { channel: Number(mm[1]), message: mm[2] ? Number(mm[2]) : null } : null;
+}
+
+// Opens a channel at a message, and says so in the address bar (a link to
+// copy); the same hash again re-opens it.
+function goToMessage(channel, message) {
+	const hash = `#/c/${channel}/m/${message}`;
+	if (location.hash === hash) followHash();
+	else location.hash = hash;
+}
+
+async function followHash() {
+	const h = parseHash();
+	if (!h || !api.session || $('chat-screen').hidden) return false;
+	if (!S.channels.has(h.channel)) {
+		try { await loadChannels(); } catch (e) { console.warn(e); }
+	}
+	if (!S.channels.has(h.channel)) { toast('You cannot read that channel.'); return false; }
+	await openChannel(h.channel, h.message);
+	return true;
+}
+window.addEventListener('hashchange', followHash);
 
 /* ---------- start ---------- */
 
