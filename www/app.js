@@ -732,10 +732,15 @@ async function react(m, emoji, add) {
 	} catch (e) { report(e); }
 }
 
+// A reply joins the thread of the message's root (a reply to a reply
+// answers the same root: docs/DECISIONS.md, "Threads"); the bar shows the
+// root when it is loaded.
 function startReply(m) {
-	S.replyTo = m;
-	setText($('reply-author'), nameOf(m.user_id, m.username));
-	setText($('reply-text'), summary(m).slice(0, 80));
+	const room = S.rooms.get(m.channel_id);
+	const root = (m.reply_to && room && room.byId.get(m.reply_to)) || m;
+	S.replyTo = { id: m.reply_to || m.id };
+	setText($('reply-author'), nameOf(root.user_id, root.username));
+	setText($('reply-text'), summary(root).slice(0, 80));
 	$('reply-bar').hidden = false;
 	$('composer-input').focus();
 }

@@ -239,6 +239,16 @@ test('edit, react, reply and delete reach the other user live', async () => {
 	await msgWith(pageA, 'replying to your fix').locator('.reply-quote', { hasText: 'a typo here' }).waitFor({ timeout: WAIT });
 	await shot(pageA, '05-edit-react-reply');
 
+	// Alice answers Bob's reply: it joins the same thread (reply_to is the
+	// root, whose reply_count counts both).
+	const rootId = await msgWith(pageA, 'a typo here (fixed)').first().getAttribute('data-id');
+	await msgWith(pageA, 'replying to your fix').getByRole('button', { name: 'Reply' }).click();
+	await pageA.locator('#reply-bar', { hasText: 'a typo here' }).waitFor({ timeout: WAIT });
+	await send(pageA, 'answering in the thread');
+	const answer = msgWith(pageB, 'answering in the thread');
+	await answer.waitFor({ timeout: WAIT });
+	assert.equal(await answer.getAttribute('data-reply-to'), rootId);
+
 	// Alice deletes her message; Bob sees it go.
 	await msgWith(pageA, 'a typo here (fixed)').first().getByRole('button', { name: 'Delete' }).click();
 	await pageB.waitForFunction(() => [...document.querySelectorAll('#messages li.msg.deleted .content')]
