@@ -150,12 +150,14 @@ podman image umount "$TAG" >/dev/null
 echo "label $VERSION, base localhost/debian:bookworm-slim, user $user, HEALTHCHECK, VOLUME, EXPOSE; no key or database inside: ok"
 
 # run_container NAME VOLUME PORT [podman run options...]: starts the image
-# listening on 127.0.0.1:PORT (its ws-daemon on PORT+1).
+# listening on 127.0.0.1:PORT (its ws-daemon on another free port: PORT+1
+# may be taken, the network is the host's).
 run_container() {
-	local name=$1 vol=$2 port=$3
+	local name=$1 vol=$2 port=$3 ws_port
 	shift 3
+	ws_port=$(free_port)
 	"${PODMAN[@]}" run -d --name "$name" "${RUN_FLAGS[@]}" \
-		-e PARLEY_HTTP_ADDR=127.0.0.1 -e PARLEY_HTTP_PORT="$port" -e PARLEY_WS_PORT="$((port + 1))" \
+		-e PARLEY_HTTP_ADDR=127.0.0.1 -e PARLEY_HTTP_PORT="$port" -e PARLEY_WS_PORT="$ws_port" \
 		-v "$vol:/var/lib/parley" "$@" "$TAG" >/dev/null 2>"$tmp/run.err" ||
 		{ cat "$tmp/run.err" >&2; fail "podman run $name"; }
 }
