@@ -2,6 +2,8 @@
 PORT    ?= 8080
 WS_PORT ?= $(shell expr $(PORT) + 1)
 PARLEY_VAR ?= $(CURDIR)/var
+# The first rule below (version.o) must not become the goal of a plain `make`.
+.DEFAULT_GOAL := all
 
 CC      ?= cc
 # fcgi: Debian 12's libfcgi-dev ships fcgi.pc (-lfcgi, no cflags).
