@@ -22,9 +22,9 @@ Usage (from the repository root, after `make`):
   bench/wsbench.py -n 5000 --rate 0 --idle 10          # idle sockets only
   bench/wsbench.py -n 1000 --conf "ws_inotify = 0"     # data_version polling only
   bench/wsbench.py -n 100 --engine postgres            # on PostgreSQL (LISTEN wake-ups)
-Sockets connect through lighttpd (its /ws proxy) unless --direct or N > 900
-(the generated lighttpd.conf allows 1024 connections): then straight to the
-daemon's port.
+Sockets connect through lighttpd (its /ws proxy) unless --direct: then
+straight to the daemon's port. lighttpd's connection limit is raised to N +
+1024 (serve.sh's LIGHTTPD_MAX_CONNECTIONS).
 """
 
 import argparse
@@ -64,7 +64,7 @@ def free_ports(n):
 
 
 class Server:
-    def __init__(self, extra_conf, engine="sqlite"):
+    def __init__(self, extra_conf, engine="sqlite", sockets=0, frontend="lighttpd"):
         self.port, self.ws_port = free_ports(2)
         self.var = tempfile.mkdtemp(prefix="parley-bench-")
         self.engine = engine
@@ -77,6 +77,7 @@ class Server:
                 + extra_conf.replace("\\n", "\n"))
         env = dict(os.environ, PORT=str(self.port), WS_PORT=str(self.ws_port),
                    PARLEY_VAR=self.var, PARLEY_EXTRA_CONF=conf, PARLEY_PROCS="2",
+                   LIGHTTPD_MAX_CONNECTIONS=str(sockets + 1024), PARLEY_FRONTEND=frontend,
                    PARLEY_LOCAL_PG="1" if engine == "postgres" else "0")
         self.log = open(os.path.join(self.var, "serve.log"), "wb")
         self.proc = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "serve.sh")],
@@ -234,7 +235,7 @@ def run(args, srv):
     ch = api(s, "POST", srv.base, "/api/channels", users[0], {"name": "bench"})["id"]
     for tok in users[1:]:
         api(s, "POST", srv.base, "/api/channels/%d/join" % ch, tok)
-    direct = args.direct or args.n > 900
+    direct = args.direct
     port = srv.ws_port if direct else srv.port
     tokfile = os.path.join(srv.var, "tokens")
     with open(tokfile, "w") as f:
@@ -246,7 +247,7 @@ def run(args, srv):
     if reader.stdout.readline().strip() != "READY":
         sys.exit("the reader could not connect its sockets")
     print("connected %d sockets (%s) in %.1f s" % (
-        args.n, "direct to the daemon" if direct else "through lighttpd", time.monotonic() - t0))
+        args.n, "direct to the daemon" if direct else "through " + args.frontend, time.monotonic() - t0))
     time.sleep(2)
     c0, w0 = srv.cpu_s(), time.monotonic()
     time.sleep(args.idle)
@@ -255,6 +256,7 @@ def run(args, srv):
     print("idle: daemon CPU %.2f %% of a core, RSS %.1f MB (%d sockets, %.1f s)" % (
         idle_cpu, idle_rss, args.n, args.idle))
     result = {"n": args.n, "idle_cpu": idle_cpu, "idle_rss": idle_rss, "direct": direct,
+              "frontend": args.frontend,
               "conf": args.conf}
     if args.rate > 0:
         reader.stdin.write("R\n")
@@ -298,16 +300,18 @@ def main():
     ap.add_argument("--idle", type=float, default=10, help="idle measurement time")
     ap.add_argument("--sample", type=int, default=50, help="sockets whose latency is measured")
     ap.add_argument("--direct", action="store_true", help="connect to the daemon's port")
+    ap.add_argument("--frontend", choices=("lighttpd", "nginx"), default="lighttpd",
+                    help="the web server in front (serve.sh's PARLEY_FRONTEND)")
     ap.add_argument("--conf", default="", help="extra parley.conf lines (\\n separated)")
     ap.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite",
                     help="postgres: a local cluster in the server's data dir")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = args.n * 2 + 1000
+    need = args.n * 3 + 5000  # the reader's sockets, lighttpd's both sides
     if soft < need:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(need, soft), hard), hard))
     build_reader()
-    srv = Server(args.conf, args.engine)
+    srv = Server(args.conf, args.engine, args.n, args.frontend)
     signal.signal(signal.SIGALRM, lambda *a: sys.exit("wsbench: time limit (300 s) reached"))
     signal.alarm(300)
     try:

@@ -23,7 +23,9 @@
 #   file_max_bytes and the web server's own body limit for uploads follow it),
 #   PARLEY_WSD=0 (no ws-daemon; the default for apache), PARLEY_HOOKD_PROCS
 #   (outgoing webhook workers, parley-hookd; default 1, 0 for apache),
-#   PARLEY_HOOKD_BIN, PARLEY_DEV_MAIL=1
+#   PARLEY_HOOKD_BIN, LIGHTTPD_MAX_CONNECTIONS (lighttpd and nginx, default
+#   1024; max-fds is four times it: bench/wsbench.py raises it for its
+#   proxied sockets), PARLEY_DEV_MAIL=1
 #   (make run: mail_command keeps verification mails in $VAR/mail/, see
 #   scripts/mailbox.sh), PARLEY_EXTRA_CONF
 #   (lines appended to the generated parley.conf), PARLEY_BIN (FastCGI
@@ -57,6 +59,7 @@ HOOKD_BIN=${PARLEY_HOOKD_BIN:-$BIN/parley-hookd}
 SCHEMA=${PARLEY_SCHEMA_DIR:-$ROOT/schema}
 WWW=${PARLEY_WWW:-$ROOT/www}
 PROCS=${PARLEY_PROCS:-2}
+MAX_CONNECTIONS=${LIGHTTPD_MAX_CONNECTIONS:-1024}
 EVENTS_PROCS=${PARLEY_EVENTS_PROCS:-$((PROCS > 4 ? PROCS : 4))}
 FRONTEND=${PARLEY_FRONTEND:-lighttpd}
 
@@ -145,6 +148,7 @@ render() {
 	done
 	sed -e "s|@PORT@|$PORT|g" -e "s|@WS_PORT@|$WS_PORT|g" -e "s|@VAR@|$VAR|g" \
 	    -e "s|@ROOT@|$ROOT|g" -e "s|@BIN@|$BIN|g" -e "s|@PROCS@|$PROCS|g" \
+	    -e "s|@MAX_CONNECTIONS@|$MAX_CONNECTIONS|g" -e "s|@MAX_FDS@|$((MAX_CONNECTIONS * 4))|g" \
 	    -e "s|@WWW@|$WWW|g" -e "s|@UPLOAD_MAX_KB@|$UPLOAD_MAX_KB|g" -e "s/@APPS_ALT@/$(IFS='|'; echo "${apps[*]}")/g" \
 	    -e "/@APPS@/{r $part" -e "d}" "$template" >"$out"
 }

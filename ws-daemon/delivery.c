@@ -222,6 +222,28 @@ static struct wsd_frame *frame_for(struct wsd *w, struct rendered *r, enum pl_ev
 	return r->frame[cut];
 }
 
+/*
+ * A frame of the live pass: written to the socket at once when nothing is
+ * queued before it and lws holds no partial write of the socket
+ * (lws_partial_buffered, lws-ws-state.h; lws buffers a short write itself
+ * and sends the rest when the socket drains, lws-write.h "Truncated
+ * Writes"). That is one send() per socket, where asking for a WRITEABLE
+ * callback costs an epoll_ctl to add POLLOUT, a loop pass, the send and
+ * another epoll_ctl: on this VM's costly system calls that spread the
+ * fan-out of one event to 1,000 sockets over tens of milliseconds
+ * (docs/BENCHMARKS.md). Otherwise the frame queues behind the others, so
+ * the order never changes.
+ */
+static void send_live(struct wsd_conn *c, struct wsd_frame *f)
+{
+	if (c->head || c->close_code || c->dead || lws_partial_buffered(c->wsi)) {
+		wsd_queue(c, f);
+		return;
+	}
+	if (lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+		drop(c, "write failed");
+}
+
 /* What offer() did with an event. */
 enum offered {
 	OFFERED,     /* considered: queued if c may see it; c's cursor moved past it */
@@ -260,7 +282,9 @@ static enum offered offer(struct wsd *w, struct wsd_conn *c, const struct pl_eve
 	if (r->view.failed)
 		return DB_FAILED;
 	c->cursor = ev->id;
-	if (f)
+	if (f && live)
+		send_live(c, f);
+	else if (f)
 		wsd_queue(c, f);
 	return OFFERED;
 }
