@@ -164,9 +164,13 @@ static void on_data(struct conn *c, const unsigned char *d, size_t n, double t)
 			break;
 		if ((b[0] & 0x0f) == 1)
 			sample_frame((const char *)b + hl, pl, t);
-		else if ((b[0] & 0x0f) == 9) {
-			static const unsigned char pong[6] = { 0x8a, 0x80, 1, 2, 3, 4 };
-			if (write(c->fd, pong, sizeof(pong)) < 0)
+		else if ((b[0] & 0x0f) == 9 && pl <= 125) {
+			/* A pong echoes the ping's payload (RFC 6455 5.5.3),
+			 * masked as every client frame. */
+			unsigned char pong[6 + 125] = { 0x8a, 0x80 | (unsigned char)pl, 1, 2, 3, 4 };
+			for (size_t i = 0; i < pl; i++)
+				pong[6 + i] = b[hl + i] ^ pong[2 + i % 4];
+			if (write(c->fd, pong, 6 + pl) < 0)
 				perror("pong");
 		}
 		off += hl + pl;

@@ -48,6 +48,8 @@ struct pl_config {
 	int event_retention_days;    /* event_retention_days: events kept this long */
 	int ws_inotify;              /* ws_inotify: 1 = wake on -wal changes as well as polling */
 	int ws_stall_timeout;        /* ws_stall_timeout: s a socket may leave frames untaken before it is dropped */
+	int ws_ping_interval;        /* ws_ping_interval: s of silence before the daemon pings a socket */
+	int ws_hangup;               /* ws_hangup: s of silence (no frame, no pong) before the daemon drops a socket */
 	int ws_user_limit;           /* ws_user_limit: sockets per user per daemon, more are closed with 4008 (0 = no cap) */
 	int poll_user_limit;         /* poll_user_limit: waiting long polls per user, all processes; more get 429 (0 = no cap) */
 	/* accounts (issue 3): rate limits are events per window (seconds); 0 = no limit */

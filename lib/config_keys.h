@@ -102,6 +102,14 @@ PL_SETTING_INT("ws_inotify", ws_inotify, 1, 0, 1,
 PL_SETTING_INT("ws_stall_timeout", ws_stall_timeout, 15, 1, 3600,
 	"Seconds a socket may leave queued frames untaken before `parley-wsd` "
 	"drops it.")
+PL_SETTING_INT("ws_ping_interval", ws_ping_interval, 25, 1, 3600,
+	"Seconds a socket may stay silent before `parley-wsd` sends it a "
+	"WebSocket ping (RFC 6455 5.5.2; browsers answer with a pong). Proxies "
+	"in front must allow at least this much idle time.")
+PL_SETTING_INT("ws_hangup", ws_hangup, 70, 2, 7200,
+	"Seconds without any frame or pong from a socket before `parley-wsd` "
+	"drops it (a peer gone without closing). Raised to `ws_ping_interval` + "
+	"1 when set below it.")
 PL_SETTING_INT("ws_user_limit", ws_user_limit, 20, 0, 1000000,
 	"Sockets one user may hold on one `parley-wsd` (0: no cap). One more is "
 	"accepted and closed at once with close code 4008 (\"too many sockets for "

@@ -435,6 +435,12 @@ static void presence_sweep(struct wsd *w)
  * database error is not a revocation: those sockets are kept. */
 static void check_sessions(struct wsd *w)
 {
+	struct pl_err txerr = { 0 };
+	/* One read transaction around the lookups: SQLite takes its shared
+	 * lock once (two fcntl calls) instead of once per socket, which was
+	 * most of the idle CPU at 10,000 sockets (docs/BENCHMARKS.md). */
+	bool tx = w->conns && pl_db_exec(w->ctx.db, "BEGIN", &txerr) == 0;
+
 	for (struct wsd_conn *c = w->conns; c; c = c->next) {
 		struct pl_err err = { 0 };
 		struct pl_claims who = { .user_id = c->user_id, .session_id = c->session_id,
@@ -448,6 +454,8 @@ static void check_sessions(struct wsd *w)
 			wsd_conn_close(c, WSD_CLOSE_REVOKED);
 		}
 	}
+	if (tx && pl_db_exec(w->ctx.db, "COMMIT", &txerr) < 0)
+		pl_warn_log("session check: %s", txerr.message);
 }
 
 /* A server admin deactivated `user_id` (lib/admin.c writes
@@ -557,15 +565,43 @@ void wsd_changed_on_disk(struct wsd *w)
 	lws_sul_schedule(w->lws, 0, &w->recheck_sul, recheck_cb, LWS_US_PER_MS);
 }
 
-/* Drops sockets that have frames queued but took none for ws_stall_timeout. */
-static void drop_stalled(struct wsd *w)
+void wsd_heard(struct wsd_conn *c)
+{
+	c->heard_ms = monotonic_ms();
+	c->ping_ms = 0;
+}
+
+/*
+ * One walk over the sockets a tick: drops those that have frames queued
+ * but took none for ws_stall_timeout, and keeps the others alive: a socket
+ * silent for ws_ping_interval gets a ping (RFC 6455 5.5.2, sent at its
+ * next WRITEABLE, protocol.c), one silent for ws_hangup is dropped. This
+ * is the daemon's own keep-alive: lws's (retry_and_idle_policy) re-inserts
+ * each socket's timer into one sorted list on every ping and every pong,
+ * a walk of the whole list each, which made 10,000 idle sockets cost 10 %
+ * of a core (docs/BENCHMARKS.md); this walk costs a few microseconds.
+ */
+static void check_sockets(struct wsd *w)
 {
 	int64_t now = monotonic_ms();
+	int64_t ping = (int64_t)w->ctx.cfg.ws_ping_interval * 1000;
+	int64_t hangup = (int64_t)w->ctx.cfg.ws_hangup * 1000;
 
-	for (struct wsd_conn *c = w->conns; c; c = c->next)
-		if (!c->dead && c->head &&
-		    now - c->progress_ms >= (int64_t)w->ctx.cfg.ws_stall_timeout * 1000)
+	if (hangup <= ping)
+		hangup = ping + 1000;
+	for (struct wsd_conn *c = w->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->head && now - c->progress_ms >= (int64_t)w->ctx.cfg.ws_stall_timeout * 1000)
 			drop(c, "not reading");
+		else if (now - c->heard_ms >= hangup)
+			drop(c, "no frame or pong");
+		else if (now - c->heard_ms >= ping && !c->ping_ms) {
+			c->ping_due = true;
+			c->ping_ms = now;
+			lws_callback_on_writable(c->wsi);
+		}
+	}
 }
 
 /* Seconds between presence refreshes: well inside the window. */
@@ -585,7 +621,7 @@ static void housekeeping_cb(lws_sorted_usec_list_t *sul)
 	struct wsd *w = lws_container_of(sul, struct wsd, house_sul);
 	unsigned t = ++w->house_ticks;
 
-	drop_stalled(w);
+	check_sockets(w);
 	if (t % refresh_ticks(w) == 0)
 		presence_refresh(w);
 	presence_sweep(w);

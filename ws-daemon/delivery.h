@@ -114,6 +114,10 @@ void wsd_queue_json(struct wsd_conn *c, const cJSON *v);
  * owns that reference), or NULL when the queue is empty. */
 struct wsd_frame *wsd_queue_pop(struct wsd_conn *c);
 
+/* wsd_heard: records that c's peer sent a frame or a pong now (the
+ * keep-alive of the housekeeping tick counts silence from here). */
+void wsd_heard(struct wsd_conn *c);
+
 /* wsd_queue_clear: drops every queued frame. */
 void wsd_queue_clear(struct wsd_conn *c);
 

@@ -61,11 +61,12 @@ static void lws_log_emit(int level, const char *line)
 	pl_log_write(level == LLL_ERR ? PL_LOG_WARN : PL_LOG_DEBUG, "lws", "%.*s", (int)n, line);
 }
 
-/* Server pings after 25 s without traffic (lighttpd drops proxied
- * connections idle for 60 s); no valid traffic for 70 s hangs up. */
+/* lws's own keep-alive off (no hangup time: _lws_validity_confirmed_role
+ * does nothing): the housekeeping tick pings and hangs up instead
+ * (ws_ping_interval, ws_hangup; delivery.c check_sockets). */
 static const lws_retry_bo_t idle_policy = {
-	.secs_since_valid_ping = 25,
-	.secs_since_valid_hangup = 70,
+	.secs_since_valid_ping = 0,
+	.secs_since_valid_hangup = 0,
 };
 
 /* The lws context on libev (FACTS.md: idle CPU no longer grows with the

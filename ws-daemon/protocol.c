@@ -386,6 +386,7 @@ static int on_established(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 		return -1;
 	}
 	c->cursor = last;
+	wsd_heard(c);
 	if (c->has_since && c->since < last && !pl_event_since_pruned(w->ctx.db, c->since)) {
 		c->cursor = c->since;
 		c->catching_up = true;
@@ -436,6 +437,18 @@ static int on_writeable(struct wsd *w, struct wsd_conn *c, struct lws *wsi)
 	}
 	if (c->dead)
 		return -1;
+	if (c->ping_due) {
+		/* A payload of one byte: the peer's pong echoes it (RFC 6455
+		 * 5.5.3), and lws passes an empty pong to no callback. */
+		unsigned char ping[LWS_PRE + 1] = { [LWS_PRE] = 'p' };
+
+		c->ping_due = false;
+		if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+			return -1;
+		if (c->head)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
 	f = wsd_queue_pop(c);
 	if (f) {
 		size_t len = f->len;
@@ -664,7 +677,11 @@ int wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(w, c, wsi);
 	case LWS_CALLBACK_RECEIVE:
+		wsd_heard(c);
 		return on_receive(w, c, wsi, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		wsd_heard(c);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(w, c, wsi);
 	case LWS_CALLBACK_CLOSED:

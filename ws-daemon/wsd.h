@@ -94,6 +94,9 @@ struct wsd_conn {
 	struct wsd_qitem *head, *tail; /* outgoing frames, oldest first */
 	size_t qlen, qbytes;
 	int64_t progress_ms;           /* last time the queue moved (monotonic) */
+	int64_t heard_ms;              /* last frame or pong from the peer (monotonic) */
+	int64_t ping_ms;               /* when our last ping went out (monotonic) */
+	bool ping_due;                 /* send a ping at the next WRITEABLE */
 	char *rx;                      /* a message arriving in parts (owned) */
 	size_t rx_len;
 	bool rx_binary;                /* the message being received is binary */
