@@ -4,7 +4,9 @@
 // (file bytes through blob: URLs) in js/files.js, sending and the offline
 // queue in js/outbox.js, message markdown (the one
 // sanitized markup path) in js/format.js, grouping, day separators and the
-// unread line in js/timeline.js.
+// unread line in js/timeline.js; composing: the length limit in
+// js/counter.js, @mention and :shortcode: suggestions in js/autocomplete.js,
+// emoji shortcodes in js/emoji.js, the reaction picker in js/picker.js.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';

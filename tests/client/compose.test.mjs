@@ -214,9 +214,12 @@ test('an answer to an older @ query never replaces the newer one', async () => {
 		order.push(q);
 	});
 	try {
+		const asked = pageA.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === `${P}_mo`, { timeout: WAIT });
 		await box.pressSequentially(`@${P}_mo`);
-		await pageA.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === `${P}_mo`, { timeout: WAIT });
+		await asked;
+		const answered = pageA.waitForResponse((r) => new URL(r.url()).searchParams.get('q') === `${P}_mor`, { timeout: WAIT });
 		await box.pressSequentially('r');
+		await answered;
 		await pageA.waitForFunction((p) => {
 			const s = [...document.querySelectorAll('.ac-list:not([hidden]) .ac-sub')].map((e) => e.textContent);
 			return s.join() === `@${p}_moritz`;
@@ -359,6 +362,15 @@ test('the edit box counts, refuses over 4000 characters without cutting, and is 
 		const r = e.getBoundingClientRect();
 		return document.elementFromPoint(r.right - 6, r.top + 6) === e;
 	}), 'something lies over the edit box');
+
+	// Suggestions work here too; Escape closes them, not the edit.
+	await box.fill('for ');
+	await box.press('End');
+	await box.pressSequentially(`@${P}_mon`);
+	await options(pageA).filter({ hasText: `@${P}_mona` }).waitFor({ timeout: WAIT });
+	await box.press('Escape');
+	await pageA.locator('.ac-list:not([hidden])').waitFor({ state: 'detached', timeout: WAIT });
+	assert.equal(await box.inputValue(), `for @${P}_mon`);
 
 	// The composer's counter, under the edit box.
 	const count = item.locator('.edit-count');
