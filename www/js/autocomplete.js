@@ -146,8 +146,9 @@ export class Autocomplete {
 	// Next to the box: above it when there is more room there.
 	place() {
 		const r = this.input.getBoundingClientRect(), s = this.list.style;
-		s.left = Math.max(4, r.left) + 'px';
-		s.width = Math.min(Math.max(r.width, 200), 360) + 'px';
+		const width = Math.min(Math.max(r.width, 200), 360, window.innerWidth - 8);
+		s.width = width + 'px';
+		s.left = Math.max(4, Math.min(r.left, window.innerWidth - width - 4)) + 'px';
 		if (r.top > window.innerHeight - r.bottom) { s.top = ''; s.bottom = (window.innerHeight - r.top + 4) + 'px'; }
 		else { s.bottom = ''; s.top = (r.bottom + 4) + 'px'; }
 	}

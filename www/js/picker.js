@@ -1,13 +1,14 @@
 // picker.js — the reaction picker: the six quick reactions, then every emoji
 // of the vendored shortcode table (js/emoji.js) by category or by searching
-// its names ("party" finds 🎉 :tada:'s neighbours, "tada" finds 🎉).
+// its names ("heart" finds ❤️ first, then 😍, 💔 and more; "unic" finds 🦄).
 //
 // Keyboard: the focus starts in the search box and stays there while
 // ArrowDown / ArrowUp move by rows and ArrowLeft / ArrowRight by one through
 // the grid (a role="listbox" named by aria-activedescendant, the same
-// pattern as js/autocomplete.js); Enter reacts with the active emoji (or
-// the first match), Escape closes. The category buttons and the quick
-// reactions are ordinary buttons in the tab order. Text goes in as text.
+// pattern as js/autocomplete.js); Enter reacts with the active emoji (the
+// first match while searching), Escape closes. The category buttons and
+// the quick reactions are ordinary buttons in the tab order. Text goes in
+// as text.
 
 import { emojiCategories, searchEmoji } from './emoji.js';
 
@@ -102,7 +103,11 @@ export function emojiPicker({ pick, close }) {
 		else if (ev.key === 'ArrowUp' && n && active >= 0) setActive(active - COLS >= 0 ? active - COLS : -1);
 		else if (ev.key === 'ArrowRight' && active >= 0) setActive(Math.min(n - 1, active + 1));
 		else if (ev.key === 'ArrowLeft' && active >= 0) setActive(Math.max(0, active - 1));
-		else if (ev.key === 'Enter') { const it = items[active >= 0 ? active : 0]; if (it) pick(it.char); }
+		else if (ev.key === 'Enter') {
+			// The active emoji; while searching, the first match.
+			const it = items[active >= 0 ? active : search.value.trim() ? 0 : -1];
+			if (it) pick(it.char);
+		}
 		else handled = false;
 		if (handled) ev.preventDefault();
 	});
