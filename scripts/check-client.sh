@@ -11,7 +11,10 @@
 #   3. tests/client/browser.test.mjs (playwright-core + Chromium; screenshots
 #      in build/screenshots/) and tests/client/reading.test.mjs (the reading
 #      experience: markdown, grouping and days, jumps to a message, the unread
-#      line, the character counter, the offline queue),
+#      line, the character counter, the offline queue) and
+#      tests/client/compose.test.mjs (composing: @mention suggestions and
+#      highlights, :shortcode: emoji, the fuller reaction picker, the edit
+#      box's counter and place under the toolbar),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -151,6 +154,7 @@ run_node_tests "OpenAPI route coverage" routes.test.mjs
 # --- 3. the web client in Chromium ----------------------------------------
 run_node_tests "web client in Chromium" browser.test.mjs
 run_node_tests "web client in Chromium: reading" reading.test.mjs
+run_node_tests "web client in Chromium: compose" compose.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

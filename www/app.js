@@ -4,21 +4,24 @@
 // (file bytes through blob: URLs) in js/files.js, sending and the offline
 // queue in js/outbox.js, message markdown (the one
 // sanitized markup path) in js/format.js, grouping, day separators and the
-// unread line in js/timeline.js.
+// unread line in js/timeline.js; composing: the length limit in
+// js/counter.js, @mention and :shortcode: suggestions in js/autocomplete.js,
+// emoji shortcodes in js/emoji.js, the reaction picker in js/picker.js.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
 import { $, el, clear, setText, fmtTime, fmtSize, newClientId } from './js/dom.js';
 import { Files } from './js/files.js';
 import { Outbox } from './js/outbox.js';
-import { formatMessage } from './js/format.js';
+import { formatMessage, setSelf } from './js/format.js';
 import { decorate, shortTime, fullTime } from './js/timeline.js';
+import { renderCount as renderCounter, refuseTooLong } from './js/counter.js';
+import { Autocomplete } from './js/autocomplete.js';
+import { shortcodesFor } from './js/emoji.js';
+import { emojiPicker } from './js/picker.js';
 
 const PAGE = 50;
-const MAX_CHARS = 4000;    // code points after trimming (API.md)
-const COUNT_FROM = 500;    // the counter shows when this few are left
 const MAX_ATTACHMENTS = 10;
-const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏'];
 
 const api = new Api();
 const S = {
@@ -128,6 +131,7 @@ api.onSessionEnd = () => { toast('Your session ended; please sign in again.'); s
 async function enterChat() {
 	$('auth-screen').hidden = true;
 	$('chat-screen').hidden = false;
+	setSelf(me().username); // compose: your mentions are highlighted (js/format.js)
 	S.users.set(me().id, me().username);
 	S.profiles.set(me().id, me());
 	renderMe();
@@ -718,12 +722,14 @@ function togglePicker(btn, m) {
 	const open = li.querySelector('.picker');
 	if (open) { open.remove(); btn.setAttribute('aria-expanded', 'false'); return; }
 	btn.setAttribute('aria-expanded', 'true');
-	const picker = el('div', { class: 'picker', role: 'group', 'aria-label': 'Pick a reaction' });
-	for (const e of EMOJI) {
-		picker.append(el('button', { type: 'button', onclick: () => { picker.remove(); react(m, e, true); } }, e));
-	}
+	// compose: quick reactions, categories and search (js/picker.js).
+	const done = () => { picker.remove(); btn.setAttribute('aria-expanded', 'false'); };
+	const picker = emojiPicker({
+		pick: (e) => { done(); react(m, e, true); },
+		close: () => { done(); btn.focus(); },
+	});
 	li.append(picker);
-	picker.firstChild.focus();
+	picker.querySelector('.picker-search').focus();
 }
 
 async function react(m, emoji, add) {
@@ -747,15 +753,26 @@ function startReply(m) {
 $('reply-cancel').addEventListener('click', () => { S.replyTo = null; $('reply-bar').hidden = true; });
 
 function startEdit(li, m) {
+	if (li.querySelector('.edit-form')) { li.querySelector('.edit').focus(); return; } // editing already
 	const content = li.querySelector('.content');
-	const input = el('textarea', { class: 'edit', 'aria-label': 'Edit message', rows: 2, maxlength: 4000 });
+	// compose: no maxlength (it would cut a paste); the composer's counter
+	// and refusal instead (js/counter.js), and suggestions (js/autocomplete.js).
+	const count = el('p', { class: 'composer-count edit-count', id: 'edit-count-' + m.id, 'aria-live': 'polite' });
+	const error = el('p', { class: 'error edit-error', role: 'alert' });
+	const input = el('textarea', { class: 'edit', 'aria-label': 'Edit message', rows: 2, 'aria-describedby': count.id });
 	input.value = m.content;
+	input.addEventListener('input', () => renderCounter(input, count, error));
 	const form = el('form', { class: 'edit-form' }, input,
 		el('button', { type: 'submit', class: 'primary small' }, 'Save'),
-		el('button', { type: 'button', class: 'small', onclick: () => li.replaceWith(messageEl(room(m.channel_id).byId.get(m.id) || m)) }, 'Cancel'));
+		el('button', { type: 'button', class: 'small', onclick: () => li.replaceWith(messageEl(room(m.channel_id).byId.get(m.id) || m)) }, 'Cancel'),
+		count, error);
+	renderCounter(input, count, error);
+	autocomplete(input);
+	li.classList.add('editing');
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		const text = input.value.trim();
+		if (refuseTooLong(text, input, error)) return;
 		if (!text || text === m.content) { li.replaceWith(messageEl(m)); return; }
 		try {
 			upsert(await api.patch(`/api/messages/${m.id}`, { content: text }), false);
@@ -779,34 +796,24 @@ async function removeMessage(m) {
 
 /* ---------- sending ---------- */
 
-// The length the server checks: code points after trimming.
-const charCount = (text) => [...text.trim()].length;
+// compose: @mention and :shortcode: suggestions in a message box (js/autocomplete.js).
+const autocomplete = (input) => new Autocomplete(input, {
+	searchUsers: (q, limit) => api.get(`/api/users?limit=${limit}&q=${encodeURIComponent(q)}`).then((r) => r.users),
+	shortcodes: shortcodesFor,
+});
+autocomplete($('composer-input'));
 
-// The composer's counter: shown near the limit, red over it.
-function renderCount() {
-	const n = charCount($('composer-input').value), left = MAX_CHARS - n;
-	const p = $('composer-count');
-	p.hidden = left > COUNT_FROM;
-	p.classList.toggle('over', left < 0);
-	setText(p, left >= 0 ? `${left} ${left === 1 ? 'character' : 'characters'} left`
-		: `${-left} ${left === -1 ? 'character' : 'characters'} over the limit of ${MAX_CHARS}`);
-	if (left >= 0 && $('composer-error').dataset.tooLong) { composerError(''); delete $('composer-error').dataset.tooLong; }
-}
+// The composer's counter: shown near the limit, red over it (js/counter.js,
+// shared with the edit box).
+const renderCount = () => renderCounter($('composer-input'), $('composer-count'), $('composer-error'));
 
 $('composer').addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	const input = $('composer-input');
 	const content = input.value.trim();
 	if (!S.current) return;
-	const n = charCount(content);
-	if (n > MAX_CHARS) {
-		// Refused here, never cut: the text stays in the box to be shortened.
-		composerError(`This message is ${n - MAX_CHARS} ${n - MAX_CHARS === 1 ? 'character' : 'characters'} too long: `
-			+ `at most ${MAX_CHARS} can be sent (it has ${n}).`);
-		$('composer-error').dataset.tooLong = '1';
-		input.focus();
-		return;
-	}
+	// Refused here, never cut: the text stays in the box to be shortened.
+	if (refuseTooLong(content, input, $('composer-error'))) return;
 	if (S.uploads.some((u) => u.state === 'uploading')) {
 		composerError('Wait until the uploads finish, or remove them.');
 		return;
