@@ -68,9 +68,16 @@ const room = (id) => {
 	return S.rooms.get(id);
 };
 
+// Errors and notices, stacked at the top of the window: never over the
+// composer (the bottom is where people type); a click dismisses one.
 function toast(text) {
-	const t = el('div', { class: 'toast', role: 'alert' }, text);
-	document.body.append(t);
+	let box = document.getElementById('toasts');
+	if (!box) {
+		box = el('div', { id: 'toasts', class: 'toasts' });
+		document.body.append(box);
+	}
+	const t = el('div', { class: 'toast', role: 'alert', title: 'Click to dismiss', onclick: () => t.remove() }, text);
+	box.append(t);
 	setTimeout(() => t.remove(), 5000);
 }
 

@@ -510,3 +510,22 @@ test('messages written offline are queued and sent once the connection is back, 
 	assert.equal(await pageW.locator('#messages li.msg[data-id]', { hasText: text }).count(), 1);
 	assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
 });
+
+test('an error notice never covers the composer, at desktop and phone widths, and a click dismisses it', async () => {
+	const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+	for (const size of [{ width: 1100, height: 760 }, { width: 390, height: 844 }]) {
+		await pageR.setViewportSize(size);
+		// A permalink to a channel nobody can read: the client says so.
+		// (another message each time: the same hash again fires no hashchange)
+		await pageR.evaluate((w) => { location.hash = `#/c/987654321/m/${w}`; }, size.width);
+		const t = pageR.locator('.toast', { hasText: 'You cannot read that channel.' }).last();
+		await t.waitFor({ timeout: WAIT });
+		const tb = await t.boundingBox(), cb = await pageR.locator('#composer').boundingBox();
+		assert.ok(tb && cb, 'toast or composer not laid out');
+		assert.ok(!overlap(tb, cb), `the notice ${JSON.stringify(tb)} covers the composer ${JSON.stringify(cb)} at ${size.width} px`);
+		if (size.width > 600) await shot(pageR, '27-notice');
+		await t.click();
+		await pageR.waitForFunction(() => ![...document.querySelectorAll('.toast')].some((x) => x.textContent.includes('cannot read that channel')), null, { timeout: WAIT });
+	}
+	await pageR.setViewportSize({ width: 1100, height: 760 });
+});
