@@ -4,7 +4,8 @@
 // (file bytes through blob: URLs) in js/files.js, sending and the offline
 // queue in js/outbox.js, message markdown (the one
 // sanitized markup path) in js/format.js, grouping, day separators and the
-// unread line in js/timeline.js.
+// unread line in js/timeline.js; threads, pins, edit history and
+// permalinks (the side panel) in js/panels.js and the modules it wires.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
@@ -13,6 +14,7 @@ import { Files } from './js/files.js';
 import { Outbox } from './js/outbox.js';
 import { formatMessage } from './js/format.js';
 import { decorate, shortTime, fullTime } from './js/timeline.js';
+import { Panels } from './js/panels.js'; // --- panels hook
 
 const PAGE = 50;
 const MAX_CHARS = 4000;    // code points after trimming (API.md)
@@ -56,8 +58,19 @@ const outbox = new Outbox(api, S.pending, {
 	},
 	error: (e) => report(e),
 });
+// --- panels hook: threads, pins, edit history, permalinks (js/panels.js).
+const panels = new Panels({
+	api, files, me: () => api.user, current: () => S.current,
+	channel: (id) => S.channels.get(id), label: (c) => label(c),
+	held: (id) => { for (const r of S.rooms.values()) if (r.byId.has(id)) return r.byId.get(id); return undefined; },
+	patchHeld: (id, fields) => { for (const r of S.rooms.values()) if (r.byId.has(id)) upsert({ ...r.byId.get(id), ...fields }, false); },
+	sent: (m) => onSent(m), goToMessage: (c, m) => goToMessage(c, m),
+	avatarOf: (...a) => avatarOf(...a), nameOf: (...a) => nameOf(...a), userName: (id) => S.users.get(id),
+	summary: (m) => summary(m), report: (e) => report(e), toast: (t) => toast(t),
+	closePanel: () => { $('panel').hidden = true; $('panel').dataset.kind = ''; },
+});
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, files, outbox, state: S };
+window.parley = { api, rt, files, outbox, panels, state: S };
 
 const me = () => api.user;
 const room = (id) => {
@@ -267,7 +280,8 @@ $('leave-button').addEventListener('click', async () => {
 		clear($('messages'));
 		setText($('room-name'), 'Pick a channel');
 		setText($('room-topic'), '');
-		for (const b of ['join-button', 'leave-button', 'members-button', 'older']) $(b).hidden = true;
+		for (const b of ['join-button', 'leave-button', 'members-button', 'pins-button', 'older']) $(b).hidden = true;
+		panels.closeSide(); // --- panels hook
 		setComposer(false);
 	} catch (e) { report(e); }
 });
@@ -344,6 +358,8 @@ async function openChannel(id, at) {
 	$('join-button').hidden = !!c.role || c.kind !== 'public';
 	$('leave-button').hidden = !c.role;
 	$('members-button').hidden = false;
+	$('pins-button').hidden = false; // --- panels hook
+	if (switching) panels.channelChanged(id); // --- panels hook
 	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
 	renderChannels();
@@ -691,6 +707,7 @@ function messageEl(m) {
 			mine || mod ? el('button', { type: 'button', onclick: () => removeMessage(m) }, 'Delete') : null);
 		li.append(actions);
 	}
+	panels.decorate(li, m); // --- panels hook: thread line, pin line, (edited) history, more actions
 	return li;
 }
 
@@ -1020,6 +1037,7 @@ window.addEventListener('online', () => rt.nudge());
 /* ---------- live events ---------- */
 
 function onEvent(ev) {
+	panels.onEvent(ev); // --- panels hook: thread.updated, pin.*, open panels
 	switch (ev.type) {
 	case 'message.created': {
 		const m = ev.message;
@@ -1172,6 +1190,7 @@ async function loadPresence() {
 }
 
 function openPanel(kind, title, action) {
+	panels.closeSide(); // --- panels hook: one side column at a time
 	const p = $('panel');
 	p.hidden = false;
 	p.dataset.kind = kind;
@@ -1384,6 +1403,7 @@ async function followHash() {
 	}
 	if (!S.channels.has(h.channel)) { toast('You cannot read that channel.'); return false; }
 	await openChannel(h.channel, h.message);
+	if (h.message) await panels.openedAt(h.channel, h.message); // --- panels hook: a reply opens its thread
 	return true;
 }
 window.addEventListener('hashchange', followHash);
