@@ -264,27 +264,31 @@ test('edit history shows the previous versions through the sanitizer; an <img on
 	await ok('PATCH', `/api/messages/${m.id}`, { content: 'edited once more' }, tess.token);
 	await versions.nth(3).waitFor({ timeout: WAIT });
 	assert.equal(await versions.last().locator('.content').textContent(), 'edited once more');
+	await pageU.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
 	await shot(pageU, 'panels-edits');
 	await pageU.keyboard.press('Escape');
 	await side(pageU).waitFor({ state: 'hidden', timeout: WAIT });
 	assert.equal(await pageU.evaluate(() => window.__pwned), undefined);
 });
 
-test('"Copy link" gives a permalink that opens the message in a fresh page; a reply\'s opens its thread', async () => {
+test('"Copy link" gives a permalink that opens the message in a fresh page; a reply\'s opens its thread, paged both ways', async () => {
 	const ch = await sharedChannel(`links-${tag}`);
 	const target = await post(uma.token, ch.id, `link to me ${tag}`);
-	const reply = await post(tess.token, ch.id, 'a reply worth linking', target.id);
-	for (let i = 1; i <= 55; i++) await post(uma.token, ch.id, `later ${i}`);
+	// 56 replies: more than a page of the thread, and they push the root
+	// out of the channel's newest page.
+	const replies = [await post(tess.token, ch.id, 'a reply worth linking', target.id)];
+	for (let i = 1; i <= 55; i++) replies.push(await post(uma.token, ch.id, `later ${i}`, target.id));
+	const last = replies.at(-1);
 	await openChannel(pageT, ch.name);
-	const last = await ok('GET', `/api/messages/history?channel=${ch.id}&limit=1`, undefined, tess.token);
-	await li(pageT, last[0].id).waitFor({ timeout: WAIT });
-	await li(pageT, last[0].id).hover();
-	await li(pageT, last[0].id).getByRole('button', { name: 'Copy link' }).click();
+	await li(pageT, last.id).waitFor({ timeout: WAIT });
+	assert.equal(await li(pageT, target.id).count(), 0);
+	await li(pageT, last.id).hover();
+	await li(pageT, last.id).getByRole('button', { name: 'Copy link' }).click();
 	await pageT.locator('.toast', { hasText: 'Link copied.' }).waitFor({ timeout: WAIT });
 	const copied = await pageT.evaluate(() => navigator.clipboard.readText());
-	assert.equal(copied, `${BASE}/#/c/${ch.id}/m/${last[0].id}`);
+	assert.equal(copied, `${BASE}/#/c/${ch.id}/m/${last.id}`);
 
-	// The same link format for the old message and for the reply (both
+	// The same link format for the root and for an early reply (both
 	// outside the loaded page), opened in fresh pages of a signed-in browser.
 	const open = async (id) => {
 		const page = await newPage(ctxT);
@@ -301,10 +305,20 @@ test('"Copy link" gives a permalink that opens the message in a fresh page; a re
 	const p1 = await open(target.id);
 	assert.equal(await p1.locator('#side').isVisible(), false, 'a root opens no thread');
 	await p1.close();
-	const p2 = await open(reply.id);
-	await p2.locator(`#thread-replies li[data-id="${reply.id}"]`).waitFor({ timeout: WAIT });
-	assert.equal(await p2.locator('#thread-root').getAttribute('id'), 'thread-root');
+	// A reply: its channel at the reply, and its thread at the reply.
+	const at = replies[2];
+	const p2 = await open(at.id);
+	await p2.locator(`#thread-replies li[data-id="${at.id}"]`).waitFor({ timeout: WAIT });
 	assert.match(await p2.locator('#thread-root .content').textContent(), /link to me/);
+	const shown = () => p2.locator('#thread-replies li').evaluateAll((l) => l.map((x) => Number(x.dataset.id)));
+	assert.deepEqual(await shown(), replies.slice(2, 52).map((m) => m.id)); // a page from the reply on
+	await p2.click('#thread-older');
+	await p2.locator(`#thread-replies li[data-id="${replies[0].id}"]`).waitFor({ timeout: WAIT });
+	await p2.locator('#thread-older').waitFor({ state: 'hidden', timeout: WAIT });
+	await p2.click('#thread-newer');
+	await p2.locator(`#thread-replies li[data-id="${last.id}"]`).waitFor({ timeout: WAIT });
+	await p2.locator('#thread-newer').waitFor({ state: 'hidden', timeout: WAIT });
+	assert.deepEqual(await shown(), replies.map((m) => m.id));
 	await p2.close();
 });
 

@@ -8,7 +8,6 @@
 // goToMessage, which loads the stretch around it when it is not held).
 
 import { el, clear, fmtTime } from './dom.js';
-import { formatMessage } from './format.js';
 import { fullTime } from './timeline.js';
 
 export class Pins {
@@ -88,7 +87,9 @@ export class Pins {
 				el('button', { type: 'button', class: 'result', onclick: () => ctx.goToMessage(m.channel_id, m.id) },
 					el('span', { class: 'hint', title: fullTime(m.created_at) },
 						(m.username ? ctx.nameOf(m.user_id, m.username) : 'deleted user') + ' · ' + fmtTime(m.created_at)),
-					el('span', { class: 'content' }, m.deleted ? '(deleted)' : formatMessage(ctx.summary(m))),
+					// As text, like a search hit: a link inside this button
+					// would be a control inside a control.
+					el('span', { class: 'content' }, m.deleted ? '(deleted)' : ctx.summary(m)),
 					m.pinned_at ? el('span', { class: 'hint' }, 'pinned ' + (by ? 'by ' + by + ' ' : '') + fmtTime(m.pinned_at)) : null),
 				c && c.role ? el('button', { type: 'button', class: 'small', 'aria-label': 'Unpin this message',
 					onclick: () => this.setPinned(m, false) }, 'Unpin') : null));
