@@ -179,10 +179,17 @@ test('a thread opens from its reply count in a side panel; a reply posted there 
 	await pageU.locator('#thread-count', { hasText: '5 replies' }).waitFor({ timeout: WAIT });
 	await shot(pageT, 'panels-thread');
 
-	// Escape closes it; focus goes back to the root's message.
+	// Escape closes it; focus goes back to the root's message; an unsent
+	// reply is still there when the thread opens again.
+	await pageT.fill('#thread-input', 'a draft for later');
 	await pageT.press('#thread-input', 'Escape');
 	await side(pageT).waitFor({ state: 'hidden', timeout: WAIT });
 	assert.ok(await focusIn(pageT, `msg-${root.id}`), 'focus went back to the message');
+	await li(pageT, root.id).locator('.thread-summary').click();
+	await pageT.locator('#thread-replies li').nth(4).waitFor({ timeout: WAIT });
+	assert.equal(await pageT.inputValue('#thread-input'), 'a draft for later');
+	await pageT.click('#side-close');
+	await side(pageT).waitFor({ state: 'hidden', timeout: WAIT });
 	// The close button closes Uma's.
 	await pageU.click('#side-close');
 	await side(pageU).waitFor({ state: 'hidden', timeout: WAIT });

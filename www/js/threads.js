@@ -26,6 +26,7 @@ export class Threads {
 		this.ctx = ctx;
 		this.side = side;
 		this.t = null; // the open thread: { rootId, root, replies: Map, hasOlder, hasNewer, following, at }
+		this.drafts = new Map(); // root id -> unsent text of its composer (kept across close and open)
 	}
 
 	/* ---------- on a channel message ---------- */
@@ -50,12 +51,16 @@ export class Threads {
 	/* ---------- the panel ---------- */
 
 	// Opens the thread of `rootId`; with `at`, at that reply (highlighted).
-	async open(rootId, at, _opener) {
+	async open(rootId, at) {
 		const ctx = this.ctx;
 		const t = { rootId, root: ctx.held(rootId), replies: new Map(), hasOlder: false, hasNewer: false,
 			following: null, at: at || null, sending: false };
 		this.t = t;
-		const { body, tools, foot } = this.side.show('thread', rootId, 'Thread', () => { if (this.t === t) this.t = null; });
+		const { body, tools, foot } = this.side.show('thread', rootId, 'Thread', () => {
+			const input = document.getElementById('thread-input');
+			if (input) { if (input.value.trim()) this.drafts.set(rootId, input.value); else this.drafts.delete(rootId); }
+			if (this.t === t) this.t = null;
+		});
 		const follow = el('button', { type: 'button', id: 'thread-follow', class: 'small', 'aria-pressed': 'false', disabled: true,
 			onclick: () => this.toggleFollow(t) }, 'Follow');
 		tools.append(follow);
@@ -87,9 +92,12 @@ export class Threads {
 			el('div', { class: 'thread-root', id: 'thread-root' }, this.itemEl(t.root, 'div')),
 			el('p', { class: 'thread-count-line', id: 'thread-count' }),
 			el('button', { type: 'button', id: 'thread-older', class: 'older', onclick: () => this.loadOlder(t) }, 'Load older replies'),
-			el('ol', { class: 'thread-replies', id: 'thread-replies', 'aria-label': 'Replies', 'aria-live': 'polite' }),
+			el('ol', { class: 'thread-replies', id: 'thread-replies', 'aria-label': 'Replies' }),
+			// Live replies are announced here (the list is rebuilt on changes).
+			el('p', { class: 'sr', id: 'thread-live', role: 'status', 'aria-live': 'polite' }),
 			el('button', { type: 'button', id: 'thread-newer', class: 'older', onclick: () => this.loadNewer(t) }, 'Load newer replies'));
 		const input = el('textarea', { id: 'thread-input', rows: 2, placeholder: 'Reply in thread', 'aria-label': 'Reply in thread' });
+		input.value = this.drafts.get(t.rootId) || '';
 		const error = el('p', { id: 'thread-error', class: 'error', role: 'alert' });
 		const form = el('form', { id: 'thread-composer', class: 'thread-composer' }, input,
 			el('button', { type: 'submit', class: 'primary', id: 'thread-send' }, 'Reply'), error);
@@ -218,6 +226,7 @@ export class Threads {
 			const m = await this.ctx.api.post('/api/messages', { channel_id: t.root.channel_id, content,
 				reply_to: t.rootId, client_msg_id: newClientId() });
 			input.value = '';
+			this.drafts.delete(t.rootId);
 			this.ctx.sent(m); // the channel's timeline, as a reply sent from its composer
 			if (this.t !== t) return;
 			if (!t.hasNewer) t.replies.set(m.id, m);
@@ -245,6 +254,8 @@ export class Threads {
 			if (m && m.reply_to === t.rootId && !t.hasNewer && !t.replies.has(m.id)) {
 				t.replies.set(m.id, m);
 				this.renderReplies(t);
+				const live = document.getElementById('thread-live');
+				if (live && m.user_id !== this.ctx.me().id) setText(live, `New reply from ${this.ctx.nameOf(m.user_id, m.username)}`);
 			}
 			break;
 		case 'message.updated':
