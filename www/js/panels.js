@@ -65,13 +65,15 @@ export class Panels {
 		}
 	}
 
-	// The open channel changed: views of another channel close.
+	// The open channel changed: views of another channel close (focus stays
+	// where the reader put it, unless it was in the panel).
 	channelChanged(id) {
 		const s = this.side;
 		if (!s.open) return;
-		if (s.kind === 'pins' && s.key !== id) this.pins.show(id);
-		else if (s.kind === 'thread' && this.threads.t && this.threads.t.root && this.threads.t.root.channel_id !== id) s.close();
-		else if (s.kind === 'edits' && this.edits.msg && this.edits.msg.channel_id !== id) s.close();
+		const inside = s.root.contains(document.activeElement);
+		if (s.kind === 'pins' && s.key !== id) this.pins.show(id, inside);
+		else if (s.kind === 'thread' && this.threads.t && this.threads.t.root && this.threads.t.root.channel_id !== id) s.close(inside);
+		else if (s.kind === 'edits' && this.edits.msg && this.edits.msg.channel_id !== id) s.close(inside);
 	}
 
 	// After app.js opened a permalink (#/c/<channel>/m/<id>) at message
@@ -96,5 +98,5 @@ export class Panels {
 	}
 
 	// app.js opens #panel (members, search, notifications, profile).
-	closeSide() { if (this.side.open) this.side.close(); }
+	closeSide() { if (this.side.open) this.side.close(false); }
 }

@@ -46,13 +46,14 @@ export class Pins {
 
 	/* ---------- the panel ---------- */
 
-	show(channelId) {
+	// `focus`: move focus into the panel (not when it follows a channel switch).
+	show(channelId, focus = true) {
 		const c = this.ctx.channel(channelId);
 		if (!c) return;
 		const { body } = this.side.show('pins', channelId, 'Pinned in ' + this.ctx.label(c));
 		body.append(el('ul', { class: 'panel-list pins-list', id: 'pins-list', 'aria-label': 'Pinned messages' },
 			el('li', { class: 'empty' }, 'Loading…')));
-		this.side.focus();
+		if (focus) this.side.focus();
 		this.load(channelId);
 	}
 

@@ -71,7 +71,9 @@ export class SidePanel {
 
 	setTitle(title) { setText($('side-title'), title); }
 
-	close() {
+	// Closes the view; focus goes back to the opener unless `restore` is
+	// false (another panel is opening and takes it).
+	close(restore = true) {
 		if (!this.open) return;
 		if (this.onClose) this.onClose();
 		this.onClose = null;
@@ -85,6 +87,7 @@ export class SidePanel {
 		document.body.classList.remove('side-open');
 		const back = this.opener, msg = this.openerMsg && document.getElementById(this.openerMsg);
 		this.opener = this.openerMsg = null;
+		if (!restore) return;
 		if (back && back.isConnected && !back.disabled) back.focus();
 		else if (msg) msg.querySelector('a, button')?.focus();
 		else if (!$('composer-input').disabled) $('composer-input').focus();
