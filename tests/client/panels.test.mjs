@@ -172,7 +172,7 @@ test('a thread opens from its reply count in a side panel; a reply posted there 
 	assert.equal((await ok('GET', `/api/messages/${root.id}`, undefined, uma.token)).reply_count, 4);
 
 	// Uma has the thread open too: Tess's next reply (REST) shows up there.
-	await li(pageU, replies[2].id).getByRole('button', { name: 'Thread' }).click(); // a reply's Thread opens its root's
+	await li(pageU, replies[2].id).getByRole('button', { name: 'Thread', exact: true }).click(); // a reply's Thread opens its root's
 	await pageU.locator('#thread-replies li', { hasText: 'a reply from the panel' }).waitFor({ timeout: WAIT });
 	await post(tess.token, ch.id, 'live into an open thread', root.id);
 	await pageU.locator('#thread-replies li', { hasText: 'live into an open thread' }).waitFor({ timeout: WAIT });
