@@ -15,6 +15,8 @@
 #      tests/client/compose.test.mjs (composing: @mention suggestions and
 #      highlights, :shortcode: emoji, the fuller reaction picker, the edit
 #      box's counter and place under the toolbar),
+#      tests/client/panels.test.mjs (threads in the side panel, pins, edit
+#      history, Copy link and permalinks to replies),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -155,6 +157,7 @@ run_node_tests "OpenAPI route coverage" routes.test.mjs
 run_node_tests "web client in Chromium" browser.test.mjs
 run_node_tests "web client in Chromium: reading" reading.test.mjs
 run_node_tests "web client in Chromium: compose" compose.test.mjs
+run_node_tests "web client in Chromium: panels" panels.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

@@ -6,7 +6,9 @@
 // sanitized markup path) in js/format.js, grouping, day separators and the
 // unread line in js/timeline.js; composing: the length limit in
 // js/counter.js, @mention and :shortcode: suggestions in js/autocomplete.js,
-// emoji shortcodes in js/emoji.js, the reaction picker in js/picker.js.
+// emoji shortcodes in js/emoji.js, the reaction picker in js/picker.js;
+// threads, pins, edit history and permalinks (the side panel) in
+// js/panels.js and the modules it wires.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
@@ -19,6 +21,7 @@ import { renderCount as renderCounter, refuseTooLong } from './js/counter.js';
 import { Autocomplete } from './js/autocomplete.js';
 import { shortcodesFor } from './js/emoji.js';
 import { emojiPicker } from './js/picker.js';
+import { Panels } from './js/panels.js'; // --- panels hook
 
 const PAGE = 50;
 const MAX_ATTACHMENTS = 10;
@@ -59,8 +62,19 @@ const outbox = new Outbox(api, S.pending, {
 	},
 	error: (e) => report(e),
 });
+// --- panels hook: threads, pins, edit history, permalinks (js/panels.js).
+const panels = new Panels({
+	api, files, me: () => api.user, current: () => S.current,
+	channel: (id) => S.channels.get(id), label: (c) => label(c),
+	held: (id) => { for (const r of S.rooms.values()) if (r.byId.has(id)) return r.byId.get(id); return undefined; },
+	patchHeld: (id, fields) => { for (const r of S.rooms.values()) if (r.byId.has(id)) upsert({ ...r.byId.get(id), ...fields }, false); },
+	sent: (m) => onSent(m), goToMessage: (c, m) => goToMessage(c, m),
+	avatarOf: (...a) => avatarOf(...a), nameOf: (...a) => nameOf(...a), userName: (id) => S.users.get(id),
+	summary: (m) => summary(m), report: (e) => report(e), toast: (t) => toast(t),
+	closePanel: () => { $('panel').hidden = true; $('panel').dataset.kind = ''; },
+});
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, files, outbox, state: S };
+window.parley = { api, rt, files, outbox, panels, state: S };
 
 const me = () => api.user;
 const room = (id) => {
@@ -278,7 +292,8 @@ $('leave-button').addEventListener('click', async () => {
 		clear($('messages'));
 		setText($('room-name'), 'Pick a channel');
 		setText($('room-topic'), '');
-		for (const b of ['join-button', 'leave-button', 'members-button', 'older']) $(b).hidden = true;
+		for (const b of ['join-button', 'leave-button', 'members-button', 'pins-button', 'older']) $(b).hidden = true;
+		panels.closeSide(); // --- panels hook
 		setComposer(false);
 	} catch (e) { report(e); }
 });
@@ -355,6 +370,8 @@ async function openChannel(id, at) {
 	$('join-button').hidden = !!c.role || c.kind !== 'public';
 	$('leave-button').hidden = !c.role;
 	$('members-button').hidden = false;
+	$('pins-button').hidden = false; // --- panels hook
+	if (switching) panels.channelChanged(id); // --- panels hook
 	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
 	renderChannels();
@@ -702,6 +719,7 @@ function messageEl(m) {
 			mine || mod ? el('button', { type: 'button', onclick: () => removeMessage(m) }, 'Delete') : null);
 		li.append(actions);
 	}
+	panels.decorate(li, m); // --- panels hook: thread line, pin line, (edited) history, more actions
 	return li;
 }
 
@@ -1034,6 +1052,7 @@ window.addEventListener('online', () => rt.nudge());
 /* ---------- live events ---------- */
 
 function onEvent(ev) {
+	panels.onEvent(ev); // --- panels hook: thread.updated, pin.*, open panels
 	switch (ev.type) {
 	case 'message.created': {
 		const m = ev.message;
@@ -1186,6 +1205,7 @@ async function loadPresence() {
 }
 
 function openPanel(kind, title, action) {
+	panels.closeSide(); // --- panels hook: one side column at a time
 	const p = $('panel');
 	p.hidden = false;
 	p.dataset.kind = kind;
@@ -1398,6 +1418,7 @@ async function followHash() {
 	}
 	if (!S.channels.has(h.channel)) { toast('You cannot read that channel.'); return false; }
 	await openChannel(h.channel, h.message);
+	if (h.message) await panels.openedAt(h.channel, h.message); // --- panels hook: a reply opens its thread
 	return true;
 }
 window.addEventListener('hashchange', followHash);
