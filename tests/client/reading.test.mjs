@@ -490,17 +490,25 @@ test('messages written offline are queued and sent once the connection is back, 
 	// 2. The message reaches the server but the answer is lost: the client
 	// sends it again with the same client_msg_id, and the server keeps one.
 	const text = `answer lost ${tag}`;
-	let cut = 0;
+	let cut = 0, aborted;
+	const handled = new Promise((resolve) => { aborted = resolve; });
 	await pageR.route('**/api/messages', async (route) => {
 		if (route.request().method() !== 'POST' || cut > 0) return route.continue();
 		cut++;
-		await route.fetch(); // the server stores it
-		return route.abort('connectionreset');
+		try {
+			await route.fetch(); // the server stores it
+			await route.abort('connectionreset');
+		} finally {
+			aborted();
+		}
 	});
 	await pageR.fill('#composer-input', text);
 	await pageR.press('#composer-input', 'Enter');
 	await pageW.locator('#messages li.msg[data-id]', { hasText: text }).waitFor({ timeout: WAIT });
 	await pageR.waitForFunction(() => !document.querySelector('#messages li.pending'), null, { timeout: WAIT });
+	// The echo over the WebSocket can come before the handler's abort: the
+	// route is removed only once the handler is done with it.
+	await handled;
 	await pageR.unroute('**/api/messages');
 	assert.equal(cut, 1);
 	await pageR.waitForTimeout(500);
