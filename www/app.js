@@ -607,9 +607,15 @@ async function loadHistory(id, initial, newer, unread) {
 // The stretch of a channel around one message: what was held is replaced
 // (it may not join up with it); older and newer pages follow on scrolling.
 async function loadAround(id, mid) {
-	await afterHello(); // as loadHistory: the stream covers what comes after
+	// As loadHistory: asked after the first hello, the stream covers what
+	// comes after it (the marks tell onHello that a load is under way).
+	const was = room(id);
+	was.loading = 'waiting';
+	await afterHello();
+	was.loading = 'sent';
 	try {
-		const msgs = await api.get(`/api/messages/history?channel=${id}&around=${mid}&limit=${PAGE}`);
+		const msgs = await api.get(`/api/messages/history?channel=${id}&around=${mid}&limit=${PAGE}`)
+			.finally(() => { was.loading = null; });
 		S.rooms.delete(id);
 		const r = room(id);
 		r.loaded = true;
@@ -620,6 +626,7 @@ async function loadAround(id, mid) {
 		// kept current by message.created): no page after it to ask for.
 		const c = S.channels.get(id);
 		if (!msgs.length || (c && c.last_message_id && msgs[msgs.length - 1].id >= c.last_message_id)) r.latest = true;
+		if (was.catchUp && r.latest) queueMicrotask(() => { if (room(id) === r) loadHistory(id, false, true); });
 		if (S.current === id) renderRoom(id);
 	} catch (e) {
 		if (e.status === 404 || e.status === 403) toast('You cannot read that message.');
@@ -1194,6 +1201,11 @@ function onEvent(ev) {
 		if (ev.user_id === me().id) reloadChannelsSoon();
 		if (ev.type === 'member.joined') loadPresenceSoon(); // a new shared channel: new peers
 		if (ev.user_id !== me().id && ev.channel_id === S.current && $('panel').dataset.kind === 'members' && !$('panel').hidden) showMembers();
+		break;
+	case 'member.updated':
+		// A role changed (screens: "Edit topic" follows the caller's own).
+		if (ev.user_id === me().id) reloadChannelsSoon();
+		if (ev.channel_id === S.current && $('panel').dataset.kind === 'members' && !$('panel').hidden) showMembers();
 		break;
 	case 'read':
 		if (ev.user_id === me().id && S.channels.has(ev.channel_id) && ev.channel_id !== S.current) {

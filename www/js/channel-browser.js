@@ -13,7 +13,7 @@ export class ChannelBrowser {
 		this.api = api;
 		this.hooks = hooks;
 		this.channels = [];
-		this.filter = el('input', { type: 'search', id: 'browse-filter', placeholder: 'Filter by name or topic',
+		this.filter = el('input', { type: 'text', role: 'searchbox', id: 'browse-filter', placeholder: 'Filter by name or topic',
 			'aria-label': 'Filter channels', autocomplete: 'off', maxlength: 80 });
 		this.count = el('p', { class: 'hint browse-count', role: 'status', 'aria-live': 'polite' });
 		this.list = el('ul', { class: 'browse-channels', id: 'browse-channels', 'aria-label': 'Public channels' });
