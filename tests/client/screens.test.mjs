@@ -8,9 +8,10 @@
 //
 // Observation, not stubs: an init script wraps window.Notification (the
 // real API still runs; the wrapper records what was constructed and whether
-// the permission was asked), counts WebAudio oscillator starts, and lets the
-// test say that the page is hidden (document.visibilityState and
-// visibilitychange, as a tab in the background).
+// the permission was asked), counts WebAudio oscillator starts and calls of
+// window.focus(), and lets the test say that the page is hidden
+// (document.visibilityState and visibilitychange, as a tab in the
+// background).
 // Run by scripts/check-client.sh (PARLEY_URL set).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +56,9 @@ function observe() {
 	window.__notes = [];
 	window.__permAsks = 0;
 	window.__tones = 0;
+	window.__focused = 0;
+	const focus = window.focus;
+	window.focus = function (...a) { window.__focused++; return focus.apply(this, a); };
 	const Real = window.Notification;
 	if (Real) {
 		class Recorded extends Real {
@@ -351,6 +355,7 @@ test('desktop notifications: asked on a click, shown only while hidden, plain te
 	await pageN.locator('#dm-list button', { hasText: owen.username }).click();
 	await pageN.locator('#room-name', { hasText: owen.username }).waitFor({ timeout: WAIT });
 	await pageN.evaluate(() => window.__notes[0].note.dispatchEvent(new Event('click')));
+	await pageN.waitForFunction(() => window.__focused > 0, null, { timeout: WAIT });
 	await pageN.locator('#room-name', { hasText: `#topic-${tag}` }).waitFor({ timeout: WAIT });
 	await pageN.locator(`#msg-${mention.id}.highlight`).waitFor({ timeout: WAIT });
 	assert.equal(await pageN.evaluate(() => location.hash), `#/c/${shared.id}/m/${mention.id}`);

@@ -35,7 +35,7 @@ export class Welcome {
 		if (key === this.key) return;
 		this.key = key;
 		const focused = this.node.contains(document.activeElement) ? document.activeElement.id : null;
-		clear(this.node).append(
+		clear(this.node).append(...[
 			el('h2', { id: 'welcome-title' }, `Welcome to parley, ${name}!`),
 			el('p', {}, 'You are not in any channel yet. Channels are where conversations happen: join one to read along and talk.'),
 			el('div', { class: 'welcome-actions' },
@@ -48,7 +48,8 @@ export class Welcome {
 				el('button', { type: 'button', id: 'welcome-dm', onclick: () => this.hooks.dm() }, 'Message someone directly')),
 			general ? el('p', { class: 'hint' }, `#${general.name} has ${members(general.member_count)}`
 				+ (general.topic ? ': ' + general.topic : '.')) : null,
-			!publics.length ? el('p', { class: 'hint' }, 'There are no public channels yet: yours can be the first.') : null);
+			!publics.length ? el('p', { class: 'hint' }, 'There are no public channels yet: yours can be the first.') : null,
+		].filter(Boolean));
 		if (focused) document.getElementById(focused)?.focus();
 	}
 }
