@@ -74,7 +74,11 @@ export class Notifier {
 
 	// Asks the browser (call from a click only). Returns whether granted.
 	async ask() {
-		if (!supported()) { this.hooks.say('This browser has no desktop notifications.'); return false; }
+		if (!supported()) {
+			this.hooks.say(window.isSecureContext ? 'This browser has no desktop notifications.'
+				: 'Desktop notifications need parley to be served over HTTPS.');
+			return false;
+		}
 		let p = permission();
 		if (p === 'default') {
 			try { p = await window.Notification.requestPermission(); } catch { p = permission(); }
@@ -123,7 +127,8 @@ export class Notifier {
 			desktop.disabled = !supported();
 			sound.checked = !!this.settings.sound;
 			const p = permission();
-			setText(state, p === 'unsupported' ? 'This browser has no desktop notifications.'
+			setText(state, p === 'unsupported' ? (window.isSecureContext ? 'This browser has no desktop notifications.'
+				: 'Desktop notifications need parley to be served over HTTPS.')
 				: p === 'denied' ? 'Blocked in the browser\'s site settings.' : '');
 		};
 		desktop.addEventListener('change', async () => {
