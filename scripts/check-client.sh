@@ -17,6 +17,9 @@
 #      box's counter and place under the toolbar),
 #      tests/client/panels.test.mjs (threads in the side panel, pins, edit
 #      history, Copy link and permalinks to replies),
+#      tests/client/screens.test.mjs (desktop notifications and their sound,
+#      the first screen, the channel browser, topic editing, one history
+#      request on a reload, presence after a window closes),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -158,6 +161,7 @@ run_node_tests "web client in Chromium" browser.test.mjs
 run_node_tests "web client in Chromium: reading" reading.test.mjs
 run_node_tests "web client in Chromium: compose" compose.test.mjs
 run_node_tests "web client in Chromium: panels" panels.test.mjs
+run_node_tests "web client in Chromium: screens" screens.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

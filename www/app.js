@@ -8,7 +8,10 @@
 // js/counter.js, @mention and :shortcode: suggestions in js/autocomplete.js,
 // emoji shortcodes in js/emoji.js, the reaction picker in js/picker.js;
 // threads, pins, edit history and permalinks (the side panel) in
-// js/panels.js and the modules it wires.
+// js/panels.js and the modules it wires; desktop notifications and their
+// sound in js/notify.js, the first screen of a user without channels in
+// js/welcome.js, the "Browse channels" dialog in js/channel-browser.js,
+// topic editing in js/topic.js.
 
 import { Api, ApiError } from './js/api.js';
 import { Realtime } from './js/realtime.js';
@@ -22,6 +25,10 @@ import { Autocomplete } from './js/autocomplete.js';
 import { shortcodesFor } from './js/emoji.js';
 import { emojiPicker } from './js/picker.js';
 import { Panels } from './js/panels.js'; // --- panels hook
+import { Notifier, plainText } from './js/notify.js';
+import { Welcome } from './js/welcome.js';
+import { ChannelBrowser } from './js/channel-browser.js';
+import { TopicEditor } from './js/topic.js';
 
 const PAGE = 50;
 const MAX_ATTACHMENTS = 10;
@@ -73,8 +80,60 @@ const panels = new Panels({
 	summary: (m) => summary(m), report: (e) => report(e), toast: (t) => toast(t),
 	closePanel: () => { $('panel').hidden = true; $('panel').dataset.kind = ''; },
 });
+// --- screens (issue 17): notifications, first screen, channel browser, topic ---
+// Desktop notifications and their sound while the tab is hidden (js/notify.js).
+const notifier = new Notifier({
+	title: async (n) => {
+		const m = n.message;
+		if (!S.profiles.has(m.user_id)) {
+			try { learnUser(await api.get('/api/users/' + m.user_id)); } catch { /* the username will do */ }
+		}
+		if (!S.channels.has(m.channel_id)) await loadChannels().catch(() => {});
+		const c = S.channels.get(m.channel_id), who = nameOf(m.user_id, m.username);
+		if (!c) return who;
+		return c.kind === 'dm' ? `${who} (direct message)` : `${who} ${n.kind === 'reply' ? 'replied' : 'mentioned you'} in ${label(c)}`;
+	},
+	body: (m) => (m.content ? plainText(formatMessage(m.content)) : summary(m)),
+	open: (n) => { markNotificationRead(n); goToMessage(n.message.channel_id, n.message.id); },
+	say: (text) => toast(text),
+});
+notifier.mountBanner($('room').querySelector('.room-head'));
+// The first screen of a user in no channel (js/welcome.js).
+const welcome = new Welcome($('room'), $('messages-scroll'), {
+	state: () => ({ current: S.current, channels: S.channels.values(), name: me() ? me().display_name || me().username : '' }),
+	join: (id) => joinChannel(id),
+	browse: () => channelBrowser.show(),
+	create: () => openSidebox('new-channel-form', 'nc-name'),
+	dm: () => openSidebox('new-dm-form', 'dm-user'),
+});
+// "Browse channels" (js/channel-browser.js), from the sidebar and the first screen.
+const channelBrowser = new ChannelBrowser(api, { join: (id) => joinChannel(id), open: (id) => openChannel(id) });
+$('browse-list').after(el('button', { type: 'button', id: 'browse-button', class: 'link small browse-button',
+	onclick: () => channelBrowser.show() }, 'Browse all channels'));
+// The open channel's topic, editable by its owner and admins (js/topic.js).
+const topicEditor = new TopicEditor(api, $('room-topic'), {
+	channel: () => (S.current ? S.channels.get(S.current) || null : null),
+	saved: (ch) => {
+		const c = S.channels.get(ch.id);
+		S.channels.set(ch.id, { ...c, ...ch, role: ch.role || (c && c.role) });
+		if (ch.id === S.current) setText($('room-topic'), ch.topic || '');
+		renderChannels();
+	},
+});
+// Opens one of the sidebar's forms (New channel, New direct message), on a
+// phone in the channel drawer.
+function openSidebox(formId, inputId) {
+	if (matchMedia('(max-width: 720px)').matches) {
+		document.body.classList.add('nav-open');
+		$('nav-toggle').setAttribute('aria-expanded', 'true');
+	}
+	$(formId).closest('details').open = true;
+	$(inputId).focus();
+}
+// --- end screens ---
+
 // Handles for tests and debugging in the console.
-window.parley = { api, rt, files, outbox, panels, state: S };
+window.parley = { api, rt, files, outbox, panels, state: S, notifier };
 
 const me = () => api.user;
 const room = (id) => {
@@ -174,13 +233,28 @@ function setComposer(on) {
 	$('composer-input').disabled = $('send').disabled = $('attach').disabled = !on;
 }
 
-// The first hello: events from now on come live; (re)load what REST knows.
-// A later hello (reconnect with since=) needs nothing: missed events follow.
-// Queued messages go out on every (re)connect.
+// The first hello: events from now on come live. A first page of history
+// is asked for after it (afterHello), so that nothing falls between the
+// page and the stream and one request is enough; a page asked for before it
+// (no hello in time) is caught up with after= once it is in. A later hello
+// (reconnect with since=) needs nothing: missed events follow. Queued
+// messages go out on every (re)connect.
+let helloSeen = false;
+const helloWaiters = [];
+function afterHello(ms = 3000) {
+	if (helloSeen) return Promise.resolve();
+	return new Promise((resolve) => { helloWaiters.push(resolve); setTimeout(resolve, ms); });
+}
 function onHello(_msg, first) {
-	if (first && S.current) {
-		const r = room(S.current);
-		if (!r.loaded || r.latest) loadHistory(S.current, !r.loaded, r.loaded);
+	if (first) {
+		helloSeen = true;
+		for (const resolve of helloWaiters.splice(0)) resolve();
+		if (S.current) {
+			const r = room(S.current);
+			if (r.loading === 'sent') r.catchUp = true;
+			else if (r.loaded && r.latest) loadHistory(S.current, false, true);
+			else if (!r.loaded && !r.loading) loadHistory(S.current, true);
+		}
 	}
 	outbox.flush();
 }
@@ -247,6 +321,7 @@ function renderChannels() {
 			dataset: { channelId: c.id }, onclick: () => openChannel(c.id),
 		},
 		c.kind === 'private' ? el('span', { class: 'lock', 'aria-label': 'private', role: 'img' }, '🔒') : null,
+		c.kind === 'dm' && dmPeer(c) ? presenceDot(dmPeer(c)) : null,
 		el('span', { class: 'name' }, label(c)),
 		unread ? el('span', { class: 'badge', 'aria-label': c.unread_count + ' unread' }, String(c.unread_count)) : null);
 		const li = el('li', {}, btn);
@@ -261,6 +336,17 @@ function renderChannels() {
 	}
 	if (focusId) document.querySelector(`#sidebar button[data-channel-id="${focusId}"]`)?.focus();
 	updateTitle();
+	welcome.update();      // screens: the first screen, when in no channel
+	topicEditor.render();  // screens: "Edit topic" for owners and admins
+}
+
+// The other person of a one-to-one DM, when their id is known (messages,
+// members and presence teach usernames): their presence dot in the list.
+function dmPeer(c) {
+	const name = dmName(c).toLowerCase();
+	if (name.includes(', ')) return null;
+	for (const [id, u] of S.users) if (id !== me().id && String(u).toLowerCase() === name) return id;
+	return null;
 }
 
 function updateTitle() {
@@ -269,6 +355,7 @@ function updateTitle() {
 	document.title = (n ? `(${n}) ` : '') + 'parley';
 }
 
+// Joins a public channel and opens it; false (and a toast) if that failed.
 async function joinChannel(id) {
 	try {
 		const c = await api.post(`/api/channels/${id}/join`);
@@ -276,7 +363,8 @@ async function joinChannel(id) {
 		renderChannels();
 		loadPresenceSoon();
 		openChannel(id);
-	} catch (e) { report(e); }
+		return true;
+	} catch (e) { report(e); return false; }
 }
 
 $('join-button').addEventListener('click', () => S.current && joinChannel(S.current));
@@ -511,10 +599,22 @@ function scrollToUnread() {
 // newest one held.
 async function loadHistory(id, initial, newer, unread) {
 	const r = room(id);
+	const first = initial && !r.loaded;
+	if (first) {
+		if (r.loading) return; // one first page at a time
+		r.loading = 'waiting';
+		await afterHello();
+		if (room(id) !== r) return;
+		r.loading = 'sent';
+	}
 	let q = `/api/messages/history?channel=${id}&limit=${PAGE}`;
 	if (newer && r.byId.size) q += '&after=' + Math.max(...r.byId.keys());
 	try {
-		const msgs = await api.get(q);
+		const msgs = await api.get(q).finally(() => {
+			if (!first) return;
+			r.loading = null;
+			if (r.catchUp) { r.catchUp = false; queueMicrotask(() => { if (room(id) === r && r.loaded && r.latest) loadHistory(id, false, true); }); }
+		});
 		if (room(id) !== r) return; // a jump replaced this stretch meanwhile
 		if (initial && !r.loaded) { r.complete = msgs.length < PAGE; r.latest = true; }
 		r.loaded = true;
@@ -535,15 +635,26 @@ async function loadHistory(id, initial, newer, unread) {
 // The stretch of a channel around one message: what was held is replaced
 // (it may not join up with it); older and newer pages follow on scrolling.
 async function loadAround(id, mid) {
+	// As loadHistory: asked after the first hello, the stream covers what
+	// comes after it (the marks tell onHello that a load is under way).
+	const was = room(id);
+	was.loading = 'waiting';
+	await afterHello();
+	was.loading = 'sent';
 	try {
-		const msgs = await api.get(`/api/messages/history?channel=${id}&around=${mid}&limit=${PAGE}`);
+		const msgs = await api.get(`/api/messages/history?channel=${id}&around=${mid}&limit=${PAGE}`)
+			.finally(() => { was.loading = null; });
 		S.rooms.delete(id);
 		const r = room(id);
 		r.loaded = true;
 		r.complete = false;
 		r.latest = false;
 		for (const m of msgs) { r.byId.set(m.id, m); S.users.set(m.user_id, m.username); }
-		if (!msgs.length) r.latest = true;
+		// Holding the channel's newest message (the list's last_message_id,
+		// kept current by message.created): no page after it to ask for.
+		const c = S.channels.get(id);
+		if (!msgs.length || (c && c.last_message_id && msgs[msgs.length - 1].id >= c.last_message_id)) r.latest = true;
+		if (was.catchUp && r.latest) queueMicrotask(() => { if (room(id) === r) loadHistory(id, false, true); });
 		if (S.current === id) renderRoom(id);
 	} catch (e) {
 		if (e.status === 404 || e.status === 403) toast('You cannot read that message.');
@@ -1102,6 +1213,12 @@ function onEvent(ev) {
 	case 'channel.updated':
 		// The event's channel carries no caller-specific role/unread: ask.
 		if (ev.channel && ev.channel.id === S.current) setText($('room-topic'), ev.channel.topic || '');
+		if (ev.type === 'channel.updated' && ev.channel && S.channels.has(ev.channel.id)) {
+			const c = S.channels.get(ev.channel.id);
+			c.topic = ev.channel.topic;
+			if (ev.channel.name) c.name = ev.channel.name;
+			if (ev.channel.id === S.current) topicEditor.render();
+		}
 		reloadChannelsSoon();
 		break;
 	case 'channel.deleted': {
@@ -1117,6 +1234,11 @@ function onEvent(ev) {
 		if (ev.user_id === me().id) reloadChannelsSoon();
 		if (ev.type === 'member.joined') loadPresenceSoon(); // a new shared channel: new peers
 		if (ev.user_id !== me().id && ev.channel_id === S.current && $('panel').dataset.kind === 'members' && !$('panel').hidden) showMembers();
+		break;
+	case 'member.updated':
+		// A role changed (screens: "Edit topic" follows the caller's own).
+		if (ev.user_id === me().id) reloadChannelsSoon();
+		if (ev.channel_id === S.current && $('panel').dataset.kind === 'members' && !$('panel').hidden) showMembers();
 		break;
 	case 'read':
 		if (ev.user_id === me().id && S.channels.has(ev.channel_id) && ev.channel_id !== S.current) {
@@ -1137,6 +1259,7 @@ function onEvent(ev) {
 		if (ev.notification) {
 			S.notifications.unshift(ev.notification);
 			renderNotifCount();
+			notifier.notify(ev.notification); // screens: desktop notification / sound while hidden
 			if ($('panel').dataset.kind === 'notifications' && !$('panel').hidden) showNotifications();
 		}
 		break;
@@ -1201,6 +1324,7 @@ async function loadPresence() {
 			S.users.set(p.user_id, p.username);
 		}
 		for (const d of document.querySelectorAll('[data-presence-user]')) d.replaceWith(presenceDot(Number(d.dataset.presenceUser)));
+		if ([...S.channels.values()].some((c) => c.kind === 'dm')) renderChannels(); // DM peers learnt
 	} catch (e) { console.warn(e); }
 }
 
@@ -1353,6 +1477,7 @@ function renderNotifCount() {
 }
 function showNotifications() {
 	const list = openPanel('notifications', 'Notifications', { text: 'Mark all read', run: markAllRead });
+	list.append(notifier.settingsItem()); // screens: desktop notifications and sound
 	if (!S.notifications.length) list.append(el('li', { class: 'empty' }, 'Nothing yet.'));
 	for (const n of S.notifications) {
 		const kind = n.kind === 'dm' ? 'Direct message' : n.kind === 'reply' ? 'Reply' : 'Mention';
