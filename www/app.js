@@ -13,6 +13,10 @@ import { Files } from './js/files.js';
 import { Outbox } from './js/outbox.js';
 import { formatMessage } from './js/format.js';
 import { decorate, shortTime, fullTime } from './js/timeline.js';
+// a11y hooks (issue 17): keyboard use and focus, the phone's message menu
+// and unread badge (js/theme.js, the colour theme, is a classic script in <head>).
+import * as keyboard from './js/keyboard.js';
+import * as phone from './js/phone.js';
 
 const PAGE = 50;
 const MAX_CHARS = 4000;    // code points after trimming (API.md)
@@ -242,6 +246,7 @@ function updateTitle() {
 	let n = 0;
 	for (const c of S.channels.values()) if (c.role && c.id !== S.current) n += c.unread_count || 0;
 	document.title = (n ? `(${n}) ` : '') + 'parley';
+	phone.setUnread(n); // a11y hook: the badge on the channel-list button
 }
 
 async function joinChannel(id) {
@@ -347,6 +352,7 @@ async function openChannel(id, at) {
 	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
 	renderChannels();
+	keyboard.channelOpened({ switching, at }); // a11y hook: focus to the composer
 	// Messages of a channel never opened came from events only: start from
 	// its newest page so that scroll-back has no holes.
 	if (S.rooms.has(id) && !S.rooms.get(id).loaded) S.rooms.delete(id);
