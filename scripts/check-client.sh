@@ -11,7 +11,10 @@
 #   3. tests/client/browser.test.mjs (playwright-core + Chromium; screenshots
 #      in build/screenshots/) and tests/client/reading.test.mjs (the reading
 #      experience: markdown, grouping and days, jumps to a message, the unread
-#      line, the character counter, the offline queue),
+#      line, the character counter, the offline queue) and
+#      tests/client/a11y.test.mjs (accessibility: keyboard use and focus, skip
+#      links, themes, the phone's message menu, axe-core with no serious or
+#      critical WCAG 2 A/AA violation, light and dark, desktop and phone),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -151,6 +154,7 @@ run_node_tests "OpenAPI route coverage" routes.test.mjs
 # --- 3. the web client in Chromium ----------------------------------------
 run_node_tests "web client in Chromium" browser.test.mjs
 run_node_tests "web client in Chromium: reading" reading.test.mjs
+run_node_tests "web client in Chromium: a11y" a11y.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

@@ -338,10 +338,11 @@ test('the message list is one tab stop: 5 Tab presses at most from the channel l
 	const s2 = await stops();
 	assert.equal(s2.length, 1);
 	assert.equal(s2[0].split('.')[0], 'LI#msg-' + ids[ids.length - 11], 'the focused message became the tab stop');
+	assert.ok(await pageK.locator(`#msg-${ids[ids.length - 11]} .actions`).isVisible(), 'the focused message shows its actions');
+	await shot(pageK, 'a11y-keyboard-focus');
 	// Tab from the message leaves the list (its actions: Enter).
 	await pageK.keyboard.press('Tab');
 	assert.equal((await focused(pageK)).msg, null);
-	await shot(pageK, 'a11y-keyboard-focus');
 });
 
 test('skip links are the first tab stops; Escape closes the side panel and gives the focus back', async () => {

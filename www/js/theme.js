@@ -9,7 +9,7 @@
 (function () {
 	'use strict';
 	var KEY = 'parley.theme';
-	var CHOICES = [['system', 'System theme'], ['light', 'Light theme'], ['dark', 'Dark theme']];
+	var CHOICES = [['system', 'System'], ['light', 'Light'], ['dark', 'Dark']];
 
 	function stored() {
 		try {
