@@ -104,6 +104,12 @@ export function channelOpened({ switching, at }) {
 	else focusComposer();
 }
 
+// Signed in without a channel to open: the focus leaves the vanished form.
+new MutationObserver(() => {
+	const f = document.activeElement;
+	if (!$('chat-screen').hidden && (!f || f === document.body || $('auth-screen').contains(f))) focusComposer();
+}).observe($('chat-screen'), { attributes: true, attributeFilter: ['hidden'] });
+
 /* ---------- skip links ---------- */
 
 function skipLink(text, run) {
