@@ -480,11 +480,18 @@ test('phone: no action rows, a "⋯" menu (tap or long press), an unread badge o
 		await menu.waitFor({ state: 'hidden', timeout: WAIT });
 		await theirs.locator('.picker button', { hasText: '👍' }).tap();
 		await theirs.locator('.reaction.me', { hasText: '👍 2' }).waitFor({ timeout: WAIT });
-		// A tap elsewhere closes the menu.
+		// A tap elsewhere closes the menu; so does Escape (the focus back on "⋯").
 		await theirs.locator('.more').tap();
 		await menu.waitFor({ state: 'visible', timeout: WAIT });
 		await page.tap('#room-name');
 		await menu.waitFor({ state: 'hidden', timeout: WAIT });
+		await theirs.locator('.more').tap();
+		await menu.waitFor({ state: 'visible', timeout: WAIT });
+		assert.equal((await focused(page)).text, 'Reply', 'the menu takes the focus');
+		await page.keyboard.press('Escape');
+		await menu.waitFor({ state: 'hidden', timeout: WAIT });
+		assert.equal((await focused(page)).text, 'Message actions');
+		assert.equal(await theirs.locator('.more').getAttribute('aria-expanded'), 'false');
 
 		// A long press on a message opens its menu too.
 		const mine = msgWith(page, 'message 48 of the big channel');

@@ -75,7 +75,7 @@ function focusMessage(li) {
 // The first control of a message: its actions first, else anything.
 const shown = (f) => f.offsetParent !== null;
 function firstControl(li) {
-	return [...li.querySelectorAll('.actions button')].find(shown)
+	return [...li.querySelectorAll('.actions button, .more')].find(shown) // (phones: "⋯", js/phone.js)
 		|| [...li.querySelectorAll(FOCUSABLE)].find((f) => f !== li && shown(f)) || null;
 }
 
