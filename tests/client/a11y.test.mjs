@@ -344,6 +344,8 @@ test('the message list is one tab stop: 5 Tab presses at most from the channel l
 	assert.equal(s2.length, 1);
 	assert.equal(s2[0].split('.')[0], 'LI#msg-' + ids[ids.length - 11], 'the focused message became the tab stop');
 	assert.ok(await pageK.locator(`#msg-${ids[ids.length - 11]} .actions`).isVisible(), 'the focused message shows its actions');
+	assert.match(await pageK.evaluate(() => document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent),
+		/Enter goes to the message's actions/);
 	await shot(pageK, 'a11y-keyboard-focus');
 	// Tab from the message leaves the list (its actions: Enter).
 	await pageK.keyboard.press('Tab');

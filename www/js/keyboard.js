@@ -11,7 +11,8 @@
 //   one they load older or newer messages). A focused message shows its
 //   actions; Enter or ArrowRight moves into them (then Tab, Shift+Tab and
 //   ArrowLeft/ArrowRight move between them, Escape goes back to the
-//   message); R replies, E edits one's own message. Only the buttons and
+//   message); R replies, E edits one's own message (the focused message is
+//   described by a hidden note saying so). Only the buttons and
 //   links of the message that holds the focus are tab stops; all others have
 //   tabindex=-1. A message re-drawn under the focus (a reaction arrives)
 //   gets the focus back.
@@ -57,6 +58,8 @@ function applyTabindex() {
 	for (const li of messages()) {
 		const on = li === act;
 		if (li.tabIndex !== (on ? 0 : -1)) li.tabIndex = on ? 0 : -1;
+		if (on) li.setAttribute('aria-describedby', 'msg-keys');
+		else if (li.hasAttribute('aria-describedby')) li.removeAttribute('aria-describedby');
 		for (const f of li.querySelectorAll(FOCUSABLE)) {
 			if (on && inside) { if (f.getAttribute('tabindex') === '-1') f.removeAttribute('tabindex'); }
 			else if (f.getAttribute('tabindex') !== '-1') f.setAttribute('tabindex', '-1');
@@ -121,6 +124,10 @@ const skip = el('div', { class: 'skip-links' },
 $('chat-screen').prepend(skip);
 
 /* ---------- the message list ---------- */
+
+// What the keys do, for screen readers (the focused message points here).
+$('chat-screen').append(el('p', { id: 'msg-keys', class: 'sr' },
+	'Arrow keys, Home and End move between messages; Enter goes to the message\'s actions, Escape back; R replies; E edits your message.'));
 
 // "Load older/newer messages" are not tab stops of their own: arrows past
 // the first or last message load them.
