@@ -278,7 +278,7 @@ function closePicker(li) {
 
 $('composer-input').addEventListener('keydown', (ev) => {
 	const input = ev.currentTarget;
-	if (ev.key === 'ArrowUp' && !input.value && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
+	if (ev.key === 'ArrowUp' && !input.value && !ev.isComposing && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
 		// Edit one's last message.
 		const mine = messages().filter((li) => li.classList.contains('mine') && li.dataset.id && !li.classList.contains('deleted'));
 		const li = mine[mine.length - 1];
