@@ -20,6 +20,9 @@
 #      tests/client/screens.test.mjs (desktop notifications and their sound,
 #      the first screen, the channel browser, topic editing, one history
 #      request on a reload, presence after a window closes),
+#      tests/client/a11y.test.mjs (accessibility: keyboard use and focus, skip
+#      links, themes, the phone's message menu, axe-core with no serious or
+#      critical WCAG 2 A/AA violation, light and dark, desktop and phone),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).
@@ -162,6 +165,7 @@ run_node_tests "web client in Chromium: reading" reading.test.mjs
 run_node_tests "web client in Chromium: compose" compose.test.mjs
 run_node_tests "web client in Chromium: panels" panels.test.mjs
 run_node_tests "web client in Chromium: screens" screens.test.mjs
+run_node_tests "web client in Chromium: a11y" a11y.test.mjs
 echo "client: screenshots in build/screenshots/"
 
 # --- 4. newman -------------------------------------------------------------

@@ -29,6 +29,10 @@ import { Notifier, plainText } from './js/notify.js';
 import { Welcome } from './js/welcome.js';
 import { ChannelBrowser } from './js/channel-browser.js';
 import { TopicEditor } from './js/topic.js';
+// a11y hooks (issue 17): keyboard use and focus, the phone's message menu
+// and unread badge (js/theme.js, the colour theme, is a classic script in <head>).
+import * as keyboard from './js/keyboard.js';
+import * as phone from './js/phone.js';
 
 const PAGE = 50;
 const MAX_ATTACHMENTS = 10;
@@ -353,6 +357,7 @@ function updateTitle() {
 	let n = 0;
 	for (const c of S.channels.values()) if (c.role && c.id !== S.current) n += c.unread_count || 0;
 	document.title = (n ? `(${n}) ` : '') + 'parley';
+	phone.setUnread(n); // a11y hook: the badge on the channel-list button
 }
 
 // Joins a public channel and opens it; false (and a toast) if that failed.
@@ -463,6 +468,7 @@ async function openChannel(id, at) {
 	setComposer(true);
 	$('composer-input').placeholder = 'Message ' + label(c);
 	renderChannels();
+	keyboard.channelOpened({ switching, at }); // a11y hook: focus to the composer
 	// Messages of a channel never opened came from events only: start from
 	// its newest page so that scroll-back has no holes.
 	if (S.rooms.has(id) && !S.rooms.get(id).loaded) S.rooms.delete(id);

@@ -53,8 +53,9 @@ const sepKey = (e) => e.className + ':' + e.textContent;
 
 function sepEl(kind, text) {
 	if (kind === 'channel-start') return el('li', { class: kind }, text);
-	return el('li', { class: kind, role: 'separator', 'aria-label': kind === 'unread-line' ? 'New messages' : text },
-		el('span', {}, text));
+	// (The role is on the <span>: an <ol> holds list items only.)
+	return el('li', { class: kind },
+		el('span', { role: 'separator', 'aria-label': kind === 'unread-line' ? 'New messages' : text }, text));
 }
 
 export function decorate(list, info, opts = {}) {
