@@ -244,19 +244,26 @@ test('a keyboard-only session: switch channel, send, edit with ArrowUp, react, r
 	assert.ok(await msgWith(pageK, `react to this, Kim ${tag}`).locator('.actions').isVisible());
 	await pageK.keyboard.press('Enter');
 	assert.equal((await focused(pageK)).text, 'Reply');
-	await pageK.keyboard.press('ArrowRight');
-	assert.equal((await focused(pageK)).text, 'React');
+	// Along the actions (Reply, Thread, React, ...) to React.
+	const along = ['Reply'];
+	while (along.at(-1) !== 'React' && along.length < 8) {
+		await pageK.keyboard.press('ArrowRight');
+		along.push((await focused(pageK)).text);
+	}
+	assert.deepEqual(along, ['Reply', 'Thread', 'React']);
 	await pageK.keyboard.press('Enter');
 	const picker = msgWith(pageK, `react to this, Kim ${tag}`).locator('.picker');
 	await picker.waitFor({ timeout: WAIT });
-	assert.equal((await focused(pageK)).text, '👍');
+	// The picker opens in its search box (js/picker.js).
+	assert.equal((await focused(pageK)).text, 'Search emoji');
 	// Escape closes the picker; the focus goes back to "React".
 	await pageK.keyboard.press('Escape');
 	await picker.waitFor({ state: 'detached', timeout: WAIT });
 	assert.equal((await focused(pageK)).text, 'React');
 	await pageK.keyboard.press('Enter');
 	await picker.waitFor({ timeout: WAIT });
-	await pageK.keyboard.press('ArrowRight'); // ❤️
+	await pageK.keyboard.type('heart'); // the exact name comes first: ❤️
+	await picker.locator('.picker-label', { hasText: ':heart:' }).waitFor({ timeout: WAIT });
 	await pageK.keyboard.press('Enter');
 	await msgWith(pageL, `react to this, Kim ${tag}`).locator('.reaction', { hasText: '❤️ 1' }).waitFor({ timeout: WAIT });
 	// The message was re-drawn with its reaction; the focus stayed on it.
@@ -281,7 +288,7 @@ test('a keyboard-only session: switch channel, send, edit with ArrowUp, react, r
 	await composerFocused(pageK);
 });
 
-test('the message list is one tab stop: 5 Tab presses at most from the channel list to the composer, arrows inside', async () => {
+test('the message list is one tab stop: 6 Tab presses at most from the channel list to the composer, arrows inside', async () => {
 	// Kim has read the big channel (elsewhere): it opens at its newest message.
 	await ok('POST', `/api/channels/${chans.big.id}/read`, { message_id: chans.big.last }, kim.token);
 	await pageK.locator(`#channel-list button:has-text("${names.big}") .badge`).waitFor({ state: 'detached', timeout: WAIT });
@@ -304,7 +311,15 @@ test('the message list is one tab stop: 5 Tab presses at most from the channel l
 	assert.match(s[0], /^LI#msg-\d+\.msg/);
 
 	await pageK.locator('#jump-latest').waitFor({ state: 'hidden', timeout: WAIT });
-	// From the last control of the channel sidebar to the composer.
+	// The one-time "Enable desktop notifications" banner in the header
+	// (js/notify.js) is answered first: "Not now", by the keyboard.
+	if (await pageK.locator('#notify-dismiss').isVisible()) {
+		await pageK.locator('#notify-dismiss').focus();
+		await pageK.keyboard.press('Enter');
+		await pageK.locator('#notify-dismiss').waitFor({ state: 'hidden', timeout: WAIT });
+	}
+	// From the last control of the channel sidebar to the composer: the
+	// header's Pinned, Members and Leave, the message list, Attach.
 	await pageK.evaluate(() => {
 		const side = [...document.querySelectorAll('#sidebar a[href], #sidebar button, #sidebar summary, #sidebar input')]
 			.filter((e) => e.checkVisibility({ visibilityProperty: true }) && e.tabIndex >= 0);
@@ -319,7 +334,7 @@ test('the message list is one tab stop: 5 Tab presses at most from the channel l
 		if (f.id === 'composer-input') break;
 	}
 	assert.equal(path[path.length - 1], 'composer-input', 'Tab never reached the composer: ' + path.join(' → '));
-	assert.ok(path.length <= 5, `${path.length} Tab presses from the channel list to the composer: ${path.join(' → ')}`);
+	assert.ok(path.length <= 6, `${path.length} Tab presses from the channel list to the composer: ${path.join(' → ')}`);
 
 	// Arrows, Home and End move between messages; the focused one is the tab stop.
 	await pageK.keyboard.press('Shift+Tab');
@@ -473,7 +488,7 @@ test('phone: no action rows, a "⋯" menu (tap or long press), an unread badge o
 		const menu = theirs.locator('.actions');
 		await menu.waitFor({ state: 'visible', timeout: WAIT });
 		assert.equal(await theirs.locator('.more').getAttribute('aria-expanded'), 'true');
-		assert.deepEqual((await menu.locator('button').allTextContents()), ['Reply', 'React']);
+		assert.deepEqual((await menu.locator('button').allTextContents()), ['Reply', 'Thread', 'React', 'Pin', 'Copy link']);
 		r = await rows();
 		assert.equal(r.filter((x) => x.actions).length, 1, 'only the open menu shows');
 		await shot(page, 'a11y-phone-menu');
