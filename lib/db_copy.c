@@ -71,7 +71,8 @@ static bool known(const char *name)
 
 enum copy_stmt {
 	COPY_STMT_SRC_TABLES, COPY_STMT_SRC_NCOLS, COPY_STMT_DST_COLUMNS,
-	COPY_STMT_SETVAL, COPY_STMT_RECOUNT_MEMBERS, COPY_STMT__MAX
+	COPY_STMT_SETVAL, COPY_STMT_RECOUNT_MEMBERS, COPY_STMT_RECOUNT_MESSAGES,
+	COPY_STMT_RECOUNT_READ, COPY_STMT__MAX
 };
 
 static const struct pl_sql copy_stmts[COPY_STMT__MAX] = {
@@ -90,6 +91,16 @@ static const struct pl_sql copy_stmts[COPY_STMT__MAX] = {
 	[COPY_STMT_RECOUNT_MEMBERS] = {
 		"UPDATE channels SET member_count = "
 		"(SELECT count(*) FROM channel_members m WHERE m.channel_id = channels.id)" },
+	/* The same for the unread counts' triggers (schema 021): the copied
+	 * messages and members were counted again on arrival, in whatever
+	 * order the tables came. */
+	[COPY_STMT_RECOUNT_MESSAGES] = {
+		"UPDATE channels SET message_count = (SELECT count(*) FROM messages m "
+		"WHERE m.channel_id = channels.id AND m.deleted = 0)" },
+	[COPY_STMT_RECOUNT_READ] = {
+		"UPDATE channel_members SET read_count = (SELECT count(*) FROM messages m "
+		"WHERE m.channel_id = channel_members.channel_id AND m.deleted = 0 AND "
+		"(m.id <= channel_members.last_read_id OR m.user_id = channel_members.user_id))" },
 };
 
 static int64_t count_of(struct pl_db *db, const struct pl_sql *q, struct pl_err *err)
@@ -288,11 +299,20 @@ static int set_sequence(struct pl_db *src, struct pl_db *dst, const struct copy_
 	return 0;
 }
 
+/* The counts triggers keep (schema 020, 021), from the copied rows. */
 static int recount_members(struct pl_db *dst, struct pl_err *err)
 {
-	struct pl_stmt *st = pl_db_prepare(dst, &copy_stmts[COPY_STMT_RECOUNT_MEMBERS], err);
+	static const enum copy_stmt recounts[] = {
+		COPY_STMT_RECOUNT_MEMBERS, COPY_STMT_RECOUNT_MESSAGES, COPY_STMT_RECOUNT_READ,
+	};
 
-	return st ? pl_db_step_done(dst, st, err) : -1;
+	for (size_t i = 0; i < sizeof(recounts) / sizeof(recounts[0]); i++) {
+		struct pl_stmt *st = pl_db_prepare(dst, &copy_stmts[recounts[i]], err);
+
+		if (!st || pl_db_step_done(dst, st, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int copy_all(struct pl_db *src, struct pl_db *dst, FILE *report, struct pl_err *err)

@@ -300,8 +300,9 @@ def test_pagination_walk(cv):
         seen = [m["id"] for m in page] + seen
         page = cv.api.history(cv.owner.token, ch["id"], limit=37, before=page[0]["id"]).json()
     assert seen == ids
-    # forwards
-    seen, after = [], ids[0] - 1
+    # forwards, from the first message (after= must be a positive id: the
+    # first message may be id 1)
+    seen, after = [ids[0]], ids[0]
     while True:
         page = assert_json(cv.api.history(cv.owner.token, ch["id"], limit=41, after=after), 200)
         if not page:

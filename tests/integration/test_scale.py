@@ -35,3 +35,10 @@ def test_unread_count_stops_at_1000(server, api, alice, bob):
     assert got["last_message_id"] == newest
     # the author's own messages never count
     assert api.channel_in_list(alice.token, ch)["unread_count"] == 0
+    # and do not hide others' written after them: exact below the cap
+    # (schema 021; the capped walk of the first 1,000 after alice's marker
+    # saw only her own and said 0)
+    for i in range(3):
+        api.send(bob.token, ch, "after the bulk %d" % i)
+    assert api.channel_in_list(alice.token, ch)["unread_count"] == 3
+    assert api.get("/api/channels/%d" % ch, token=alice.token).json()["unread_count"] == 3
