@@ -16,7 +16,8 @@
  * difference of two counts that triggers keep (schema 021: the channel's
  * messages, and of those the ones the member has read or wrote), so a
  * channel costs the same whatever it holds or whoever wrote it. The
- * member count is the channel row's, kept by triggers too (schema 020).
+ * member count and the newest message id are the channel row's, kept by
+ * triggers too (schema 020, 021).
  * The same text on both engines (min/max of two values: max(a, b) in
  * SQLite, GREATEST in PostgreSQL, hence the two spellings).
  */
@@ -24,7 +25,7 @@
 #define CHANNEL_COLUMNS_WITH(least, greatest) \
 	"SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, " \
 	"c.member_count, me.role, " \
-	"(SELECT max(x.id) FROM messages x WHERE x.channel_id = c.id), " \
+	"c.last_message_id, " \
 	"CASE WHEN me.role IS NULL THEN 0 ELSE " least "(" PL_UNREAD_CAP_STR ", " \
 	greatest "(0, c.message_count - me.read_count)) END, " \
 	"CASE WHEN c.archived_at IS NULL THEN 0 ELSE 1 END " \

@@ -96,7 +96,8 @@ static const struct pl_sql copy_stmts[COPY_STMT__MAX] = {
 	 * order the tables came. */
 	[COPY_STMT_RECOUNT_MESSAGES] = {
 		"UPDATE channels SET message_count = (SELECT count(*) FROM messages m "
-		"WHERE m.channel_id = channels.id AND m.deleted = 0)" },
+		"WHERE m.channel_id = channels.id AND m.deleted = 0), last_message_id = "
+		"coalesce((SELECT max(m.id) FROM messages m WHERE m.channel_id = channels.id), 0)" },
 	[COPY_STMT_RECOUNT_READ] = {
 		"UPDATE channel_members SET read_count = (SELECT count(*) FROM messages m "
 		"WHERE m.channel_id = channel_members.channel_id AND m.deleted = 0 AND "

@@ -24,17 +24,23 @@
 -- channel (lib/read_markers.c), and ids only grow. So a post adds to its
 -- author's read_count alone.
 ALTER TABLE channels ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+-- The channel's newest message id, deleted or not (0: none), for the
+-- list's last_message_id: one more column of the row a post updates
+-- anyway, instead of an index seek per channel and request.
+ALTER TABLE channels ADD COLUMN last_message_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE channel_members ADD COLUMN read_count INTEGER NOT NULL DEFAULT 0;
 UPDATE channels SET message_count =
-	(SELECT count(*) FROM messages m WHERE m.channel_id = channels.id AND m.deleted = 0);
+	(SELECT count(*) FROM messages m WHERE m.channel_id = channels.id AND m.deleted = 0),
+	last_message_id = coalesce((SELECT max(m.id) FROM messages m WHERE m.channel_id = channels.id), 0);
 UPDATE channel_members SET read_count =
 	(SELECT count(*) FROM messages m WHERE m.channel_id = channel_members.channel_id
 	 AND m.deleted = 0 AND (m.id <= channel_members.last_read_id OR m.user_id = channel_members.user_id));
 
-CREATE TRIGGER messages_unread_ai AFTER INSERT ON messages WHEN new.deleted = 0 BEGIN
-	UPDATE channels SET message_count = message_count + 1 WHERE id = new.channel_id;
+CREATE TRIGGER messages_unread_ai AFTER INSERT ON messages BEGIN
+	UPDATE channels SET message_count = message_count + (new.deleted = 0),
+		last_message_id = max(last_message_id, new.id) WHERE id = new.channel_id;
 	UPDATE channel_members SET read_count = read_count + 1
-		WHERE channel_id = new.channel_id AND user_id = new.user_id;
+		WHERE channel_id = new.channel_id AND user_id = new.user_id AND new.deleted = 0;
 END;
 -- A deletion (the flag; rows themselves go only with their channel).
 CREATE TRIGGER messages_unread_au AFTER UPDATE OF deleted ON messages

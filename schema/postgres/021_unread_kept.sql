@@ -2,9 +2,11 @@
 -- schema/021_unread_kept.sql, says why and what each count holds). Same
 -- columns in the same places; one row trigger function per table.
 ALTER TABLE channels ADD COLUMN message_count bigint NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN last_message_id bigint NOT NULL DEFAULT 0;
 ALTER TABLE channel_members ADD COLUMN read_count bigint NOT NULL DEFAULT 0;
 UPDATE channels SET message_count =
-	(SELECT count(*) FROM messages m WHERE m.channel_id = channels.id AND m.deleted = 0);
+	(SELECT count(*) FROM messages m WHERE m.channel_id = channels.id AND m.deleted = 0),
+	last_message_id = coalesce((SELECT max(m.id) FROM messages m WHERE m.channel_id = channels.id), 0);
 UPDATE channel_members SET read_count =
 	(SELECT count(*) FROM messages m WHERE m.channel_id = channel_members.channel_id
 	 AND m.deleted = 0 AND (m.id <= channel_members.last_read_id OR m.user_id = channel_members.user_id));
@@ -12,8 +14,9 @@ UPDATE channel_members SET read_count =
 CREATE FUNCTION parley_messages_unread() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
+		UPDATE channels SET message_count = message_count + CASE WHEN NEW.deleted = 0 THEN 1 ELSE 0 END,
+			last_message_id = GREATEST(last_message_id, NEW.id) WHERE id = NEW.channel_id;
 		IF NEW.deleted = 0 THEN
-			UPDATE channels SET message_count = message_count + 1 WHERE id = NEW.channel_id;
 			UPDATE channel_members SET read_count = read_count + 1
 				WHERE channel_id = NEW.channel_id AND user_id = NEW.user_id;
 		END IF;

@@ -1,7 +1,7 @@
 """Unread counts are kept by triggers (schema 021, issue 19): the channel's
 messages not deleted (channels.message_count) and, of those, the ones each
 member has read or wrote (channel_members.read_count), instead of counted
-per request. After random posts, replies, edits, deletions, read markers
+per request; the newest message id on the channel row as well. After random posts, replies, edits, deletions, read markers
 moved, joins, leaves, direct messages and an account deletion — with the
 programs killed by SIGKILL in the middle of it — every member's kept
 counts equal a recount, and GET /api/channels shows min(recount, 1000).
@@ -151,6 +151,10 @@ def test_unread_counts_never_drift(own):
 
     counts = recount(server)
     assert counts, "no memberships"
+    newest = sql(server.db, "SELECT c.id, c.last_message_id, coalesce((SELECT max(m.id) "
+                 "FROM messages m WHERE m.channel_id = c.id), 0) FROM channels c")
+    for cid, kept, real in newest:
+        assert kept == real, "channel %d: last_message_id %d, newest message %d" % (cid, kept, real)
     for (cid, uid), (unread, kept, mc, mc_re, rc, rc_re) in counts.items():
         assert (mc, rc) == (mc_re, rc_re), \
             "channel %d user %d: kept message_count/read_count %d/%d, recounted %d/%d" % (
@@ -163,3 +167,4 @@ def test_unread_counts_never_drift(own):
                 assert ch["unread_count"] == min(CAP, counts[(ch["id"], u.id)][0]), (u.id, ch)
                 one = assert_json(api.get("/api/channels/%d" % ch["id"], token=u.token), 200)
                 assert one["unread_count"] == ch["unread_count"]
+                assert one["last_message_id"] == ch["last_message_id"]
