@@ -135,7 +135,13 @@ class Server:
             subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", self.var],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.log.close()
-        shutil.rmtree(self.var, ignore_errors=True)
+        for line in open(os.path.join(self.var, "log", "wsd.log"), errors="replace"):
+            if "passes woken" in line:   # the daemon's wake-up counters, at exit
+                print("daemon: " + line.split("stopping", 1)[-1].strip())
+        if os.environ.get("WSBENCH_KEEP") == "1":
+            print("wsbench: server data and logs kept in " + self.var)
+        else:
+            shutil.rmtree(self.var, ignore_errors=True)
 
 
 def api(s, method, base, path, token=None, body=None):

@@ -123,7 +123,9 @@ struct wsd {
 	struct lws *inotify_wsi;       /* the inotify fd adopted into the loop */
 	unsigned rechecks;             /* 1 ms re-checks after an early inotify wake-up */
 	unsigned long wakeups_inotify, wakeups_poll; /* passes that found news, by source */
-	lws_sorted_usec_list_t recheck_sul;
+	lws_sorted_usec_list_t recheck_sul; /* the re-checks' timer without a timerfd */
+	int recheck_fd;                /* -1, or a timerfd for the re-checks, in the loop */
+	struct lws *recheck_wsi;       /* recheck_fd adopted into the loop */
 	struct pl_db_listener *listener; /* PostgreSQL: LISTEN parley_events, or NULL */
 	struct lws *listen_wsi;        /* a dup of the listener's socket, in the loop */
 	lws_sorted_usec_list_t listen_sul; /* reconnecting a lost listener */
