@@ -1464,7 +1464,17 @@ function resultItem(m, prefix, onopen) {
 		onclick: () => { if (onopen) onopen(); goToMessage(m.channel_id, m.id); } },
 		el('span', { class: 'hint', title: fullTime(m.created_at) }, (prefix ? prefix + ' · ' : '') + (c ? label(c) : 'channel ' + m.channel_id) + ' · ' + fmtTime(m.created_at)),
 		el('strong', { class: 'author' }, m.username ? nameOf(m.user_id, m.username) : ''),
-		el('span', { class: 'content' }, m.deleted ? '(deleted)' : summary(m))));
+		el('span', { class: 'content' }, ...(m.deleted ? ['(deleted)'] : m.snippet ? snippetNodes(m.snippet) : [summary(m)]))));
+}
+
+// A search hit's snippet (API.md): plain text with each match between
+// U+0002 and U+0003, shown as text nodes and <mark>s, never parsed as markup.
+function snippetNodes(snippet) {
+	const out = [];
+	for (const [i, part] of snippet.split(/[\u0002\u0003]/).entries()) {
+		if (part) out.push(i % 2 ? el('mark', { class: 'hit' }, part) : document.createTextNode(part));
+	}
+	return out;
 }
 
 async function loadNotifications() {

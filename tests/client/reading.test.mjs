@@ -297,10 +297,13 @@ test('a search hit, a notification and a permalink open the channel at that mess
 	const requests = recorder(pageR);
 	await openChannel(pageR, `group-${tag}`);
 
-	// Search, then click the hit.
-	await pageR.fill('#search-q', word);
+	// Search by a prefix of the word ("pine" finds "pineapple"), then click the hit.
+	await pageR.fill('#search-q', word.slice(0, -3));
 	await pageR.press('#search-q', 'Enter');
-	await pageR.locator('#panel-list .result', { hasText: word }).click();
+	const hit = pageR.locator('#panel-list .result', { hasText: word });
+	await hit.waitFor({ timeout: WAIT });
+	assert.equal(await hit.locator('mark.hit').textContent(), word, 'the match is not marked');
+	await hit.click();
 	await pageR.locator('#room-name', { hasText: ch.name }).waitFor({ timeout: WAIT });
 	await li(pageR, target).waitFor({ timeout: WAIT });
 	assert.ok(requests.some((r) => r.url.includes(`/api/messages/history?channel=${ch.id}&around=${target}&limit=50`)));
@@ -536,4 +539,30 @@ test('an error notice never covers the composer, at desktop and phone widths, an
 		await pageR.waitForFunction(() => ![...document.querySelectorAll('.toast')].some((x) => x.textContent.includes('cannot read that channel')), null, { timeout: WAIT });
 	}
 	await pageR.setViewportSize({ width: 1100, height: 760 });
+});
+
+test('search: a quoted phrase matches exactly, matches are marked, and markup in a hit stays text', async () => {
+	const ch = await sharedChannel(`search-${tag}`);
+	const w = `quince${tag}`;
+	await post(walt.token, ch.id, `<img src=x onerror="window.__pwned=1"> **ripe** ${w} tart`);
+	await post(walt.token, ch.id, `tart ${w} ripe`);
+	const search = async (q) => {
+		await pageR.fill('#search-q', q);
+		await pageR.press('#search-q', 'Enter');
+		await pageR.locator('#panel-title', { hasText: q }).waitFor({ timeout: WAIT });
+		await pageR.waitForFunction(() => document.querySelectorAll('#panel-list li').length > 0, null, { timeout: WAIT });
+		return pageR.locator('#panel-list .result');
+	};
+	let hits = await search(`${w.slice(0, -2)} tart`);  // two words, each a prefix: both messages
+	await pageR.waitForFunction(() => document.querySelectorAll('#panel-list .result').length === 2, null, { timeout: WAIT });
+	hits = await search(`"${w} tart"`);                  // the phrase: the first only
+	await pageR.waitForFunction(() => document.querySelectorAll('#panel-list .result').length === 1, null, { timeout: WAIT });
+	const one = hits.first();
+	// (a phrase may be marked as one stretch or word by word)
+	assert.equal((await one.locator('mark.hit').allTextContents()).join(' ').replace(/\s+/g, ' '), `${w} tart`);
+	assert.match(await one.locator('.content').textContent(), /<img src=x onerror="window.__pwned=1">/);
+	assert.equal(await pageR.locator('#panel-list img, #panel-list b, #panel-list strong:not(.author)').count(), 0, 'markup in a hit was parsed');
+	assert.equal(await pageR.evaluate(() => window.__pwned), undefined);
+	await shot(pageR, '28-search-marks');
+	await pageR.click('#panel-close');
 });
