@@ -11,7 +11,9 @@
 #   3. tests/client/browser.test.mjs (playwright-core + Chromium; screenshots
 #      in build/screenshots/) and tests/client/reading.test.mjs (the reading
 #      experience: markdown, grouping and days, jumps to a message, the unread
-#      line, the character counter, the offline queue) and
+#      line, the character counter, the offline queue, search by prefix and
+#      phrase with marked matches, notices clear of the composer, the files
+#      served compressed and revalidated) and
 #      tests/client/compose.test.mjs (composing: @mention suggestions and
 #      highlights, :shortcode: emoji, the fuller reaction picker, the edit
 #      box's counter and place under the toolbar),

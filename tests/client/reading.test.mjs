@@ -566,3 +566,25 @@ test('search: a quoted phrase matches exactly, matches are marked, and markup in
 	await shot(pageR, '28-search-marks');
 	await pageR.click('#panel-close');
 });
+
+test('the client is served compressed and revalidated, with a favicon, as Chromium fetches it', async () => {
+	const ctx = await browser.newContext();
+	const page = await ctx.newPage();
+	const seen = new Map();
+	page.on('response', (r) => { seen.set(new URL(r.url()).pathname, r); });
+	await page.goto(BASE + '/');
+	await page.locator('#auth-screen').waitFor({ timeout: WAIT });
+	for (const p of ['/', '/app.js', '/style.css']) {
+		const r = seen.get(p);
+		assert.ok(r, `${p} not fetched`);
+		const h = await r.allHeaders();
+		assert.match(h['content-encoding'] || '', /^(br|gzip)$/, `${p} not compressed: ${JSON.stringify(h)}`);
+		assert.match(h['cache-control'] || '', /no-cache/, `${p}: no Cache-Control`);
+		assert.ok(h.etag, `${p}: no ETag to revalidate with`);
+	}
+	// Chromium asks for /favicon.ico on its own; answer it either way.
+	const fav = await page.request.get(BASE + '/favicon.ico');
+	assert.equal(fav.status(), 200);
+	assert.match(fav.headers()['content-type'] || '', /^image\//);
+	await ctx.close();
+});
