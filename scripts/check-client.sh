@@ -25,6 +25,7 @@
 #      tests/client/a11y.test.mjs (accessibility: keyboard use and focus, skip
 #      links, themes, the phone's message menu, axe-core with no serious or
 #      critical WCAG 2 A/AA violation, light and dark, desktop and phone),
+#      (what these files share: tests/client/support.mjs),
 #   4. newman with docs/parley.postman_collection.json + environment.
 # Exits non-zero on any failure; the last line is always
 # `client: N passed, N failed` (a crashed step counts as a failure).

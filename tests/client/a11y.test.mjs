@@ -10,19 +10,11 @@
 // Run by scripts/check-client.sh (PARLEY_URL set).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, WAIT, launch, ok, rest, shot } from './support.mjs';
 
-const BASE = process.env.PARLEY_URL || 'http://127.0.0.1:8080';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'build/screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WAIT = 20000;
-const PASSWORD = 'correct horse battery';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const tag = Date.now().toString(36).slice(-5) + Math.random().toString(36).slice(2, 5);
@@ -35,19 +27,6 @@ const chans = {};
 let browser, ctxK, ctxL, pageK, pageL;
 const pageErrors = [];
 
-async function rest(method, p, body, token) {
-	const headers = {};
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	if (token) headers.Authorization = 'Bearer ' + token;
-	const res = await fetch(BASE + p, { method, headers, body: body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body) });
-	const text = await res.text();
-	return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-async function ok(method, p, body, token) {
-	const r = await rest(method, p, body, token);
-	assert.ok(r.status >= 200 && r.status < 300, `${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
-	return r.body;
-}
 const post = (u, channel, content, extra = {}) => ok('POST', '/api/messages', { channel_id: channel, content, ...extra }, u.token);
 
 async function newPage(ctx) {
@@ -72,7 +51,6 @@ async function online(page) {
 	await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'online', null, { timeout: WAIT });
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png') });
 const msgWith = (page, text) => page.locator('#messages li.msg[data-id]', { hasText: text });
 const focused = (page) => page.evaluate(() => {
 	const a = document.activeElement;
@@ -115,12 +93,7 @@ const background = (page) => page.evaluate(() => getComputedStyle(document.body)
 const LIGHT_BG = 'rgb(246, 247, 249)', DARK_BG = 'rgb(20, 23, 28)';
 
 before(async () => {
-	mkdirSync(SHOTS, { recursive: true });
-	browser = await chromium.launch({
-		executablePath: CHROMIUM, headless: true, timeout: 60000,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-	});
+	browser = await launch();
 	for (const u of [kim, lee, pam]) {
 		const body = { username: u.username, password: PASSWORD };
 		if (u.display) body.display_name = u.display;

@@ -6,19 +6,11 @@
 // to build/screenshots/. Run by scripts/check-client.sh (PARLEY_URL set).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, WAIT, launch, rest, shot } from './support.mjs';
 
-const BASE = process.env.PARLEY_URL || 'http://127.0.0.1:8080';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'build/screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = 20000;
-const PASSWORD = 'correct horse battery';
 // The largest upload of the server under test: check-client.sh starts it
 // with FILE_MAX_BYTES (and exports it here).
 const FILE_MAX = Number(process.env.FILE_MAX_BYTES || 2000000);
@@ -28,15 +20,6 @@ let browser, ctxA, ctxB, pageA, pageB;
 const dialogs = [];
 const pageErrors = [];
 const names = { a: `alice_${tag}`, b: `bob_${tag}`, chan: `lounge-${tag}` };
-
-async function rest(method, p, body, token) {
-	const headers = {};
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	if (token) headers.Authorization = 'Bearer ' + token;
-	const res = await fetch(BASE + p, { method, headers, body: body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body) });
-	const text = await res.text();
-	return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function newPage(ctx) {
 	const page = await ctx.newPage();
@@ -51,7 +34,6 @@ async function newPage(ctx) {
 	return page;
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png') });
 const messages = (page) => page.locator('#messages li.msg[data-id] .content');
 const msgWith = (page, text) => page.locator('#messages li.msg[data-id]', { hasText: text });
 
@@ -155,16 +137,9 @@ const loadedImg = (selector) => [...document.querySelectorAll(selector)]
 	.some((i) => i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:'));
 
 before(async () => {
-	mkdirSync(SHOTS, { recursive: true });
 	// One browser (Chromium starts slowly), several contexts. launch() gives
 	// it a fresh temporary user-data-dir, removed when it closes.
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-		timeout: 60000,
-	});
+	browser = await launch();
 	ctxA = await browser.newContext({ viewport: { width: 1200, height: 800 } });
 	ctxB = await browser.newContext({ viewport: { width: 1200, height: 800 } });
 	pageA = await newPage(ctxA);

@@ -15,17 +15,8 @@
 // Run by scripts/check-client.sh (PARLEY_URL set).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, WAIT, launch, ok, openChannel, rest, shot, signIn } from './support.mjs';
 
-const BASE = process.env.PARLEY_URL || 'http://127.0.0.1:8080';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'build/screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = 20000;
-const PASSWORD = 'correct horse battery';
 const tag = Date.now().toString(36).slice(-5) + Math.random().toString(36).slice(2, 5);
 const owen = { username: `owen_${tag}`, display: 'Owen Owner' };
 const nora = { username: `nora_${tag}`, display: 'Nora Newcomer' };
@@ -35,19 +26,6 @@ let browser, ctxN, ctxO, pageN, pageO;
 let shared; // Owen's channel that Nora belongs to (topic, notifications, reload, presence)
 const pageErrors = [];
 
-async function rest(method, p, body, token) {
-	const headers = {};
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	if (token) headers.Authorization = 'Bearer ' + token;
-	const res = await fetch(BASE + p, { method, headers, body: body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body) });
-	const text = await res.text();
-	return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-async function ok(method, p, body, token) {
-	const r = await rest(method, p, body, token);
-	assert.ok(r.status >= 200 && r.status < 300, `${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
-	return r.body;
-}
 const post = (token, channel, content, extra = {}) => ok('POST', '/api/messages', { channel_id: channel, content, ...extra }, token);
 
 // Before any script of the page: the recording wrapper around Notification,
@@ -98,22 +76,8 @@ async function newPage(ctx) {
 	return page;
 }
 
-async function signIn(page, u) {
-	await page.goto(BASE + '/');
-	await page.locator('#auth-screen').waitFor({ timeout: WAIT });
-	await page.fill('#auth-username', u.username);
-	await page.fill('#auth-password', PASSWORD);
-	await page.click('#auth-submit');
-	await page.locator('#chat-screen').waitFor({ timeout: WAIT });
-	await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'online', null, { timeout: WAIT });
-}
 
-async function openChannel(page, name) {
-	await page.locator('#channel-list button', { hasText: name }).click();
-	await page.locator('#room-name', { hasText: name }).waitFor({ timeout: WAIT });
-}
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png') });
 const notes = (page) => page.evaluate(() => window.__notes.map(({ title, body, tag }) => ({ title, body, tag })));
 
 // The requests the page makes from now on.
@@ -124,12 +88,7 @@ function recorder(page) {
 }
 
 before(async () => {
-	mkdirSync(SHOTS, { recursive: true });
-	browser = await chromium.launch({
-		executablePath: CHROMIUM, headless: true, timeout: 60000,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-	});
+	browser = await launch();
 	for (const u of [owen, nora, cara]) {
 		assert.equal((await rest('POST', '/api/auth/register', { username: u.username, password: PASSWORD, display_name: u.display })).status, 201);
 		const r = await ok('POST', '/api/auth/login', { username: u.username, password: PASSWORD });
